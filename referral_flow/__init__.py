@@ -1,0 +1,29 @@
+"""referral_flow: the referral of outstanding union members to the Party."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from .config import config_from_env
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+                instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app.config.from_object(config_from_env())
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in the environment for this configuration.")
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    from . import cli, database, errors, i18n, web
+    database.register(app)
+    i18n.register(app)
+    web.register(app)
+    errors.register(app)
+    cli.register(app)
+    return app

@@ -1,0 +1,68 @@
+"""The scoped case list and the case detail with its timeline."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import AuditEvent, Case, Member, Role, User
+from ..security import allowed_triggers, get_case_or_404, scoped_cases
+from ..services import audit
+from ..services.deadlines import deadlines
+from ..text import fold
+from ..workflow.calendar import load_calendar
+from ..workflow.states import STATES
+from ..workflow.transitions import spec
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+
+@bp.get("/")
+@login_required
+def index():
+    state = request.args.get("state", "")
+    query = request.args.get("q", "").strip()[:100]
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = current_app.config["CASES_PER_PAGE"]
+    stmt = scoped_cases(current_user)
+    if state in STATES:
+        stmt = stmt.where(Case.state == state)
+    if query:
+        stmt = stmt.where(Member.search_key.contains(fold(query), autoescape=True))
+    stmt = stmt.join(Case.member)
+    total = db.session.scalar(stmt.with_only_columns(func.count(Case.id)).order_by(None))
+    rows = db.session.scalars(
+        stmt.options(joinedload(Case.union_unit), joinedload(Case.party_org))
+        .order_by(Case.state_since, Case.id).limit(per_page).offset((page - 1) * per_page)
+    ).unique().all()
+    pages = max((total + per_page - 1) // per_page, 1)
+    return render_template("cases/index.html", cases=rows, total=total, page=page, pages=pages,
+                           state=state, q=query, states=STATES)
+
+
+@bp.get("/<int:case_id>")
+@login_required
+def detail(case_id: int):
+    case = get_case_or_404(case_id, current_user)
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.subject == "case")
+        .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)).all()
+    today = date.today()
+    actions = [spec(t) for t in allowed_triggers(current_user, case, today)]
+    page = render_template("cases/detail.html", case=case, events=events, actions=actions,
+                           deadlines=deadlines(case, load_calendar(), today), states=STATES)
+    if not _is_own_case(current_user, case):
+        # Reads of a personal record by staff are logged (PROCESS.md §6).
+        audit.append(trigger="view", subject="case_read", actor_id=current_user.id,
+                     case_id=case.id)
+        db.session.commit()
+    return page
+
+
+def _is_own_case(user: User, case: Case) -> bool:
+    return bool(user.member_id and case.member_id == user.member_id
+                and all(g.role == Role.member for g in user.grants))

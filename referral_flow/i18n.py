@@ -1,0 +1,41 @@
+"""Vietnamese first: locale selection and Vietnamese formatting of dates and numbers."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from flask import Flask, current_app, request
+from flask_babel import format_decimal, to_user_timezone
+from flask_login import current_user
+
+from .extensions import babel
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    chosen = request.cookies.get("lang")
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def vn_date(value: date | datetime | str | None) -> str:
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def vn_datetime(value: datetime | None) -> str:
+    if not value:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return to_user_timezone(value).strftime("%d/%m/%Y %H:%M")
+
+
+def register(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories="translations")
+    app.jinja_env.filters["vn_date"] = vn_date
+    app.jinja_env.filters["vn_datetime"] = vn_datetime
+    app.jinja_env.filters["number"] = lambda n: format_decimal(n or 0)

@@ -1,0 +1,14 @@
+"""Typed SQLAlchemy models. Nothing here commits: services flush, views commit."""
+from .org import Organisation, Tree, UnionKind, PartyKind, EnterpriseKind
+from .member import Member
+from .user import User, RoleGrant, Role
+from .case import Case, CaseHelper, Vote, Document, VoteKind
+from .audit import AuditEvent
+from .rules import RuleSet
+from .calendar import HolidayOverride
+
+__all__ = [
+    "Organisation", "Tree", "UnionKind", "PartyKind", "EnterpriseKind", "Member", "User",
+    "RoleGrant", "Role", "Case", "CaseHelper", "Vote", "Document", "VoteKind", "AuditEvent",
+    "RuleSet", "HolidayOverride",
+]

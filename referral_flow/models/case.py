@@ -1,0 +1,118 @@
+"""A case is one referral of one person; votes and documents are its step records."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import utcnow
+from .member import Member
+from .org import Organisation
+
+
+class Case(db.Model):
+    __tablename__ = "referral_case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    union_unit_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    party_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    host_cell_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    referral_year: Mapped[int] = mapped_column(Integer, index=True)
+    state: Mapped[str] = mapped_column(String(24), index=True, default="draft")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    state_since: Mapped[date] = mapped_column(Date)
+    # key dates of the process (PROCESS.md §2)
+    nominated_on: Mapped[date | None] = mapped_column(Date)
+    accepted_on: Mapped[date | None] = mapped_column(Date)
+    certified_on: Mapped[date | None] = mapped_column(Date)
+    cell_resolution_on: Mapped[date | None] = mapped_column(Date)
+    committee_resolution_on: Mapped[date | None] = mapped_column(Date)
+    decision_extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    decision_no: Mapped[str | None] = mapped_column(String(40))
+    decision_on: Mapped[date | None] = mapped_column(Date)
+    decision_received_on: Mapped[date | None] = mapped_column(Date)
+    ceremony_on: Mapped[date | None] = mapped_column(Date)
+    probation_ends_on: Mapped[date | None] = mapped_column(Date)
+    recognition_cell_on: Mapped[date | None] = mapped_column(Date)
+    official_from: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    closed_at_state: Mapped[str | None] = mapped_column(String(24))
+    close_reason: Mapped[str | None] = mapped_column(Text)
+
+    member: Mapped[Member] = relationship(lazy="joined", innerjoin=True)
+    union_unit: Mapped[Organisation] = relationship(foreign_keys=[union_unit_id])
+    party_org: Mapped[Organisation] = relationship(foreign_keys=[party_org_id])
+    host_cell: Mapped[Organisation | None] = relationship(foreign_keys=[host_cell_id])
+    helpers: Mapped[list[CaseHelper]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseHelper.id")
+    votes: Mapped[list[Vote]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Vote.id")
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Document.id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def latest_document(self, form_code: str) -> Document | None:
+        docs = [d for d in self.documents if d.form_code == form_code]
+        return docs[-1] if docs else None
+
+    def documents_of(self, form_code: str) -> list[Document]:
+        return [d for d in self.documents if d.form_code == form_code]
+
+    def latest_vote(self, kind: VoteKind) -> Vote | None:
+        votes = [v for v in self.votes if v.kind == kind]
+        return votes[-1] if votes else None
+
+
+class CaseHelper(db.Model):
+    """An official Party member assigned to help the candidate."""
+    __tablename__ = "case_helper"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("referral_case.id"), index=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    case: Mapped[Case] = relationship(back_populates="helpers")
+
+
+class VoteKind(str, enum.Enum):
+    union_committee = "union_committee"            # 4A-KNĐ executive committee
+    cell = "cell"                                  # 6-KNĐ
+    committee = "committee"                        # 8-KNĐ
+    recognition_cell = "recognition_cell"          # 13-KNĐ
+    recognition_committee = "recognition_committee"  # 15-KNĐ
+
+
+class Vote(db.Model):
+    __tablename__ = "vote"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("referral_case.id"), index=True)
+    kind: Mapped[VoteKind] = mapped_column(Enum(VoteKind, native_enum=False, length=24))
+    held_on: Mapped[date] = mapped_column(Date)
+    eligible: Mapped[int] = mapped_column(Integer)
+    present: Mapped[int] = mapped_column(Integer)
+    votes_for: Mapped[int] = mapped_column(Integer)
+    votes_against: Mapped[int] = mapped_column(Integer)
+    resolution_no: Mapped[str] = mapped_column(String(40), default="")
+    case: Mapped[Case] = relationship(back_populates="votes")
+
+
+class Document(db.Model):
+    __tablename__ = "document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("referral_case.id"), index=True)
+    form_code: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(40), default="")
+    issued_on: Mapped[date] = mapped_column(Date)
+    issuer: Mapped[str] = mapped_column(String(200), default="")
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # form-specific facts, e.g. an introducer's {"official": true, "months_together": 14}
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    case: Mapped[Case] = relationship(back_populates="documents")

@@ -1,0 +1,48 @@
+"""Union members (the people who may be referred)."""
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from ..extensions import db
+from ..text import fold, normalise_name
+from .org import Organisation
+
+
+class Gender(str, enum.Enum):
+    male = "male"
+    female = "female"
+
+
+class Member(db.Model):
+    __tablename__ = "member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    search_key: Mapped[str] = mapped_column(String(120), index=True)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    gender: Mapped[Gender] = mapped_column(Enum(Gender, native_enum=False, length=8))
+    citizen_id: Mapped[str] = mapped_column(String(12), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    job: Mapped[str] = mapped_column(String(120), default="")
+    direct_production: Mapped[bool] = mapped_column(Boolean, default=False)
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    email: Mapped[str] = mapped_column(String(120), default="")
+    union_member_since: Mapped[date | None] = mapped_column(Date)
+
+    unit: Mapped[Organisation] = relationship()
+
+    @validates("full_name")
+    def _normalise(self, _key, value: str) -> str:
+        value = normalise_name(value)
+        self.search_key = fold(value)
+        return value
+
+    @validates("citizen_id")
+    def _check_citizen_id(self, _key, value: str) -> str:
+        from ..text import validate_citizen_id
+        validate_citizen_id(value)
+        return value

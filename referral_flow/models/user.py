@@ -1,0 +1,81 @@
+"""Users and their role grants (user × role × organisation node, dated)."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import date
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .org import Organisation
+
+
+class Role(str, enum.Enum):
+    administrator = "administrator"
+    federation_officer = "federation_officer"
+    union_chair = "union_chair"
+    party_officer = "party_officer"
+    class_organiser = "class_organiser"
+    cell_secretary = "cell_secretary"
+    competent_officer = "competent_officer"
+    member = "member"
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str] = mapped_column(String(5), default="vi")
+    # Rotated at logout: a session cookie captured before logout stops working.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+
+    grants: Mapped[list[RoleGrant]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(
+            password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def active_grants(self, day: date) -> list[RoleGrant]:
+        return [g for g in self.grants if g.valid_on(day)]
+
+
+class RoleGrant(db.Model):
+    __tablename__ = "role_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=24))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+    user: Mapped[User] = relationship(back_populates="grants")
+    org: Mapped[Organisation | None] = relationship(lazy="joined")
+
+    def valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)

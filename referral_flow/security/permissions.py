@@ -1,0 +1,65 @@
+"""``can(user, action, case)``: roles and organisations only; facts belong to the guards."""
+from __future__ import annotations
+
+from datetime import date
+
+from ..models import Case, Organisation, Role, User
+from ..workflow.transitions import BY_TRIGGER, spec, triggers_from
+from .scope import PARTY_SIDE, UNION_SIDE
+
+READ_ROLES = frozenset(Role)
+
+
+def _anchor(case: Case, anchor: str) -> Organisation | None:
+    if anchor == "union":
+        return case.union_unit
+    if anchor == "party":
+        return case.party_org
+    if anchor == "cell":
+        return case.host_cell
+    return None
+
+
+def _grant_covers(grant, case: Case, anchor: str, capability: str | None) -> bool:
+    if anchor == "own":
+        return grant.role == Role.member and case.member_id == grant.user.member_id
+    if grant.org is None:
+        return False
+    if capability and not getattr(grant.org, capability):
+        return False
+    return grant.org.contains(_anchor(case, anchor))
+
+
+def _in_scope(user: User, case: Case, day: date) -> bool:
+    for grant in user.active_grants(day):
+        if grant.role == Role.administrator:
+            return True
+        if grant.role == Role.member:
+            if user.member_id and case.member_id == user.member_id:
+                return True
+        elif grant.org is not None and grant.role in UNION_SIDE:
+            if grant.org.contains(case.union_unit):
+                return True
+        elif grant.org is not None and grant.role in PARTY_SIDE:
+            if grant.org.contains(case.party_org) or grant.org.contains(case.host_cell):
+                return True
+    return False
+
+
+def can(user: User | None, action: str, case: Case, day: date | None = None) -> bool:
+    """May ``user`` perform ``action`` ("view" or a trigger) on ``case`` on ``day``?"""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    day = day or date.today()
+    if action == "view":
+        return _in_scope(user, case, day)
+    if action not in BY_TRIGGER:
+        return False
+    t = spec(action)
+    return any(grant.role in t.roles and _grant_covers(grant, case, t.anchor, t.capability)
+               for grant in user.active_grants(day))
+
+
+def allowed_triggers(user: User, case: Case, day: date | None = None) -> list[str]:
+    """Triggers that leave the case's state and that the user's grants allow."""
+    return [t for t in triggers_from(case.state) if can(user, t, case, day)]

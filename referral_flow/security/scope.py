@@ -1,0 +1,63 @@
+"""Turn a user's grants into a SQL filter on the organisation trees.
+
+Every list, count, search, export and API goes through ``case_scope``; a case
+outside it is a 404, never a 403, so that its existence does not leak.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy.orm import aliased
+
+from ..models import Case, Organisation, Role, User
+
+UNION_SIDE = frozenset({Role.union_chair, Role.federation_officer})
+PARTY_SIDE = frozenset({Role.party_officer, Role.class_organiser, Role.cell_secretary,
+                        Role.competent_officer})
+
+UnionOrg = aliased(Organisation, name="scope_union")
+PartyOrg = aliased(Organisation, name="scope_party")
+CellOrg = aliased(Organisation, name="scope_cell")
+
+
+def _under(org_alias, path: str) -> ColumnElement[bool]:
+    return org_alias.path.startswith(path, autoescape=True)
+
+
+def case_scope(user: User, day: date | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on Case (joined to the three scope aliases) for ``user``'s grants."""
+    day = day or date.today()
+    clauses = []
+    for grant in user.active_grants(day):
+        if grant.role == Role.administrator:
+            return true()
+        if grant.role == Role.member:
+            if user.member_id:
+                clauses.append(Case.member_id == user.member_id)
+        elif grant.org is None:
+            continue
+        elif grant.role in UNION_SIDE:
+            clauses.append(_under(UnionOrg, grant.org.path))
+        elif grant.role in PARTY_SIDE:
+            clauses.append(or_(_under(PartyOrg, grant.org.path),
+                               and_(Case.host_cell_id.is_not(None),
+                                    _under(CellOrg, grant.org.path))))
+    return or_(*clauses) if clauses else false()
+
+
+def scoped_cases(user: User, day: date | None = None, stmt: Select | None = None) -> Select:
+    stmt = stmt if stmt is not None else select(Case)
+    return (stmt.join(UnionOrg, Case.union_unit_id == UnionOrg.id)
+            .join(PartyOrg, Case.party_org_id == PartyOrg.id)
+            .outerjoin(CellOrg, Case.host_cell_id == CellOrg.id)
+            .where(case_scope(user, day)))
+
+
+def get_case_or_404(case_id: int, user: User, day: date | None = None) -> Case:
+    from ..extensions import db
+    case = db.session.scalars(scoped_cases(user, day).where(Case.id == case_id)).first()
+    if case is None:
+        abort(404)
+    return case

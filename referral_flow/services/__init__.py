@@ -1,0 +1,1 @@
+"""Domain verbs. Services flush; the caller (view or command) commits once."""

@@ -1,0 +1,68 @@
+"""Appending to and verifying the hash-chained audit trail."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select, text
+
+from ..extensions import db
+from ..models import AuditEvent
+from ..models.audit import GENESIS
+from ..models.base import utcnow
+
+# Any constant: serialises appends to the chain on PostgreSQL until commit.
+_CHAIN_LOCK = 7_304_2025
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
+
+
+def append(*, trigger: str, actor_id: int | None, case_id: int | None = None,
+           subject: str = "case", from_state: str | None = None, to_state: str | None = None,
+           comment: str = "", data: dict | None = None, rule_set: str | None = None) -> AuditEvent:
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    event = AuditEvent(
+        at=utcnow().replace(tzinfo=None), actor_id=actor_id, case_id=case_id, subject=subject,
+        trigger=trigger, from_state=from_state, to_state=to_state, comment=comment,
+        data=_json_safe(data or {}), rule_set=rule_set, prev_hash=prev or GENESIS)
+    event.hash = event.compute_hash()
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass
+class ChainReport:
+    checked: int
+    bad_event_id: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.bad_event_id is None
+
+
+def verify(batch: int = 5000) -> ChainReport:
+    """Walk the chain in id order; stop at the first event whose hash or link is wrong."""
+    prev, checked = GENESIS, 0
+    stmt = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch)
+    for event in db.session.scalars(stmt):
+        if event.prev_hash != prev:
+            return ChainReport(checked, event.id, "link to the previous event is broken")
+        if event.compute_hash() != event.hash:
+            return ChainReport(checked, event.id, "content does not match its hash")
+        prev, checked = event.hash, checked + 1
+    return ChainReport(checked)

@@ -1,0 +1,50 @@
+"""Deadlines of a case from its key dates, the rule sets and the working-day calendar."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+
+from ..models import Case
+from ..workflow.calendar import WorkingCalendar, add_months
+from ..workflow.rulesets import rule_set_on
+
+
+@dataclass
+class Deadline:
+    key: str
+    label: object
+    due: date
+    active: bool          # the deadline the case is waiting on now
+    overdue_by: int = 0   # working days past due (0 when not overdue)
+
+
+def deadlines(case: Case, calendar: WorkingCalendar, today: date | None = None) -> list[Deadline]:
+    today = today or date.today()
+    out: list[Deadline] = []
+
+    def add(key, label, start, days_key, extra_key=None, extended=False, active=False):
+        rules = rule_set_on(start)
+        n = rules[days_key] + (rules[extra_key] if extended and extra_key else 0)
+        due = calendar.add(start, n)
+        late = calendar.between(due, today) if active and today > due else 0
+        out.append(Deadline(key, label, due, active, max(late, 0)))
+
+    if case.cell_resolution_on:
+        add("decision", _l("Admission decision due"), case.cell_resolution_on,
+            "decision_working_days", "decision_extension_working_days",
+            case.decision_extended, case.state in ("committee_review", "decision_pending"))
+    if case.decision_received_on:
+        add("ceremony", _l("Admission ceremony due"), case.decision_received_on,
+            "ceremony_working_days", active=case.state == "admitted")
+    if case.ceremony_on:
+        end = case.probation_ends_on or add_months(
+            case.ceremony_on, rule_set_on(case.ceremony_on)["probation_months"])
+        out.append(Deadline("probation", _l("Probation ends"), end, False))
+        add("recognition", _l("Cell recognition review due"), end,
+            "recognition_cell_working_days", active=case.state == "probation")
+    if case.recognition_cell_on:
+        add("recognition_decision", _l("Recognition decision due"), case.recognition_cell_on,
+            "recognition_decision_working_days", active=case.state == "recognition_review")
+    return out

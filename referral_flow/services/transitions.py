@@ -1,0 +1,69 @@
+"""Firing a transition: permission, guards, compare-and-set, step data and audit in one go."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
+from transitions import MachineError
+
+from ..extensions import db
+from ..models import Case, User
+from ..security import can
+from ..workflow.calendar import load_calendar
+from ..workflow.context import StepContext
+from ..workflow.errors import Conflict, InvalidStepData, NotAllowed, NotAvailable
+from ..workflow.machine import attached
+from ..workflow.rulesets import rule_set_on
+from ..workflow.transitions import BY_TRIGGER
+from . import audit
+
+MAX_COMMENT = 2000
+CONFLICT = _l("Someone else acted on this case first. Reload it to see what changed.")
+
+
+def fire(case: Case, trigger: str, user: User | None, *, expected_version: int,
+         data: dict | None = None, comment: str = "", on: date | None = None,
+         today: date | None = None, check_permission: bool = True) -> Case:
+    """Move ``case`` by ``trigger``; flushes, never commits.
+
+    ``on`` is the step's date (defaults to today); the rule set in force on it applies.
+    Raises a WorkflowError subclass whose message is in the user's language.
+    """
+    today = today or date.today()
+    on = on or today
+    if trigger not in BY_TRIGGER:
+        raise NotAvailable(_l("Unknown action."))
+    if check_permission and not can(user, trigger, case, today):
+        raise NotAllowed(_l("You may not take this action on this case."))
+    if case.version != expected_version:
+        raise Conflict(CONFLICT)
+    if on > today:
+        raise InvalidStepData(_l("The step's date cannot be in the future."))
+    if on < case.state_since:
+        raise InvalidStepData(_l("The step's date cannot precede the current step (%(d)s).",
+                                 d=case.state_since.strftime("%d/%m/%Y")))
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise InvalidStepData(_l("The comment is too long (at most %(n)d characters).",
+                                 n=MAX_COMMENT))
+    rules = rule_set_on(on)
+    ctx = StepContext(case=case, user=user, data=dict(data or {}), on=on, rules=rules,
+                      calendar=load_calendar(), comment=comment)
+    source = case.state
+    with attached(case):
+        try:
+            moved = case.trigger(trigger, ctx=ctx)
+        except MachineError:
+            raise NotAvailable(_l("This action is not available in the case's current state."))
+    if not moved:       # only routing conditions can refuse silently
+        raise NotAvailable(_l("This action is not available in the case's current state."))
+    case.state_since = on
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict(CONFLICT) from None
+    audit.append(trigger=trigger, actor_id=user.id if user else None, case_id=case.id,
+                 from_state=source, to_state=case.state, comment=comment,
+                 data={"on": on, **ctx.data}, rule_set=rules.code)
+    return case

@@ -1,0 +1,34 @@
+"""Names and identifiers: NFC normalisation, diacritic folding, validation."""
+import re
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+
+CITIZEN_ID = re.compile(r"^\d{12}$")
+_INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
+
+
+class InvalidValue(ValueError):
+    """A value a user typed that cannot be stored; str() is a translated message."""
+
+
+def normalise_name(value: str) -> str:
+    value = unicodedata.normalize("NFC", (value or "").strip())
+    if any(unicodedata.category(ch) in _INVISIBLE for ch in value):
+        raise InvalidValue(_l("The name contains invisible or control characters."))
+    value = re.sub(r"\s+", " ", value)
+    if not value:
+        raise InvalidValue(_l("The name is required."))
+    return value
+
+
+def fold(value: str) -> str:
+    """Lower-case, strip diacritics and map đ to d: 'Nguyễn Đức' -> 'nguyen duc'."""
+    value = unicodedata.normalize("NFD", value.lower()).replace("đ", "d")
+    value = "".join(ch for ch in value if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFC", value).replace("đ", "d")
+
+
+def validate_citizen_id(value: str) -> None:
+    if not CITIZEN_ID.match(value or ""):
+        raise InvalidValue(_l("The citizen ID must have exactly 12 digits."))

@@ -1,0 +1,52 @@
+"""Blueprints, login and CSRF wiring."""
+from __future__ import annotations
+
+from flask import Flask, redirect, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .extensions import csrf, db, limiter, login_manager
+from .models import User
+
+
+def register(app: Flask) -> None:
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(token: str) -> User | None:
+        user_id, _, session_token = token.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not session_token or user.session_token != session_token:
+            return None
+        return user
+
+    from .auth.routes import bp as auth_bp
+    from .cases.routes import bp as cases_bp
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(cases_bp)
+
+    @app.get("/")
+    def index():
+        if current_user.is_authenticated:
+            return redirect(url_for("cases.index"))
+        return redirect(url_for("auth.login"))
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'")
+        if current_user and current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,1 @@
+"""The referral state machine as data, its guards, rule sets and the working-day calendar."""

@@ -1,0 +1,109 @@
+"""Effects: what a successful transition writes on the case besides its state."""
+from __future__ import annotations
+
+from ..models import CaseHelper, Document, Vote, VoteKind
+from .calendar import add_months
+from .context import StepContext
+
+
+def _vote(ctx: StepContext, kind: VoteKind, form: str, vote: dict | None = None) -> None:
+    vote = vote or ctx.parsed["vote"]
+    ctx.case.votes.append(Vote(kind=kind, **vote))
+    ctx.case.documents.append(Document(form_code=form, number=vote["resolution_no"],
+                                       issued_on=vote["held_on"], detail={}))
+
+
+def nominate(ctx: StepContext) -> None:
+    vote = ctx.parsed["vote"]
+    ctx.case.votes.append(Vote(kind=VoteKind.union_committee, **vote))
+    months = ctx.rules["document_validity_months"].get("4A-KNĐ")
+    ctx.case.documents.append(Document(
+        form_code="4A-KNĐ", number=vote["resolution_no"], issued_on=vote["held_on"],
+        issuer=ctx.case.union_unit.name, detail={},
+        valid_until=add_months(vote["held_on"], months) if months else None))
+    ctx.case.nominated_on = ctx.on
+
+
+def send_back(ctx: StepContext) -> None:
+    """A send-back keeps the records; the reason is in the audit event."""
+
+
+def accept(ctx: StepContext) -> None:
+    ctx.case.host_cell = ctx.parsed["cell"]
+    ctx.case.helpers = [CaseHelper(full_name=name) for name in ctx.parsed["helpers"]]
+    ctx.case.accepted_on = ctx.on
+
+
+def enroll(ctx: StepContext) -> None:
+    """Enrolment is recorded by the audit event (class name in its data)."""
+
+
+def certify(ctx: StepContext) -> None:
+    cert = ctx.parsed["certificate"]
+    ctx.case.documents.append(Document(
+        form_code="certificate", number=cert["number"], issuer=cert["issuer"],
+        issued_on=cert["issued_on"], detail={},
+        valid_until=add_months(cert["issued_on"], ctx.rules["certificate_validity_months"])))
+    ctx.case.certified_on = cert["issued_on"]
+
+
+def record_documents(ctx: StepContext) -> None:
+    validity = ctx.rules["document_validity_months"]
+    for doc in ctx.parsed.get("documents", []):
+        months = validity.get(doc["form_code"])
+        ctx.case.documents.append(Document(
+            valid_until=add_months(doc["issued_on"], months) if months else None, **doc))
+
+
+def cell_resolution(ctx: StepContext) -> None:
+    _vote(ctx, VoteKind.cell, "6-KNĐ")
+    ctx.case.cell_resolution_on = ctx.parsed["vote"]["held_on"]
+
+
+def committee_resolution(ctx: StepContext) -> None:
+    _vote(ctx, VoteKind.committee, "8-KNĐ")
+    ctx.case.committee_resolution_on = ctx.parsed["vote"]["held_on"]
+
+
+def extend_decision(ctx: StepContext) -> None:
+    ctx.case.decision_extended = True
+
+
+def admit(ctx: StepContext) -> None:
+    decision = ctx.parsed["decision"]
+    ctx.case.decision_no = decision["number"]
+    ctx.case.decision_on = decision["issued_on"]
+    ctx.case.decision_received_on = decision["received_on"] or decision["issued_on"]
+    ctx.case.documents.append(Document(form_code="9-KNĐ", number=decision["number"],
+                                       issued_on=decision["issued_on"], detail={}))
+
+
+def ceremony(ctx: StepContext) -> None:
+    ctx.case.ceremony_on = ctx.parsed["ceremony_on"]
+    ctx.case.probation_ends_on = add_months(ctx.parsed["ceremony_on"],
+                                            ctx.rules["probation_months"])
+
+
+def recognition_cell(ctx: StepContext) -> None:
+    _vote(ctx, VoteKind.recognition_cell, "13-KNĐ")
+    ctx.case.recognition_cell_on = ctx.parsed["vote"]["held_on"]
+
+
+def recognise(ctx: StepContext) -> None:
+    if "vote" in ctx.parsed:
+        _vote(ctx, VoteKind.recognition_committee, "15-KNĐ")
+    decision = ctx.parsed["decision"]
+    ctx.case.documents.append(Document(form_code="16-KNĐ", number=decision["number"],
+                                       issued_on=decision["issued_on"], detail={}))
+    # Recognition takes effect at the end of the 12 months, even when approved late.
+    ctx.case.official_from = ctx.case.probation_ends_on
+    ctx.case.closed_on = ctx.on
+
+
+def close(ctx: StepContext) -> None:
+    if "vote" in ctx.parsed:
+        kind = {"cell_review": VoteKind.cell, "committee_review": VoteKind.committee}
+        ctx.case.votes.append(Vote(kind=kind[ctx.case.state], **ctx.parsed["vote"]))
+    ctx.case.closed_on = ctx.on
+    ctx.case.closed_at_state = ctx.case.state
+    ctx.case.close_reason = ctx.comment.strip()

@@ -1,0 +1,343 @@
+"""Guards: the facts the rules require before a case may move.
+
+Each guard raises GuardFailed or InvalidStepData naming the failed fact in the
+user's language; it stores what it parsed in ``ctx.parsed`` for the effect.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Case, Organisation, PartyKind
+from . import stepdata as sd
+from .calendar import add_months, months_between
+from .context import StepContext
+from .errors import GuardFailed, InvalidStepData
+from .states import OPEN
+
+CELL_KINDS = (PartyKind.cell.value, PartyKind.grassroots_cell.value)
+DOSSIER_FORMS = {
+    "1-KNĐ": _l("application for Party membership (1-KNĐ)"),
+    "2-KNĐ": _l("personal history (2-KNĐ)"),
+    "3-KNĐ": _l("introducer's letter (3-KNĐ)"),
+    "4A-KNĐ": _l("union resolution introducing the member (4A-KNĐ)"),
+    "5-KNĐ": _l("comments of the organisations and the residence cell (5-KNĐ)"),
+}
+
+
+def meets(votes_for: int, base: int, threshold: dict) -> bool:
+    """Exact integer comparison: for/base >= num/den (or > when strict)."""
+    left, right = votes_for * threshold["den"], threshold["num"] * base
+    return left > right if threshold["strict"] else left >= right
+
+
+def read_vote(ctx: StepContext, prefix: str = "") -> dict:
+    d = ctx.data
+    vote = {
+        "held_on": sd.day(d, prefix + "held_on", _l("Meeting date")),
+        "eligible": sd.count(d, prefix + "eligible", _l("Members entitled to vote")),
+        "present": sd.count(d, prefix + "present", _l("Members present")),
+        "votes_for": sd.count(d, prefix + "votes_for", _l("Votes for")),
+        "votes_against": sd.count(d, prefix + "votes_against", _l("Votes against")),
+        "resolution_no": sd.text(d, prefix + "resolution_no", _l("Resolution number")),
+    }
+    if vote["held_on"] > ctx.on:
+        raise InvalidStepData(_l("The meeting date cannot be after the step's date."))
+    if vote["eligible"] == 0:
+        raise InvalidStepData(_l("Members entitled to vote must be at least 1."))
+    if vote["present"] > vote["eligible"]:
+        raise InvalidStepData(_l("More members present than entitled to vote."))
+    if vote["votes_for"] + vote["votes_against"] > vote["present"]:
+        raise InvalidStepData(_l("More votes cast than members present."))
+    return vote
+
+
+# --- nomination -----------------------------------------------------------------
+
+def member_in_unit(ctx: StepContext) -> None:
+    case = ctx.case
+    if case.member.unit_id != case.union_unit_id:
+        raise GuardFailed(_l("The member does not belong to the nominating union unit."))
+    if not case.union_unit.is_open_on(ctx.on):
+        raise GuardFailed(_l("The union unit is closed."))
+
+
+def no_other_open_case(ctx: StepContext) -> None:
+    others = db.session.scalar(
+        select(func.count(Case.id)).where(
+            Case.member_id == ctx.case.member_id, Case.id != ctx.case.id,
+            Case.state.in_(OPEN), Case.state != "draft"))
+    if others:
+        raise GuardFailed(_l("This person already has an open referral."))
+
+
+def not_youth_route(ctx: StepContext) -> None:
+    rules = ctx.rules
+    unit = ctx.case.union_unit
+    if rules["youth_route_enabled"] and unit.has_youth_union:
+        age = months_between(ctx.case.member.date_of_birth, ctx.on) // 12
+        if age <= rules["youth_route_max_age_years"]:
+            raise GuardFailed(_l(
+                "The member is %(age)d, of youth age in a unit with a Youth Union: "
+                "the Youth Union introduces him or her instead.", age=age))
+
+
+def union_resolution(ctx: StepContext) -> None:
+    vote = read_vote(ctx)
+    if not meets(vote["votes_for"], vote["eligible"], ctx.rules["union_vote"]):
+        raise GuardFailed(_l(
+            "The union executive committee's vote did not pass: %(f)d for of %(e)d members.",
+            f=vote["votes_for"], e=vote["eligible"]))
+    ctx.parsed["vote"] = vote
+
+
+# --- acceptance and class ----------------------------------------------------------
+
+def host_cell_and_helpers(ctx: StepContext) -> None:
+    cell_id = ctx.data.get("host_cell_id")
+    cell = db.session.get(Organisation, int(cell_id)) if str(cell_id or "").isdigit() else None
+    if cell is None:
+        raise InvalidStepData(_l("Choose the host cell."))
+    if cell.kind not in CELL_KINDS or not cell.is_open_on(ctx.on):
+        raise GuardFailed(_l("The host cell must be an open Party cell."))
+    if not ctx.case.party_org.contains(cell):
+        raise GuardFailed(_l("The host cell must belong to the receiving Party organisation."))
+    helpers = [str(h).strip() for h in ctx.data.get("helpers") or [] if str(h).strip()]
+    if not helpers:
+        raise GuardFailed(_l("Assign at least one official Party member to help the candidate."))
+    if any(len(h) > 120 for h in helpers):
+        raise InvalidStepData(_l("A helper's name is too long."))
+    ctx.parsed.update(cell=cell, helpers=helpers)
+
+
+def class_named(ctx: StepContext) -> None:
+    ctx.parsed["class_name"] = sd.text(ctx.data, "class_name", _l("Class"))
+
+
+def read_certificate(ctx: StepContext) -> None:
+    cert = {
+        "number": sd.text(ctx.data, "certificate_no", _l("Certificate number")),
+        "issuer": sd.text(ctx.data, "certificate_issuer", _l("Issued by")),
+        "issued_on": sd.day(ctx.data, "certificate_on", _l("Certificate date")),
+    }
+    if cert["issued_on"] > ctx.on:
+        raise InvalidStepData(_l("The certificate date cannot be in the future."))
+    ctx.parsed["certificate"] = cert
+
+
+def certificate_still_valid(ctx: StepContext) -> None:
+    """For a candidate who already holds a certificate and skips the class."""
+    read_certificate(ctx)
+    cert = ctx.parsed["certificate"]
+    _certificate_valid_on(ctx, cert["issued_on"], ctx.on)
+
+
+def _certificate_valid_on(ctx: StepContext, issued_on: date, day: date) -> None:
+    months = ctx.rules["certificate_validity_months"]
+    if day > add_months(issued_on, months):
+        raise GuardFailed(_l(
+            "The awareness-class certificate of %(d)s is older than %(n)d months.",
+            d=issued_on.strftime("%d/%m/%Y"), n=months))
+
+
+# --- dossier and cell ---------------------------------------------------------------
+
+def read_documents(ctx: StepContext) -> None:
+    """Documents supplied with the step (added to those already on file)."""
+    docs = []
+    for raw in ctx.data.get("documents") or []:
+        form = sd.text(raw, "form_code", _l("Form"))
+        if form not in DOSSIER_FORMS:
+            raise InvalidStepData(_l("Unknown form %(f)s.", f=form))
+        detail = {}
+        if form == "3-KNĐ":
+            detail = {"official": sd.flag(raw, "official"),
+                      "months_together": sd.count(raw, "months_together",
+                                                  _l("Months worked or lived together"))}
+        docs.append({
+            "form_code": form,
+            "number": sd.text(raw, "number", _l("Number"), required=False, limit=40),
+            "issued_on": sd.day(raw, "issued_on", _l("Date of the document")),
+            "issuer": sd.text(raw, "issuer", _l("Issued by"), required=form == "3-KNĐ"),
+            "verified": sd.flag(raw, "verified"),
+            "detail": detail,
+        })
+    ctx.parsed["documents"] = docs
+
+
+def _dossier(ctx: StepContext) -> list[dict]:
+    on_file = [{"form_code": d.form_code, "issued_on": d.issued_on, "issuer": d.issuer,
+                "verified": d.verified, "detail": d.detail or {}} for d in ctx.case.documents]
+    return on_file + ctx.parsed.get("documents", [])
+
+
+def dossier_complete(ctx: StepContext, day: date | None = None) -> None:
+    day = day or ctx.on
+    docs = _dossier(ctx)
+    validity = ctx.rules["document_validity_months"]
+    for form, name in DOSSIER_FORMS.items():
+        mine = [d for d in docs if d["form_code"] == form]
+        if not mine:
+            raise GuardFailed(_l("The dossier lacks the %(doc)s.", doc=name))
+        if form in validity:
+            mine = [d for d in mine if day <= add_months(d["issued_on"], validity[form])]
+            if not mine:
+                raise GuardFailed(_l("The %(doc)s is older than %(n)d months: renew it.",
+                                     doc=name, n=validity[form]))
+        if form == "2-KNĐ" and not any(d["verified"] for d in mine):
+            raise GuardFailed(_l("The personal history (2-KNĐ) has not been verified."))
+        if form == "3-KNĐ":
+            good = [d for d in mine if d["detail"].get("official")
+                    and d["detail"].get("months_together", 0) >= ctx.rules["introducer_min_months"]]
+            if len(good) < ctx.rules["min_introducer_letters"]:
+                raise GuardFailed(_l(
+                    "An introducer must be an official Party member who has worked or lived "
+                    "with the candidate for at least %(n)d months.",
+                    n=ctx.rules["introducer_min_months"]))
+    cert = ctx.case.latest_document("certificate")
+    if cert is None:
+        raise GuardFailed(_l("The awareness-class certificate is missing."))
+    _certificate_valid_on(ctx, cert.issued_on, day)
+
+
+def cell_vote(ctx: StepContext, passing: bool = True) -> None:
+    cell = ctx.case.host_cell
+    minimum = ctx.rules["min_cell_official_members"]
+    if cell is None or (cell.official_members or 0) < minimum:
+        raise GuardFailed(_l("The cell has fewer than %(n)d official members.", n=minimum))
+    vote = read_vote(ctx)
+    if vote["eligible"] > cell.official_members:
+        raise InvalidStepData(_l("The cell has only %(n)d official members.",
+                                 n=cell.official_members))
+    passed = meets(vote["votes_for"], vote["eligible"], ctx.rules["cell_vote"])
+    if passing and not passed:
+        raise GuardFailed(_l(
+            "The cell vote did not reach two thirds: %(f)d for of %(e)d official members.",
+            f=vote["votes_for"], e=vote["eligible"]))
+    if not passing and passed:
+        raise GuardFailed(_l("The cell vote reached two thirds: record it as an approval."))
+    ctx.parsed["vote"] = vote
+    if passing:
+        age = months_between(ctx.case.member.date_of_birth, vote["held_on"])
+        over_age_approval = sd.text(ctx.data, "over_age_approval", "", required=False)
+        if age < ctx.rules["min_age_months"]:
+            raise GuardFailed(_l("At the cell meeting the candidate is under %(y)d years old.",
+                                 y=ctx.rules["min_age_months"] // 12))
+        if age > ctx.rules["max_age_months"] and not over_age_approval:
+            raise GuardFailed(_l(
+                "At the cell meeting the candidate is over %(y)d years old: the provincial "
+                "committee's approval is required.", y=ctx.rules["max_age_months"] // 12))
+        dossier_complete(ctx, vote["held_on"])
+
+
+def cell_vote_failed(ctx: StepContext) -> None:
+    cell_vote(ctx, passing=False)
+
+
+def committee_vote(ctx: StepContext, passing: bool = True) -> None:
+    vote = read_vote(ctx)
+    members = ctx.case.party_org.committee_members
+    if members and vote["eligible"] != members:
+        raise InvalidStepData(_l("The committee has %(n)d members: count all of them.",
+                                 n=members))
+    passed = meets(vote["votes_for"], vote["eligible"], ctx.rules["committee_vote"])
+    if passing and not passed:
+        raise GuardFailed(_l(
+            "The committee vote did not reach two thirds: %(f)d for of %(e)d members.",
+            f=vote["votes_for"], e=vote["eligible"]))
+    if not passing and passed:
+        raise GuardFailed(_l("The committee vote reached two thirds: record it as an approval."))
+    if vote["held_on"] < (ctx.case.cell_resolution_on or vote["held_on"]):
+        raise InvalidStepData(_l("The committee cannot meet before the cell's resolution."))
+    ctx.parsed["vote"] = vote
+
+
+def committee_vote_failed(ctx: StepContext) -> None:
+    committee_vote(ctx, passing=False)
+
+
+# --- decision, ceremony, probation, recognition ---------------------------------------
+
+def read_decision(ctx: StepContext) -> None:
+    decision = {
+        "number": sd.text(ctx.data, "decision_no", _l("Decision number"), limit=40),
+        "issued_on": sd.day(ctx.data, "decision_on", _l("Decision date")),
+        "received_on": sd.day(ctx.data, "received_on", _l("Date received by the cell"),
+                              required=False),
+    }
+    if decision["issued_on"] > ctx.on:
+        raise InvalidStepData(_l("The decision date cannot be in the future."))
+    start = ctx.case.recognition_cell_on or ctx.case.cell_resolution_on
+    if start and decision["issued_on"] < start:
+        raise InvalidStepData(_l("The decision cannot precede the cell's resolution."))
+    if decision["received_on"] and decision["received_on"] < decision["issued_on"]:
+        raise InvalidStepData(_l("The decision cannot be received before it was signed."))
+    ctx.parsed["decision"] = decision
+
+
+def not_yet_extended(ctx: StepContext) -> None:
+    if ctx.case.decision_extended:
+        raise GuardFailed(_l("The decision deadline has already been extended once."))
+
+
+def ceremony_in_time(ctx: StepContext) -> None:
+    held = sd.day(ctx.data, "ceremony_on", _l("Ceremony date"))
+    received = ctx.case.decision_received_on or ctx.case.decision_on
+    if held > ctx.on:
+        raise InvalidStepData(_l("The ceremony date cannot be in the future."))
+    if held < received:
+        raise InvalidStepData(_l("The ceremony cannot precede the receipt of the decision."))
+    due = ctx.calendar.add(received, ctx.rules["ceremony_working_days"])
+    approval = sd.text(ctx.data, "late_approval", _l("Superior committee's approval"),
+                       required=False)
+    if held > due and not approval:
+        raise GuardFailed(_l(
+            "The ceremony is later than %(n)d working days after the decision was received "
+            "(due %(due)s): record the superior committee's approval.",
+            n=ctx.rules["ceremony_working_days"], due=due.strftime("%d/%m/%Y")))
+    ctx.parsed.update(ceremony_on=held, late_approval=approval)
+
+
+def probation_over(ctx: StepContext) -> None:
+    if ctx.case.probation_ends_on is None or ctx.on < ctx.case.probation_ends_on:
+        raise GuardFailed(_l("The 12 months of probation end on %(d)s.",
+                             d=ctx.case.probation_ends_on.strftime("%d/%m/%Y")
+                             if ctx.case.probation_ends_on else "?"))
+
+
+def recognition_cell_vote(ctx: StepContext) -> None:
+    probation_over(ctx)
+    vote = read_vote(ctx)
+    cell = ctx.case.host_cell
+    if cell is None or vote["eligible"] > (cell.official_members or 0):
+        raise InvalidStepData(_l("More members entitled to vote than the cell's official members."))
+    if vote["held_on"] < ctx.case.probation_ends_on:
+        raise InvalidStepData(_l("The cell reviews recognition after probation ends."))
+    if not meets(vote["votes_for"], vote["eligible"], ctx.rules["cell_vote"]):
+        raise GuardFailed(_l(
+            "The cell vote did not reach two thirds: %(f)d for of %(e)d official members.",
+            f=vote["votes_for"], e=vote["eligible"]))
+    ctx.parsed["vote"] = vote
+
+
+def recognition_decision(ctx: StepContext) -> None:
+    if not ctx.case.host_cell.is_grassroots_cell:
+        vote = read_vote(ctx, "committee_")
+        if not meets(vote["votes_for"], vote["eligible"], ctx.rules["committee_vote"]):
+            raise GuardFailed(_l(
+                "The committee vote did not reach two thirds: %(f)d for of %(e)d members.",
+                f=vote["votes_for"], e=vote["eligible"]))
+        ctx.parsed["vote"] = vote
+    read_decision(ctx)
+
+
+def reason_given(ctx: StepContext) -> None:
+    if not ctx.comment.strip():
+        raise InvalidStepData(_l("Give the reason."))
+
+
+def host_cell_is_grassroots(ctx: StepContext) -> bool:
+    return bool(ctx.case.host_cell and ctx.case.host_cell.is_grassroots_cell)

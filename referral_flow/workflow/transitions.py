@@ -1,0 +1,130 @@
+"""The transition table: who fires what, from where, under which guards.
+
+``anchor`` names the organisation of the case that a grant must cover:
+``union`` (the nominating CĐCS), ``party`` (the receiving Party organisation),
+``cell`` (the host cell) or ``own`` (the member's own case). ``capability``,
+when set, is a flag the granted Party node must carry.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from flask_babel import lazy_gettext as _l
+
+from ..models.user import Role
+from . import effects as fx
+from . import guards as g
+from .states import BEFORE_DECISION
+
+R = Role
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    source: tuple[str, ...]
+    dest: str
+    label: object
+    roles: frozenset[Role]
+    anchor: str
+    guards: tuple[Callable, ...] = ()
+    effect: Callable = fx.send_back
+    reason: bool = False
+    capability: str | None = None
+    route: Callable | None = None        # extra routing condition (returns bool)
+    unless: Callable | None = None
+    send_back: bool = False
+
+
+def T(trigger, source, dest, label, roles, anchor, guards=(), effect=fx.send_back, **kw):
+    source = (source,) if isinstance(source, str) else tuple(source)
+    return Transition(trigger, source, dest, label, frozenset(roles), anchor, tuple(guards),
+                      effect, **kw)
+
+
+CHAIR, OFFICER, ORGANISER = R.union_chair, R.party_officer, R.class_organiser
+SECRETARY, COMPETENT, MEMBER = R.cell_secretary, R.competent_officer, R.member
+
+TRANSITIONS: list[Transition] = [
+    T("submit", "draft", "nominated", _l("Submit to the Party organisation"), {CHAIR}, "union",
+      [g.member_in_unit, g.no_other_open_case, g.not_youth_route, g.union_resolution],
+      fx.nominate),
+    T("return_to_union", "nominated", "draft", _l("Return to the union"), {OFFICER}, "party",
+      [g.reason_given], reason=True, send_back=True),
+    T("accept", "nominated", "accepted", _l("Accept and assign a helper"), {OFFICER}, "party",
+      [g.host_cell_and_helpers], fx.accept),
+    T("enroll", "accepted", "in_class", _l("Enrol in an awareness class"), {ORGANISER}, "party",
+      [g.class_named], fx.enroll, capability="runs_classes"),
+    T("skip_class", "accepted", "certified", _l("Record a valid certificate already held"),
+      {OFFICER}, "party", [g.certificate_still_valid], fx.certify),
+    T("pass_class", "in_class", "certified", _l("Passed: record the certificate"), {ORGANISER},
+      "party", [g.read_certificate], fx.certify, capability="runs_classes"),
+    T("fail_class", "in_class", "accepted", _l("Did not pass the class"), {ORGANISER}, "party",
+      [g.reason_given], reason=True, capability="runs_classes", send_back=True),
+    T("open_dossier", "certified", "dossier", _l("Start the dossier"), {SECRETARY, OFFICER},
+      "cell", [g.read_documents], fx.record_documents),
+    T("send_to_cell", "dossier", "cell_review", _l("Send to the cell meeting"),
+      {SECRETARY, OFFICER}, "cell", [g.read_documents, g.dossier_complete],
+      fx.record_documents),
+    T("cell_approve", "cell_review", "decision_pending", _l("Record the cell's approval (6-KNĐ)"),
+      {SECRETARY}, "cell", [g.cell_vote], fx.cell_resolution, route=g.host_cell_is_grassroots),
+    T("cell_approve", "cell_review", "committee_review",
+      _l("Record the cell's approval (6-KNĐ)"), {SECRETARY}, "cell", [g.cell_vote],
+      fx.cell_resolution, unless=g.host_cell_is_grassroots),
+    T("cell_reject", "cell_review", "rejected", _l("Record the cell's refusal"), {SECRETARY},
+      "cell", [g.reason_given, g.cell_vote_failed], fx.close, reason=True),
+    T("cell_defer", "cell_review", "dossier", _l("Defer: back to the dossier"), {SECRETARY},
+      "cell", [g.reason_given], reason=True, send_back=True),
+    T("committee_approve", "committee_review", "decision_pending",
+      _l("Record the committee's approval (8-KNĐ)"), {OFFICER}, "party", [g.committee_vote],
+      fx.committee_resolution, capability="grassroots_committee"),
+    T("committee_reject", "committee_review", "rejected", _l("Record the committee's refusal"),
+      {OFFICER}, "party", [g.reason_given, g.committee_vote_failed], fx.close, reason=True,
+      capability="grassroots_committee"),
+    T("committee_return", "committee_review", "dossier", _l("Return to the cell"), {OFFICER},
+      "party", [g.reason_given], reason=True, capability="grassroots_committee",
+      send_back=True),
+    T("extend_decision", "decision_pending", "decision_pending",
+      _l("Extend the decision deadline"), {COMPETENT}, "party",
+      [g.reason_given, g.not_yet_extended], fx.extend_decision, reason=True,
+      capability="competent_body"),
+    T("admit", "decision_pending", "admitted", _l("Record the admission decision (9-KNĐ)"),
+      {COMPETENT}, "party", [g.read_decision], fx.admit, capability="competent_body"),
+    T("decline", "decision_pending", "rejected", _l("Decide not to admit"), {COMPETENT}, "party",
+      [g.reason_given], fx.close, reason=True, capability="competent_body"),
+    T("hold_ceremony", "admitted", "probation", _l("Record the admission ceremony"),
+      {SECRETARY}, "cell", [g.ceremony_in_time], fx.ceremony),
+    T("open_recognition", "probation", "recognition_review",
+      _l("Record the cell's recognition resolution (13-KNĐ)"), {SECRETARY}, "cell",
+      [g.recognition_cell_vote], fx.recognition_cell),
+    T("recognise", "recognition_review", "official", _l("Recognise as an official member"),
+      {COMPETENT}, "party", [g.recognition_decision], fx.recognise,
+      capability="competent_body"),
+    T("remove", ("probation", "recognition_review"), "removed",
+      _l("Remove from the probationary list"), {COMPETENT}, "party", [g.reason_given],
+      fx.close, reason=True, capability="competent_body"),
+    T("withdraw", BEFORE_DECISION, "withdrawn", _l("Withdraw the referral"), {CHAIR}, "union",
+      [g.reason_given], fx.close, reason=True),
+    T("withdraw_self", BEFORE_DECISION, "withdrawn", _l("Withdraw my application"), {MEMBER},
+      "own", [g.reason_given], fx.close, reason=True),
+]
+
+BY_TRIGGER: dict[str, list[Transition]] = {}
+for _t in TRANSITIONS:
+    BY_TRIGGER.setdefault(_t.trigger, []).append(_t)
+TRIGGERS = tuple(BY_TRIGGER)
+
+
+def triggers_from(state: str) -> list[str]:
+    """Triggers that leave ``state``, in table order, without attaching any case."""
+    seen: dict[str, None] = {}
+    for t in TRANSITIONS:
+        if state in t.source:
+            seen.setdefault(t.trigger)
+    return list(seen)
+
+
+def spec(trigger: str) -> Transition:
+    """The first row of a trigger: roles, anchor, capability and reason are the same on all."""
+    return BY_TRIGGER[trigger][0]

@@ -1,0 +1,3 @@
+from referral_flow import create_app
+
+app = create_app()
