@@ -235,7 +235,7 @@ def walk(case, path, start: date, gap: int, users, cells, today) -> None:
         if trigger == "committee_approve" and case.state == "decision_pending":
             continue        # a grassroots cell's resolution goes straight to the decision
         step = gap
-        if trigger == "open_recognition":   # after the 12 months of probation
+        if trigger in ("open_recognition", "remove"):   # after the 12 months of probation
             on = max(on, case.probation_ends_on)
         on = min(on + timedelta(days=step), today)
         data, comment = step_data(trigger, case, on, cells)
@@ -245,7 +245,7 @@ def walk(case, path, start: date, gap: int, users, cells, today) -> None:
 
 
 def _days_needed(path, gap) -> int:
-    return gap * len(path) + (400 if "open_recognition" in path else 0) + 10
+    return gap * len(path) + (400 if {"open_recognition", "remove"} & set(path) else 0) + 10
 
 
 def load(today: date | None = None, seed: int = 2024) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from flask import Flask, current_app, request
-from flask_babel import format_decimal, to_user_timezone
+from flask_babel import format_decimal, get_locale, to_user_timezone
 from flask_login import current_user
 
 from .extensions import babel
@@ -36,6 +36,7 @@ def vn_datetime(value: datetime | None) -> str:
 def register(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories="translations")
+    app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["vn_date"] = vn_date
     app.jinja_env.filters["vn_datetime"] = vn_datetime
     app.jinja_env.filters["number"] = lambda n: format_decimal(n or 0)

@@ -1,0 +1,129 @@
+"""Fixtures: an app on a fresh migrated database per test (SQLite file by default,
+PostgreSQL when TEST_DATABASE_URL points at one), clients, a world of both trees."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from referral_flow import create_app
+from referral_flow.config import TestingConfig
+from referral_flow.extensions import db as _db
+
+from . import factories
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+ON_PG = PG_URL.startswith("postgresql")
+
+
+def _upgrade(url: str) -> None:
+    from flask_migrate import upgrade
+    app = create_app(_config(url))
+    with app.app_context():
+        upgrade()
+        _db.engine.dispose()
+
+
+def _config(url: str) -> dict:
+    return {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()} | {
+        "SQLALCHEMY_DATABASE_URI": url}
+
+
+def _admin_engine():
+    return create_engine(make_url(PG_URL).set(database="postgres"),
+                         isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory):
+    """Build the schema once with the real migrations; each test gets a copy."""
+    if ON_PG:
+        name = f"rf_tpl_{uuid.uuid4().hex[:10]}"
+        admin = _admin_engine()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        _upgrade(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+        yield name
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("tpl") / "template.db"
+        _upgrade(f"sqlite:///{path}")
+        yield path
+
+
+@pytest.fixture
+def database_url(template_db, tmp_path, request):
+    if ON_PG:
+        name = f"rf_t_{uuid.uuid4().hex[:12]}"
+        admin = _admin_engine()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"'))
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path / "test.db"
+        shutil.copy(template_db, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app(_config(database_url))
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def world(db):
+    w = factories.build_world()
+    db.session.commit()
+    return w
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token(html: str) -> str:
+    m = CSRF.search(html)
+    assert m, "no CSRF token in the page"
+    return m.group(1) or m.group(2)
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username: str, password: str = "correct horse battery"):
+        page = self.client.get("/login")
+        return self.client.post("/login", data={
+            "username": username, "password": password, "csrf_token": csrf_token(page.text)})
+
+    def logout(self):
+        page = self.client.get("/cases/")
+        return self.client.post("/logout", data={"csrf_token": csrf_token(page.text)})
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)

@@ -1,0 +1,132 @@
+"""Test data: a small world of both trees, users per role, and cases moved to any state."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from referral_flow.demo import PATHS
+from referral_flow.demo_steps import step_data
+from referral_flow.extensions import db
+from referral_flow.models import (Case, EnterpriseKind, Member, Organisation, PartyKind, Role,
+                                  RoleGrant, Tree, UnionKind, User)
+from referral_flow.models.member import Gender
+from referral_flow.services.cases import open_draft
+from referral_flow.services.transitions import fire
+
+_seq = itertools.count(1)
+TODAY = date(2026, 11, 25)
+
+
+def org(code, tree, kind, name=None, parent=None, **kw) -> Organisation:
+    node = Organisation(code=code, tree=tree, kind=kind, name=name or code,
+                        opened_on=date(2015, 1, 1), **kw)
+    db.session.add(node)
+    db.session.flush()
+    node.place_under(parent)
+    return node
+
+
+def citizen_id() -> str:
+    return f"0271{next(_seq):08d}"
+
+
+def member(unit: Organisation, *, born: date = date(1990, 5, 17), name: str | None = None,
+           direct: bool = True) -> Member:
+    m = Member(full_name=name or f"Nguyễn Văn Thử {next(_seq)}", date_of_birth=born,
+               gender=Gender.male, citizen_id=citizen_id(), unit=unit, job="Công nhân",
+               direct_production=direct)
+    db.session.add(m)
+    db.session.flush()
+    return m
+
+
+def user(role: Role, node: Organisation | None, *, username: str | None = None,
+         member_id: int | None = None, valid_from=date(2020, 1, 1), valid_to=None) -> User:
+    u = User(username=username or f"{role.value}{next(_seq)}", full_name=f"User {role.value}",
+             member_id=member_id)
+    u.set_password("correct horse battery")
+    u.grants.append(RoleGrant(role=role, org=node, valid_from=valid_from, valid_to=valid_to))
+    db.session.add(u)
+    db.session.flush()
+    return u
+
+
+@dataclass
+class World:
+    """Two of everything, so that 'out of scope' always has somewhere to be."""
+    nodes: dict[str, Organisation] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+
+    @property
+    def cells(self) -> list[Organisation]:
+        return [n for n in self.nodes.values()
+                if n.kind in (PartyKind.cell.value, PartyKind.grassroots_cell.value)]
+
+    def __getitem__(self, key):
+        return self.nodes[key]
+
+
+def build_world() -> World:
+    w = World()
+    n = w.nodes
+    n["province"] = org("TU", Tree.party, PartyKind.provincial.value, competent_body=True)
+    for side in ("a", "b"):
+        n[f"bloc_{side}"] = org(f"BLOC-{side}", Tree.party, PartyKind.bloc.value,
+                                parent=n["province"], competent_body=True, runs_classes=True,
+                                committee_members=15)
+        n[f"committee_{side}"] = org(f"DU-{side}", Tree.party,
+                                     PartyKind.grassroots_committee.value,
+                                     parent=n[f"bloc_{side}"], grassroots_committee=True,
+                                     committee_members=9)
+        n[f"cell_{side}"] = org(f"CB-{side}", Tree.party, PartyKind.cell.value,
+                                parent=n[f"committee_{side}"], official_members=9)
+        n[f"gcell_{side}"] = org(f"CBCS-{side}", Tree.party, PartyKind.grassroots_cell.value,
+                                 parent=n[f"bloc_{side}"], official_members=6)
+    n["federation"] = org("LDLD", Tree.union, UnionKind.federation.value)
+    for side in ("a", "b"):
+        n[f"upper_{side}"] = org(f"UP-{side}", Tree.union, UnionKind.upper.value,
+                                 parent=n["federation"])
+        n[f"unit_{side}"] = org(f"CDCS-{side}", Tree.union, UnionKind.grassroots.value,
+                                parent=n[f"upper_{side}"], enterprise_kind=EnterpriseKind.fdi,
+                                has_party_org=True, receiving_party=n[f"committee_{side}"])
+        n[f"gunit_{side}"] = org(f"CDCS-G-{side}", Tree.union, UnionKind.grassroots.value,
+                                 parent=n[f"upper_{side}"],
+                                 enterprise_kind=EnterpriseKind.non_state,
+                                 has_party_org=True, receiving_party=n[f"gcell_{side}"])
+    roles = {
+        Role.union_chair: "unit", Role.federation_officer: "federation",
+        Role.party_officer: "committee", Role.class_organiser: "bloc",
+        Role.cell_secretary: "cell", Role.competent_officer: "bloc",
+    }
+    for role, where in roles.items():
+        for side in ("a", "b"):
+            key = where if where == "federation" else f"{where}_{side}"
+            if where == "federation" and side == "b":
+                key = "upper_b"     # a federation officer of a sibling subtree
+            w.users[f"{role.value}_{side}"] = user(role, n[key])
+    w.users["administrator"] = user(Role.administrator, None)
+    db.session.flush()
+    return w
+
+
+def new_case(w: World, side: str = "a", *, unit: str = "unit", born: date = date(1990, 5, 17),
+             start: date = TODAY - timedelta(days=900)) -> Case:
+    m = member(w[f"{unit}_{side}"], born=born)
+    return open_draft(m, None, year=start.year, today=start, check_permission=False)
+
+
+def advance(case: Case, w: World, state: str, *, start: date | None = None, gap: int = 10,
+            today: date = TODAY) -> Case:
+    """Fire the demo path to ``state`` with valid data, permission checks off."""
+    on = start or case.state_since
+    for trigger in PATHS[state]:
+        if trigger == "committee_approve" and case.state == "decision_pending":
+            continue
+        on = on + timedelta(days=gap)
+        if trigger in ("open_recognition", "remove"):
+            on = max(on, case.probation_ends_on)
+        data, comment = step_data(trigger, case, on, w.cells)
+        fire(case, trigger, None, expected_version=case.version, data=data, comment=comment,
+             on=on, today=today, check_permission=False)
+    return case
