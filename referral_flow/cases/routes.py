@@ -3,20 +3,24 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import AuditEvent, Case, Member, Role, User
 from ..security import allowed_triggers, get_case_or_404, scoped_cases
 from ..services import audit
 from ..services.deadlines import deadlines
+from ..services.transitions import fire
 from ..text import fold
 from ..workflow.calendar import load_calendar
+from ..workflow.errors import WorkflowError
 from ..workflow.states import STATES
 from ..workflow.transitions import spec
+from .forms import ActionForm
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -48,19 +52,48 @@ def index():
 @login_required
 def detail(case_id: int):
     case = get_case_or_404(case_id, current_user)
-    events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.subject == "case")
-        .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)).all()
-    today = date.today()
-    actions = [spec(t) for t in allowed_triggers(current_user, case, today)]
-    page = render_template("cases/detail.html", case=case, events=events, actions=actions,
-                           deadlines=deadlines(case, load_calendar(), today), states=STATES)
+    page = _detail_page(case)
     if not _is_own_case(current_user, case):
         # Reads of a personal record by staff are logged (PROCESS.md §6).
         audit.append(trigger="view", subject="case_read", actor_id=current_user.id,
                      case_id=case.id)
         db.session.commit()
     return page
+
+
+@bp.post("/<int:case_id>/<trigger>")
+@login_required
+def act(case_id: int, trigger: str):
+    """Fire ``trigger``: the form carries the case version it was loaded with."""
+    case = get_case_or_404(case_id, current_user)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        return _detail_page(case, error="; ".join(errors)), 400
+    reserved = {"csrf_token", "version", "comment", "on"}
+    data = {key: (values if len(values) > 1 or key == "helpers" else values[0])
+            for key, values in request.form.lists() if key not in reserved}
+    try:
+        fire(case, trigger, current_user, expected_version=form.version.data, data=data,
+             comment=form.comment.data or "", on=form.on.data)
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        case = get_case_or_404(case_id, current_user)
+        return _detail_page(case, error=str(exc), failed=trigger), exc.http_status
+    flash(_("Saved."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+def _detail_page(case: Case, error: str | None = None, failed: str | None = None) -> str:
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.subject == "case")
+        .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)).all()
+    today = date.today()
+    actions = [spec(t) for t in allowed_triggers(current_user, case, today)]
+    return render_template("cases/detail.html", case=case, events=events, actions=actions,
+                           deadlines=deadlines(case, load_calendar(), today), states=STATES,
+                           error=error, failed=failed)
 
 
 def _is_own_case(user: User, case: Case) -> bool:

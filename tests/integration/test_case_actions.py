@@ -1,0 +1,69 @@
+"""Firing a transition over HTTP: POST + CSRF + version; 409 when someone acted first."""
+from datetime import date, timedelta
+
+import pytest
+
+from ..conftest import csrf_token
+from ..factories import advance, new_case
+
+
+@pytest.fixture
+def nominated(world, db):
+    case = new_case(world, start=date.today() - timedelta(days=60))
+    advance(case, world, "nominated", today=date.today())
+    db.session.commit()
+    return case
+
+
+def _post(client, case, trigger, version, **fields):
+    page = client.get(f"/cases/{case.id}")
+    return client.post(f"/cases/{case.id}/{trigger}", data={
+        "csrf_token": csrf_token(page.text), "version": version, **fields})
+
+
+def test_accept_over_http_then_stale_form_gets_409(world, db, auth, client, nominated):
+    officer = world.users["party_officer_a"]
+    auth.login(officer.username)
+    cell = world["cell_a"]
+    version = nominated.version
+    ok = _post(client, nominated, "accept", version, host_cell_id=cell.id, helpers="Lê Văn An")
+    assert ok.status_code == 302
+    db.session.expire_all()
+    assert nominated.state == "accepted"
+    # The same form submitted again (the version it carries is now stale).
+    again = _post(client, nominated, "return_to_union", version, comment="Thiếu hồ sơ")
+    assert again.status_code == 409
+    assert "/cases/%d" % nominated.id in again.text       # the reload link
+    db.session.expire_all()
+    assert nominated.state == "accepted"
+
+
+def test_failed_guard_shows_reason_and_keeps_state(world, db, auth, client, nominated):
+    auth.login(world.users["party_officer_a"].username)
+    response = _post(client, nominated, "accept", nominated.version, host_cell_id="")
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert nominated.state == "nominated"
+
+
+def test_action_without_csrf_is_refused(world, db, auth, client, nominated):
+    auth.login(world.users["party_officer_a"].username)
+    response = client.post(f"/cases/{nominated.id}/accept", data={"version": nominated.version})
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert nominated.state == "nominated"
+
+
+def test_action_by_role_without_right_is_403(world, db, auth, client, nominated):
+    auth.login(world.users["federation_officer_a"].username)
+    response = _post(client, nominated, "accept", nominated.version,
+                     host_cell_id=world["cell_a"].id, helpers="X")
+    assert response.status_code == 403
+
+
+def test_action_out_of_scope_is_404(world, db, auth, client, nominated):
+    auth.login(world.users["party_officer_b"].username)
+    token = csrf_token(client.get("/cases/").text)
+    response = client.post(f"/cases/{nominated.id}/accept",
+                           data={"version": 1, "csrf_token": token})
+    assert response.status_code == 404
