@@ -234,7 +234,7 @@ def walk(case, path, start: date, gap: int, users, cells, today) -> None:
     for trigger in path:
         if trigger == "committee_approve" and case.state == "decision_pending":
             continue        # a grassroots cell's resolution goes straight to the decision
-        step = gap
+        step = min(gap, 20) if trigger == "hold_ceremony" else gap   # within 30 working days
         if trigger in ("open_recognition", "remove"):   # after the 12 months of probation
             on = max(on, case.probation_ends_on)
         on = min(on + timedelta(days=step), today)
@@ -271,9 +271,11 @@ def load(today: date | None = None, seed: int = 2024) -> bool:
             path = PATHS[state]
             overdue = k == 0 and state in ("decision_pending", "admitted")
             # An overdue case took its last step long ago and has waited since.
-            start = today - timedelta(days=_days_needed(path, gap) + (150 if overdue else 0))
+            gap_here = gap + 3 * k       # cases of one step did not all move on the same day
+            start = today - timedelta(days=_days_needed(path, gap_here) + 7 * k
+                                      + (150 if overdue else 0))
             case = open_draft(member, None, year=start.year, today=start, check_permission=False)
-            walk(case, path, start, gap, users, cells, today)
+            walk(case, path, start, gap_here, users, cells, today)
             if state == "dossier" and member.unit_id == units[0].id and login_case is None:
                 login_case = case
     member_user = users[Role.member]
