@@ -12,9 +12,14 @@ class InvalidValue(ValueError):
     """A value a user typed that cannot be stored; str() is a translated message."""
 
 
+def has_invisible(value: str, allow_newlines: bool = False) -> bool:
+    allowed = {"\n", "\r", "\t"} if allow_newlines else set()
+    return any(unicodedata.category(ch) in _INVISIBLE and ch not in allowed for ch in value)
+
+
 def normalise_name(value: str) -> str:
     value = unicodedata.normalize("NFC", (value or "").strip())
-    if any(unicodedata.category(ch) in _INVISIBLE for ch in value):
+    if has_invisible(value):
         raise InvalidValue(_l("The name contains invisible or control characters."))
     value = re.sub(r"\s+", " ", value)
     if not value:

@@ -8,6 +8,8 @@ import shutil
 import uuid
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -75,9 +77,19 @@ def database_url(template_db, tmp_path, request):
         yield f"sqlite:///{path}"
 
 
+class FreshRequestClient(FlaskClient):
+    """Requests reuse the test's open app context (and its ``g``); forget the cached
+    login before each one so that, as in production, the session cookie is re-read."""
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url):
     app = create_app(_config(database_url))
+    app.test_client_class = FreshRequestClient
     with app.app_context():
         yield app
         _db.session.remove()

@@ -1,6 +1,7 @@
 """The scoped case list and the case detail with its timeline."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -29,7 +30,9 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 @login_required
 def index():
     state = request.args.get("state", "")
-    query = request.args.get("q", "").strip()[:100]
+    # Control characters (NUL among them, which PostgreSQL refuses) never match a name.
+    query = "".join(ch for ch in request.args.get("q", "")
+                    if unicodedata.category(ch)[0] != "C").strip()[:100]
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     per_page = current_app.config["CASES_PER_PAGE"]
     stmt = scoped_cases(current_user)
@@ -39,11 +42,13 @@ def index():
         stmt = stmt.where(Member.search_key.contains(fold(query), autoescape=True))
     stmt = stmt.join(Case.member)
     total = db.session.scalar(stmt.with_only_columns(func.count(Case.id)).order_by(None))
+    pages = max((total + per_page - 1) // per_page, 1)
+    # A page past the end shows the last one; a huge ?page= must not overflow the OFFSET.
+    page = min(page, pages)
     rows = db.session.scalars(
         stmt.options(joinedload(Case.union_unit), joinedload(Case.party_org))
         .order_by(Case.state_since, Case.id).limit(per_page).offset((page - 1) * per_page)
     ).unique().all()
-    pages = max((total + per_page - 1) // per_page, 1)
     return render_template("cases/index.html", cases=rows, total=total, page=page, pages=pages,
                            state=state, q=query, states=STATES)
 

@@ -17,6 +17,8 @@ UNION_SIDE = frozenset({Role.union_chair, Role.federation_officer})
 PARTY_SIDE = frozenset({Role.party_officer, Role.class_organiser, Role.cell_secretary,
                         Role.competent_officer})
 
+MAX_ID = 2**31 - 1      # primary keys are 32-bit INTEGER columns
+
 UnionOrg = aliased(Organisation, name="scope_union")
 PartyOrg = aliased(Organisation, name="scope_party")
 CellOrg = aliased(Organisation, name="scope_cell")
@@ -57,6 +59,8 @@ def scoped_cases(user: User, day: date | None = None, stmt: Select | None = None
 
 def get_case_or_404(case_id: int, user: User, day: date | None = None) -> Case:
     from ..extensions import db
+    if not 0 < case_id <= MAX_ID:       # beyond the INTEGER column: cannot exist, and the
+        abort(404)                      # database would refuse the parameter (a 500)
     case = db.session.scalars(scoped_cases(user, day).where(Case.id == case_id)).first()
     if case is None:
         abort(404)

@@ -59,10 +59,15 @@ def verify(batch: int = 5000) -> ChainReport:
     """Walk the chain in id order; stop at the first event whose hash or link is wrong."""
     prev, checked = GENESIS, 0
     stmt = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch)
-    for event in db.session.scalars(stmt):
-        if event.prev_hash != prev:
-            return ChainReport(checked, event.id, "link to the previous event is broken")
-        if event.compute_hash() != event.hash:
-            return ChainReport(checked, event.id, "content does not match its hash")
-        prev, checked = event.hash, checked + 1
+    events = db.session.scalars(stmt)
+    try:
+        for event in events:
+            if event.prev_hash != prev:
+                return ChainReport(checked, event.id, "link to the previous event is broken")
+            if event.compute_hash() != event.hash:
+                return ChainReport(checked, event.id, "content does not match its hash")
+            prev, checked = event.hash, checked + 1
+    finally:
+        # Stopping early must close the server-side cursor that yield_per opens on PostgreSQL.
+        events.close()
     return ChainReport(checked)

@@ -51,7 +51,10 @@ def fire(case: Case, trigger: str, user: User | None, *, expected_version: int,
     ctx = StepContext(case=case, user=user, data=dict(data or {}), on=on, rules=rules,
                       calendar=load_calendar(), comment=comment)
     source = case.state
-    with attached(case):
+    # No autoflush while effects write: a lazy load in the middle of an effect would flush
+    # the half-written case and bump its version twice; the flush below is the one
+    # compare-and-set of the step.
+    with attached(case), db.session.no_autoflush:
         try:
             moved = case.trigger(trigger, ctx=ctx)
         except MachineError:

@@ -34,6 +34,22 @@ def meets(votes_for: int, base: int, threshold: dict) -> bool:
     return left > right if threshold["strict"] else left >= right
 
 
+BODY = {"cell": _l("cell"), "committee": _l("committee")}
+
+
+def check_vote(vote: dict, threshold: dict, body: str, passing: bool = True) -> None:
+    """Raise unless the vote's outcome is the one the step records (pass or refusal)."""
+    passed = meets(vote["votes_for"], vote["eligible"], threshold)
+    args = {"body": BODY[body], "num": threshold["num"], "den": threshold["den"],
+            "f": vote["votes_for"], "e": vote["eligible"]}
+    if passing and not passed:
+        raise GuardFailed(_l("The %(body)s vote did not reach %(num)d/%(den)d: "
+                             "%(f)d for of %(e)d entitled to vote.", **args))
+    if not passing and passed:
+        raise GuardFailed(_l("The %(body)s vote reached %(num)d/%(den)d "
+                             "(%(f)d for of %(e)d): record it as an approval.", **args))
+
+
 def read_vote(ctx: StepContext, prefix: str = "") -> dict:
     d = ctx.data
     vote = {
@@ -42,7 +58,9 @@ def read_vote(ctx: StepContext, prefix: str = "") -> dict:
         "present": sd.count(d, prefix + "present", _l("Members present")),
         "votes_for": sd.count(d, prefix + "votes_for", _l("Votes for")),
         "votes_against": sd.count(d, prefix + "votes_against", _l("Votes against")),
-        "resolution_no": sd.text(d, prefix + "resolution_no", _l("Resolution number")),
+        # stored in vote.resolution_no and document.number, both String(40)
+        "resolution_no": sd.text(d, prefix + "resolution_no", _l("Resolution number"),
+                                 limit=40),
     }
     if vote["held_on"] > ctx.on:
         raise InvalidStepData(_l("The meeting date cannot be after the step's date."))
@@ -97,15 +115,21 @@ def union_resolution(ctx: StepContext) -> None:
 # --- acceptance and class ----------------------------------------------------------
 
 def host_cell_and_helpers(ctx: StepContext) -> None:
-    cell_id = ctx.data.get("host_cell_id")
-    cell = db.session.get(Organisation, int(cell_id)) if str(cell_id or "").isdigit() else None
+    cell_id = str(ctx.data.get("host_cell_id") or "")
+    # ASCII digits only ("²".isdigit() is true) and short enough for an integer column.
+    cell = (db.session.get(Organisation, int(cell_id))
+            if cell_id.isascii() and cell_id.isdigit() and len(cell_id) <= 9 else None)
     if cell is None:
         raise InvalidStepData(_l("Choose the host cell."))
     if cell.kind not in CELL_KINDS or not cell.is_open_on(ctx.on):
         raise GuardFailed(_l("The host cell must be an open Party cell."))
     if not ctx.case.party_org.contains(cell):
         raise GuardFailed(_l("The host cell must belong to the receiving Party organisation."))
-    helpers = [str(h).strip() for h in ctx.data.get("helpers") or [] if str(h).strip()]
+    helpers = ctx.data.get("helpers") or []
+    if not isinstance(helpers, (list, tuple)):
+        raise InvalidStepData(
+            _l("Assign at least one official Party member to help the candidate."))
+    helpers = [str(h).strip() for h in helpers if str(h).strip()]
     if not helpers:
         raise GuardFailed(_l("Assign at least one official Party member to help the candidate."))
     if any(len(h) > 120 for h in helpers):
@@ -119,7 +143,7 @@ def class_named(ctx: StepContext) -> None:
 
 def read_certificate(ctx: StepContext) -> None:
     cert = {
-        "number": sd.text(ctx.data, "certificate_no", _l("Certificate number")),
+        "number": sd.text(ctx.data, "certificate_no", _l("Certificate number"), limit=40),
         "issuer": sd.text(ctx.data, "certificate_issuer", _l("Issued by")),
         "issued_on": sd.day(ctx.data, "certificate_on", _l("Certificate date")),
     }
@@ -148,7 +172,12 @@ def _certificate_valid_on(ctx: StepContext, issued_on: date, day: date) -> None:
 def read_documents(ctx: StepContext) -> None:
     """Documents supplied with the step (added to those already on file)."""
     docs = []
-    for raw in ctx.data.get("documents") or []:
+    supplied = ctx.data.get("documents") or []
+    if not isinstance(supplied, (list, tuple)):
+        supplied = [supplied]
+    for raw in supplied:
+        if not isinstance(raw, dict):
+            raise InvalidStepData(_l("%(field)s is required.", field=_l("Form")))
         form = sd.text(raw, "form_code", _l("Form"))
         if form not in DOSSIER_FORMS:
             raise InvalidStepData(_l("Unknown form %(f)s.", f=form))
@@ -157,10 +186,14 @@ def read_documents(ctx: StepContext) -> None:
             detail = {"official": sd.flag(raw, "official"),
                       "months_together": sd.count(raw, "months_together",
                                                   _l("Months worked or lived together"))}
+        issued_on = sd.day(raw, "issued_on", _l("Date of the document"))
+        if issued_on > ctx.on:
+            raise InvalidStepData(_l("The date of the %(doc)s cannot be after the step's date.",
+                                     doc=DOSSIER_FORMS[form]))
         docs.append({
             "form_code": form,
             "number": sd.text(raw, "number", _l("Number"), required=False, limit=40),
-            "issued_on": sd.day(raw, "issued_on", _l("Date of the document")),
+            "issued_on": issued_on,
             "issuer": sd.text(raw, "issuer", _l("Issued by"), required=form == "3-KNĐ"),
             "verified": sd.flag(raw, "verified"),
             "detail": detail,
@@ -212,13 +245,7 @@ def cell_vote(ctx: StepContext, passing: bool = True) -> None:
     if vote["eligible"] > cell.official_members:
         raise InvalidStepData(_l("The cell has only %(n)d official members.",
                                  n=cell.official_members))
-    passed = meets(vote["votes_for"], vote["eligible"], ctx.rules["cell_vote"])
-    if passing and not passed:
-        raise GuardFailed(_l(
-            "The cell vote did not reach two thirds: %(f)d for of %(e)d official members.",
-            f=vote["votes_for"], e=vote["eligible"]))
-    if not passing and passed:
-        raise GuardFailed(_l("The cell vote reached two thirds: record it as an approval."))
+    check_vote(vote, ctx.rules["cell_vote"], "cell", passing)
     ctx.parsed["vote"] = vote
     if passing:
         age = months_between(ctx.case.member.date_of_birth, vote["held_on"])
@@ -243,13 +270,7 @@ def committee_vote(ctx: StepContext, passing: bool = True) -> None:
     if members and vote["eligible"] != members:
         raise InvalidStepData(_l("The committee has %(n)d members: count all of them.",
                                  n=members))
-    passed = meets(vote["votes_for"], vote["eligible"], ctx.rules["committee_vote"])
-    if passing and not passed:
-        raise GuardFailed(_l(
-            "The committee vote did not reach two thirds: %(f)d for of %(e)d members.",
-            f=vote["votes_for"], e=vote["eligible"]))
-    if not passing and passed:
-        raise GuardFailed(_l("The committee vote reached two thirds: record it as an approval."))
+    check_vote(vote, ctx.rules["committee_vote"], "committee", passing)
     if vote["held_on"] < (ctx.case.cell_resolution_on or vote["held_on"]):
         raise InvalidStepData(_l("The committee cannot meet before the cell's resolution."))
     ctx.parsed["vote"] = vote
@@ -316,20 +337,14 @@ def recognition_cell_vote(ctx: StepContext) -> None:
         raise InvalidStepData(_l("More members entitled to vote than the cell's official members."))
     if vote["held_on"] < ctx.case.probation_ends_on:
         raise InvalidStepData(_l("The cell reviews recognition after probation ends."))
-    if not meets(vote["votes_for"], vote["eligible"], ctx.rules["cell_vote"]):
-        raise GuardFailed(_l(
-            "The cell vote did not reach two thirds: %(f)d for of %(e)d official members.",
-            f=vote["votes_for"], e=vote["eligible"]))
+    check_vote(vote, ctx.rules["cell_vote"], "cell")
     ctx.parsed["vote"] = vote
 
 
 def recognition_decision(ctx: StepContext) -> None:
     if not ctx.case.host_cell.is_grassroots_cell:
         vote = read_vote(ctx, "committee_")
-        if not meets(vote["votes_for"], vote["eligible"], ctx.rules["committee_vote"]):
-            raise GuardFailed(_l(
-                "The committee vote did not reach two thirds: %(f)d for of %(e)d members.",
-                f=vote["votes_for"], e=vote["eligible"]))
+        check_vote(vote, ctx.rules["committee_vote"], "committee")
         ctx.parsed["vote"] = vote
     read_decision(ctx)
 

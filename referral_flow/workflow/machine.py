@@ -46,8 +46,14 @@ MACHINE = _build()
 
 @contextmanager
 def attached(case):
+    before = set(vars(case))
     MACHINE.add_model(case, initial=case.state)
     try:
         yield case
     finally:
         MACHINE.remove_model(case)
+        # remove_model leaves the trigger methods it bound on the instance; drop them so
+        # the next attach binds afresh.
+        for name in set(vars(case)) - before:
+            if callable(vars(case)[name]):
+                delattr(case, name)

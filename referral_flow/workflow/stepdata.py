@@ -39,7 +39,7 @@ def count(data: dict, key: str, label) -> int:
     value = data.get(key)
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):     # OverflowError: int(float("inf"))
         raise InvalidStepData(_l("%(field)s must be a whole number.", field=label)) from None
     if number < 0 or number > 100_000:
         raise InvalidStepData(_l("%(field)s is out of range.", field=label))

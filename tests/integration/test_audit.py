@@ -1,0 +1,181 @@
+"""The audit trail is append-only and tamper-evident (ARCHITECTURE.md §5)."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from referral_flow.models import AuditEvent, Role
+
+from ..factories import advance, new_case, user
+
+GENESIS = "0" * 64
+
+
+def _on_pg(db) -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def _events(db) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+
+
+def _verify(app):
+    return app.test_cli_runner().invoke(args=["audit", "verify"])
+
+
+def _drop_append_only_guard(db) -> None:
+    """What an attacker with database access would do first."""
+    if _on_pg(db):
+        db.session.execute(text("DROP TRIGGER audit_event_append_only ON audit_event"))
+    else:
+        db.session.execute(text("DROP TRIGGER audit_event_no_update"))
+        db.session.execute(text("DROP TRIGGER audit_event_no_delete"))
+    db.session.commit()
+
+
+@pytest.fixture
+def trail(world, db):
+    """Two cases walked some steps: a chain of a dozen or so events, committed."""
+    advance(new_case(world, "a"), world, "certified")
+    advance(new_case(world, "b"), world, "dossier")
+    db.session.commit()
+    events = _events(db)
+    assert len(events) >= 10
+    return events
+
+
+REFUSED = [
+    "UPDATE audit_event SET comment = 'forged' WHERE id = :id",
+    "UPDATE audit_event SET hash = :fake WHERE id = :id",
+    "UPDATE audit_event SET comment = 'forged'",
+    "DELETE FROM audit_event WHERE id = :id",
+    "DELETE FROM audit_event",
+]
+
+
+@pytest.mark.parametrize("sql", REFUSED)
+def test_database_refuses_update_and_delete(trail, db, sql):
+    victim = trail[len(trail) // 2]
+    before = [(e.id, e.comment, e.hash) for e in trail]
+    with pytest.raises(DBAPIError) as err:
+        db.session.execute(text(sql), {"id": victim.id, "fake": "f" * 64})
+    assert "append-only" in str(err.value)
+    db.session.rollback()
+    assert [(e.id, e.comment, e.hash) for e in _events(db)] == before
+
+
+def test_postgresql_refuses_truncate(trail, db):
+    if not _on_pg(db):
+        pytest.skip("TRUNCATE exists on PostgreSQL only")
+    with pytest.raises(DBAPIError):
+        db.session.execute(text("TRUNCATE audit_event"))
+    db.session.rollback()
+    assert len(_events(db)) == len(trail)
+
+
+def test_each_hash_is_sha256_of_canonical_json_and_links_to_previous(trail, db):
+    prev = GENESIS
+    for event in trail:
+        canonical = event.canonical()
+        assert event.hash == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        body = json.loads(canonical)
+        assert body["prev"] == event.prev_hash == prev
+        assert (body["trigger"], body["case_id"], body["to"]) == (
+            event.trigger, event.case_id, event.to_state)
+        # canonical: sorted keys, no whitespace, so the hash is reproducible elsewhere
+        assert canonical == json.dumps(body, sort_keys=True, ensure_ascii=False,
+                                       separators=(",", ":"))
+        prev = event.hash
+    # The previous hash is part of what is hashed: another predecessor, another hash.
+    last = trail[-1]
+    clone = AuditEvent(**{c.key: getattr(last, c.key)
+                          for c in AuditEvent.__table__.columns if c.key != "id"})
+    clone.prev_hash = "f" * 64
+    assert clone.compute_hash() != last.hash
+
+
+def test_verify_passes_on_an_honest_chain(trail, app):
+    result = _verify(app)
+    assert result.exit_code == 0, result.output
+    assert str(len(trail)) in result.output
+
+
+def _tamper_sql(db, column: str) -> tuple[str, dict]:
+    if column == "data":
+        value = json.dumps({"on": "2020-01-01", "forged": True})
+        cast = "CAST(:v AS JSON)" if _on_pg(db) else ":v"
+        return f"UPDATE audit_event SET data = {cast} WHERE id = :id", {"v": value}
+    values = {"comment": "sửa lén", "to_state": "official", "from_state": "draft"}
+    return f"UPDATE audit_event SET {column} = :v WHERE id = :id", {"v": values[column]}
+
+
+@pytest.mark.parametrize("column", ["comment", "data", "to_state"])
+def test_verify_names_an_edited_event(trail, app, db, column):
+    victim = trail[len(trail) // 2]
+    assert _verify(app).exit_code == 0
+    _drop_append_only_guard(db)
+    sql, params = _tamper_sql(db, column)
+    db.session.execute(text(sql), params | {"id": victim.id})
+    db.session.commit()
+    result = _verify(app)
+    assert result.exit_code != 0
+    assert f"event {victim.id}" in result.output
+    assert "intact" not in result.output
+
+
+def test_verify_detects_an_edit_with_a_recomputed_hash(trail, app, db):
+    """Re-hashing the forged event is not enough: its successor's link breaks."""
+    victim, successor = trail[3], trail[4]
+    forged = AuditEvent(**{c.key: getattr(victim, c.key)
+                           for c in AuditEvent.__table__.columns if c.key != "id"})
+    forged.comment = "sửa lén"
+    _drop_append_only_guard(db)
+    db.session.execute(text("UPDATE audit_event SET comment = :c, hash = :h WHERE id = :id"),
+                       {"c": forged.comment, "h": forged.compute_hash(), "id": victim.id})
+    db.session.commit()
+    result = _verify(app)
+    assert result.exit_code != 0
+    assert f"event {successor.id}" in result.output
+
+
+def test_verify_detects_a_deleted_middle_event(trail, app, db):
+    gone, successor = trail[len(trail) // 2], trail[len(trail) // 2 + 1]
+    _drop_append_only_guard(db)
+    db.session.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": gone.id})
+    db.session.commit()
+    result = _verify(app)
+    assert result.exit_code != 0
+    assert f"event {successor.id}" in result.output
+
+
+def _reads(db, case_id: int) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.case_id == case_id, AuditEvent.subject == "case_read")))
+
+
+@pytest.mark.parametrize("who", ["union_chair_a", "party_officer_a", "administrator"])
+def test_staff_reading_a_case_is_logged(world, db, app, client, auth, who):
+    case = advance(new_case(world, "a"), world, "accepted")
+    db.session.commit()
+    reader = world.users[who]
+    auth.login(reader.username)
+    assert client.get(f"/cases/{case.id}").status_code == 200
+    reads = _reads(db, case.id)
+    assert [(e.actor_id, e.case_id) for e in reads] == [(reader.id, case.id)]
+    # The read is part of the chain, which stays intact.
+    assert _verify(app).exit_code == 0
+
+
+def test_member_reading_his_own_case_is_not_logged(world, db, client, auth):
+    case = advance(new_case(world, "a"), world, "accepted")
+    me = user(Role.member, None, member_id=case.member_id)
+    db.session.commit()
+    before = db.session.scalar(select(func.count(AuditEvent.id)))
+    auth.login(me.username)
+    assert client.get(f"/cases/{case.id}").status_code == 200
+    assert _reads(db, case.id) == []
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == before
