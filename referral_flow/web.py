@@ -1,5 +1,8 @@
-"""Blueprints, login and CSRF wiring."""
+"""Blueprints, login, CSRF and the navigation each user sees."""
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Flask, redirect, url_for
 from flask_babel import lazy_gettext as _l
@@ -7,6 +10,21 @@ from flask_login import current_user
 
 from .extensions import csrf, db, limiter, login_manager
 from .models import User
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    endpoint: str
+    label: object
+    visible: Callable[[User], bool]
+
+
+NAV: list[NavEntry] = []
+
+
+def nav_entry(endpoint: str, label, visible: Callable[[User], bool] = lambda user: True):
+    """Register a top-level menu entry, shown to users for whom ``visible(user)`` holds."""
+    NAV.append(NavEntry(endpoint, label, visible))
 
 
 def register(app: Flask) -> None:
@@ -31,6 +49,12 @@ def register(app: Flask) -> None:
     from .cases.routes import bp as cases_bp
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
+
+    @app.context_processor
+    def navigation():
+        if not current_user.is_authenticated:
+            return {"nav": []}
+        return {"nav": [entry for entry in NAV if entry.visible(current_user)]}
 
     @app.get("/")
     def index():

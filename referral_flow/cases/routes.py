@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -17,6 +18,7 @@ from ..services import audit
 from ..services.deadlines import deadlines
 from ..services.transitions import fire
 from ..text import fold
+from ..web import nav_entry
 from ..workflow.calendar import load_calendar
 from ..workflow.errors import WorkflowError
 from ..workflow.states import STATES
@@ -24,6 +26,7 @@ from ..workflow.transitions import spec
 from .forms import ActionForm
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+nav_entry("cases.index", _l("Cases"))
 
 
 @bp.get("/")

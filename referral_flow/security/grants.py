@@ -1,0 +1,36 @@
+"""Role checks for screens that are not about one case (rosters, classes, administration)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from ..models import Organisation, Role, User
+
+
+def granted_nodes(user: User, roles: Iterable[Role], day: date | None = None,
+                  capability: str | None = None) -> list[Organisation]:
+    """The organisation nodes on which ``user`` holds one of ``roles`` today."""
+    if user is None or not user.is_authenticated:
+        return []
+    roles = set(roles)
+    return [g.org for g in user.active_grants(day or date.today())
+            if g.role in roles and g.org is not None
+            and (capability is None or getattr(g.org, capability))]
+
+
+def covers(user: User, roles: Iterable[Role], node: Organisation | None,
+           day: date | None = None, capability: str | None = None) -> bool:
+    """Does one of the user's grants of ``roles`` cover ``node`` (its subtree)?"""
+    return node is not None and any(
+        org.contains(node) for org in granted_nodes(user, roles, day, capability))
+
+
+def has_role(user: User, roles: Iterable[Role], day: date | None = None) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    roles = set(roles)
+    return any(g.role in roles for g in user.active_grants(day or date.today()))
+
+
+def is_admin(user: User, day: date | None = None) -> bool:
+    return has_role(user, {Role.administrator}, day)
