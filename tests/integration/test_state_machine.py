@@ -1,0 +1,426 @@
+"""Hypothesis stateful test: random triggers, users, data, dates and versions fired at one case.
+
+Each example opens a fresh case and fires up to ``stateful_step_count`` random steps through the
+service ``fire`` (permission checks on), committing on success and rolling back on a workflow
+error, as a request would. After every step the test re-reads the database and checks that
+
+(a) the case's audit events form a path of legal transitions from ``draft`` to the stored state;
+(b) there is one ``create`` event plus one event per successful ``fire``;
+(c) the hash chain of the whole audit trail verifies;
+(d) no guard was bypassed: a successful step's facts hold when re-checked directly here, and a
+    refused step left state, version, step date and events untouched.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, precondition,
+                                 rule, run_state_machine_as_test)
+from sqlalchemy import func, select
+
+from referral_flow.demo_steps import step_data
+from referral_flow.demo import PATHS
+from referral_flow.models import AuditEvent, Case, Enrolment, PartyKind, Role, User, VoteKind
+from referral_flow.security import can
+from referral_flow.services import audit
+from referral_flow.services.transitions import MAX_COMMENT, fire
+from referral_flow.workflow.calendar import add_months, load_calendar
+from referral_flow.workflow.errors import Conflict, NotAllowed, NotAvailable, WorkflowError
+from referral_flow.workflow.states import BEFORE_DECISION, FINAL, OPEN
+from referral_flow.workflow.transitions import BY_TRIGGER, TRANSITIONS, TRIGGERS, spec
+
+from ..factories import TODAY, new_case, user
+
+# (trigger, from, to) rows of the table: the only moves an audit trail may show.
+EDGES = frozenset((t.trigger, src, t.dest) for t in TRANSITIONS for src in t.source)
+# The triggers of the road to "official", which an honest step prefers.
+FORWARD = frozenset(PATHS["official"])
+DIMENSIONS = ("trigger", "user", "date", "data", "comment", "version")
+CELL_KINDS = (PartyKind.cell.value, PartyKind.grassroots_cell.value)
+DOSSIER = {"1-KNĐ", "2-KNĐ", "3-KNĐ", "4A-KNĐ", "5-KNĐ"}
+
+# PROCESS.md §2/§3, restated here rather than read back from the guards they check.
+UNION_PASS = (1, 2, True)        # more than half of the executive committee
+TWO_THIRDS = (2, 3, False)       # at least two thirds
+PROBATION_MONTHS = 12
+CERTIFICATE_MONTHS = 60
+CEREMONY_WORKING_DAYS = 30
+
+
+def passes(votes_for: int, eligible: int, rule: tuple[int, int, bool]) -> bool:
+    num, den, strict = rule
+    return votes_for * den > num * eligible if strict else votes_for * den >= num * eligible
+
+
+def largest_failing(eligible: int, rule: tuple[int, int, bool]) -> int:
+    num, den, strict = rule
+    return num * eligible // den if strict else (num * eligible - 1) // den
+
+
+# --- random step data ------------------------------------------------------------------------
+
+SAFE_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+JUNK = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(), SAFE_TEXT,
+    st.sampled_from(["", "   ", "abc", "2999-12-31", "31/12/2025", "-1", "1e9", "Đ" * 41,
+                     "x" * 201, "x" * 5000]),
+    st.lists(st.integers(0, 9), max_size=3), st.dictionaries(SAFE_TEXT, st.integers(), max_size=2),
+)
+KNOWN_KEYS = sorted({
+    "held_on", "eligible", "present", "votes_for", "votes_against", "resolution_no",
+    "committee_held_on", "committee_eligible", "committee_present", "committee_votes_for",
+    "committee_votes_against", "committee_resolution_no", "host_cell_id", "helpers",
+    "class_id", "certificate_no", "certificate_issuer", "certificate_on", "documents",
+    "decision_no", "decision_on", "received_on", "ceremony_on", "late_approval",
+    "over_age_approval",
+})
+GARBAGE = st.dictionaries(st.one_of(st.sampled_from(KNOWN_KEYS), SAFE_TEXT), JUNK, max_size=6)
+
+
+def leaf_paths(data: dict) -> list[tuple]:
+    """Keys of ``data``, and of the dicts inside its lists (e.g. each document's fields)."""
+    paths = []
+    for key, value in data.items():
+        paths.append((key,))
+        if isinstance(value, list):
+            paths += [(key, i, k) for i, item in enumerate(value) if isinstance(item, dict)
+                      for k in item]
+    return paths
+
+
+def _parent(data, path):
+    for step in path[:-1]:
+        data = data[step]
+    return data
+
+
+def mutate(draw, trigger: str, data: dict, on: date) -> dict:
+    """One to three plausible corruptions of valid data."""
+    data = copy.deepcopy(data)
+    for _ in range(draw(st.integers(1, 3), label="mutations")):
+        kind = draw(st.sampled_from(["drop", "retype", "huge", "future", "fail_vote"]),
+                    label="mutation")
+        if kind == "fail_vote":
+            rule = UNION_PASS if trigger == "submit" else TWO_THIRDS
+            for prefix in ("", "committee_"):
+                if isinstance(data.get(prefix + "eligible"), int):
+                    eligible = data[prefix + "eligible"]
+                    data[prefix + "votes_for"] = largest_failing(eligible, rule)
+                    data[prefix + "votes_against"] = eligible - data[prefix + "votes_for"]
+            continue
+        paths = leaf_paths(data)
+        if not paths:
+            data[draw(st.sampled_from(KNOWN_KEYS), label="key")] = draw(JUNK, label="junk")
+            continue
+        path = draw(st.sampled_from(paths), label="path")
+        parent, last = _parent(data, path), path[-1]
+        if kind == "drop":
+            del parent[last]
+        elif kind == "retype":
+            parent[last] = draw(JUNK, label="junk")
+        elif kind == "huge":
+            parent[last] = "Đ" * draw(st.sampled_from([41, 121, 201, 2001, 20_000]), label="len")
+        elif isinstance(parent[last], date):
+            parent[last] = on + timedelta(days=draw(st.integers(1, 3000), label="days ahead"))
+    return data
+
+
+def draw_data(draw, trigger: str, case: Case, on: date, cells,
+              perturb: frozenset[str]) -> tuple[dict, str]:
+    try:
+        data, comment = step_data(trigger, case, on, cells)
+    except (AttributeError, IndexError, TypeError):     # the trigger does not fit this case
+        data, comment = {}, ""
+    if "data" in perturb:
+        kind = draw(st.sampled_from(["mutated", "mutated", "garbage", "empty"]), label="data")
+        data = {"mutated": lambda: mutate(draw, trigger, data, on),
+                "garbage": lambda: draw(GARBAGE, label="garbage"), "empty": dict}[kind]()
+    if "comment" in perturb:
+        comment = draw(st.one_of(st.sampled_from(["", "   ", "x" * (MAX_COMMENT + 1)]),
+                                 SAFE_TEXT), label="comment")
+    return data, comment
+
+
+# --- what the database says ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Snapshot:
+    state: str
+    version: int
+    state_since: date
+    events: int
+
+
+def case_events(case_id: int) -> list[AuditEvent]:
+    from referral_flow.extensions import db
+    return list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.case_id == case_id, AuditEvent.subject == "case").order_by(AuditEvent.id)))
+
+
+def has_role(u: User, trigger: str, day: date) -> bool:
+    return any(g.role in spec(trigger).roles for g in u.active_grants(day))
+
+
+def check_facts(trigger: str, case: Case, event: AuditEvent, on: date) -> None:
+    """Re-check, from the stored records, the facts the guards of ``trigger`` stand for."""
+    from referral_flow.extensions import db
+    t = spec(trigger)
+    if t.reason:
+        assert event.comment.strip(), f"{trigger} succeeded without a reason"
+    if trigger == "submit":
+        vote = case.latest_vote(VoteKind.union_committee)
+        assert passes(vote.votes_for, vote.eligible, UNION_PASS)
+        assert vote.held_on <= on and vote.votes_for + vote.votes_against <= vote.present
+        assert vote.present <= vote.eligible
+        assert case.member.unit_id == case.union_unit_id
+        assert not db.session.scalar(select(func.count(Case.id)).where(
+            Case.member_id == case.member_id, Case.id != case.id, Case.state.in_(OPEN),
+            Case.state != "draft"))
+    elif trigger == "accept":
+        assert case.host_cell is not None and case.host_cell.kind in CELL_KINDS
+        assert case.party_org.contains(case.host_cell)
+        assert case.helpers and all(h.full_name.strip() for h in case.helpers)
+    elif trigger == "enroll":
+        enrolment = db.session.scalar(select(Enrolment).where(
+            Enrolment.case_id == case.id, Enrolment.class_id == event.data.get("class_id")))
+        assert enrolment is not None and enrolment.enrolled_on == on
+        klass = enrolment.awareness_class
+        assert on <= klass.ends_on
+        assert db.session.scalar(select(func.count(Enrolment.id)).where(
+            Enrolment.class_id == klass.id)) <= klass.capacity
+    elif trigger in ("pass_class", "skip_class"):
+        cert = case.latest_document("certificate")
+        assert cert is not None and cert.number and cert.issuer and cert.issued_on <= on
+        if trigger == "skip_class":
+            assert on <= add_months(cert.issued_on, CERTIFICATE_MONTHS)
+    elif trigger == "send_to_cell":
+        forms = {d.form_code for d in case.documents}
+        assert DOSSIER <= forms, f"dossier lacks {DOSSIER - forms}"
+        assert any(d.verified for d in case.documents_of("2-KNĐ"))
+        assert any(d.detail.get("official") for d in case.documents_of("3-KNĐ"))
+        cert = case.latest_document("certificate")
+        assert cert is not None and on <= add_months(cert.issued_on, CERTIFICATE_MONTHS)
+    elif trigger in ("cell_approve", "cell_reject"):
+        vote = case.latest_vote(VoteKind.cell)
+        cell = case.host_cell
+        assert cell.official_members >= 3 and vote.eligible <= cell.official_members
+        assert passes(vote.votes_for, vote.eligible, TWO_THIRDS) == (trigger == "cell_approve")
+        if trigger == "cell_approve":
+            assert case.cell_resolution_on == vote.held_on <= on
+            assert case.state == ("decision_pending" if cell.is_grassroots_cell
+                                  else "committee_review")
+    elif trigger in ("committee_approve", "committee_reject"):
+        vote = case.latest_vote(VoteKind.committee)
+        assert vote.eligible == case.party_org.committee_members
+        assert passes(vote.votes_for, vote.eligible, TWO_THIRDS) == (trigger == "committee_approve")
+        assert vote.held_on >= case.cell_resolution_on
+    elif trigger == "extend_decision":
+        assert case.decision_extended
+        assert sum(e.trigger == "extend_decision" for e in case_events(case.id)) == 1
+    elif trigger == "admit":
+        assert case.decision_no and case.decision_on <= on
+        assert case.decision_on >= case.cell_resolution_on
+        assert case.latest_document("9-KNĐ").number == case.decision_no
+    elif trigger == "hold_ceremony":
+        received = case.decision_received_on
+        assert received <= case.ceremony_on <= on
+        assert case.probation_ends_on == add_months(case.ceremony_on, PROBATION_MONTHS)
+        due = load_calendar().add(received, CEREMONY_WORKING_DAYS)
+        assert case.ceremony_on <= due or str(event.data.get("late_approval", "")).strip()
+    elif trigger == "open_recognition":
+        vote = case.latest_vote(VoteKind.recognition_cell)
+        assert on >= case.probation_ends_on and vote.held_on >= case.probation_ends_on
+        assert passes(vote.votes_for, vote.eligible, TWO_THIRDS)
+    elif trigger == "recognise":
+        assert case.latest_document("16-KNĐ") is not None
+        assert case.official_from == case.probation_ends_on
+        if not case.host_cell.is_grassroots_cell:
+            vote = case.latest_vote(VoteKind.recognition_committee)
+            assert passes(vote.votes_for, vote.eligible, TWO_THIRDS)
+    elif trigger == "remove":
+        assert on >= case.probation_ends_on
+    elif trigger in ("withdraw", "withdraw_self"):
+        assert event.from_state in BEFORE_DECISION
+    if case.state in ("rejected", "withdrawn", "removed"):
+        assert case.closed_on == on and case.closed_at_state == event.from_state
+        assert case.close_reason
+
+
+# --- the machine -----------------------------------------------------------------------------
+
+class CaseMachine(RuleBasedStateMachine):
+    """One referral case, poked at by everyone with everything."""
+
+    def __init__(self, db, world, extra_users):
+        super().__init__()
+        self.db, self.world = db, world
+        self.users = dict(world.users) | extra_users
+        self.successes = 0
+
+    # where the case lives ---------------------------------------------------------------
+    @initialize(unit=st.sampled_from(["unit", "gunit"]))
+    def open_case(self, unit):
+        case = new_case(self.world, "a", unit=unit)
+        # the candidate may withdraw his or her own application
+        self.users["member_self"] = user(Role.member, None, member_id=case.member_id)
+        self.db.session.commit()
+        self.case_id, self.on, self.state = case.id, case.state_since, case.state
+
+    @property
+    def case(self) -> Case:
+        return self.db.session.get(Case, self.case_id)
+
+    def snapshot(self) -> Snapshot:
+        self.db.session.expire_all()
+        case = self.case
+        return Snapshot(case.state, case.version, case.state_since, len(case_events(case.id)))
+
+    # choosing the step ------------------------------------------------------------------
+    # An honest step is what a careful officer would do next on the road to "official".
+    # A perturbed step is an honest one with some of its dimensions drawn at random instead:
+    # side roads and exits, other users, odd dates, corrupt data, bad comments, stale versions.
+    def draw_trigger(self, draw, state: str, perturb) -> str:
+        leaving = sorted({t.trigger for t in TRANSITIONS if state in t.source})
+        forward = [t for t in leaving if t in FORWARD]
+        pool = leaving * 2 + list(TRIGGERS) if "trigger" in perturb or not leaving else (
+            forward or leaving)
+        return draw(st.sampled_from(pool), label="trigger")
+
+    def draw_user(self, draw, trigger: str, case: Case, perturb) -> User:
+        names = sorted(self.users)
+        allowed = [n for n in names if can(self.users[n], trigger, case, TODAY)]
+        if "user" in perturb or not allowed:
+            allowed = names
+        return self.users[draw(st.sampled_from(allowed), label="user")]
+
+    def draw_on(self, draw, trigger: str, case: Case, perturb) -> date:
+        kind = draw(st.sampled_from(["later", "future", "past"]), label="date") \
+            if "date" in perturb else "next"
+        if kind == "future":
+            return TODAY + timedelta(days=draw(st.integers(1, 400), label="days"))
+        if kind == "past":
+            return case.state_since - timedelta(days=draw(st.integers(1, 60), label="days"))
+        on = self.on + timedelta(days=draw(st.integers(0, 20 if kind == "next" else 90),
+                                           label="days"))
+        if trigger in ("open_recognition", "remove") and case.probation_ends_on and (
+                kind == "next" or draw(st.booleans(), label="after probation")):
+            on = max(on, case.probation_ends_on)
+        return on
+
+    def draw_version(self, draw, version: int, perturb) -> int:
+        if "version" not in perturb:
+            return version
+        return version + draw(st.sampled_from([-1, 1, -version]), label="stale by")
+
+    # the rules -------------------------------------------------------------------------
+    @precondition(lambda self: self.state not in FINAL)
+    @rule(data=st.data())
+    def honest_step(self, data):
+        self.attempt(data.draw, frozenset())
+
+    @precondition(lambda self: self.state not in FINAL)
+    @rule(data=st.data())
+    def corrupt_data_step(self, data):
+        self.attempt(data.draw, frozenset({"data"}))
+
+    @rule(data=st.data(), perturb=st.sets(st.sampled_from(DIMENSIONS), min_size=1, max_size=3))
+    def perturbed_step(self, data, perturb):
+        self.attempt(data.draw, frozenset(perturb))
+
+    def attempt(self, draw, perturb: frozenset[str]):
+        before = self.snapshot()
+        case = self.case
+        trigger = self.draw_trigger(draw, case.state, perturb)
+        actor = self.draw_user(draw, trigger, case, perturb)
+        on = self.draw_on(draw, trigger, case, perturb)
+        payload, comment = draw_data(draw, trigger, case, on, self.world.cells, perturb)
+        expected = self.draw_version(draw, before.version, perturb)
+        event(f"perturbed: {', '.join(sorted(perturb)) or 'nothing'}")
+        try:
+            fire(case, trigger, actor, expected_version=expected, data=payload, comment=comment,
+                 on=on, today=TODAY, check_permission=True)
+        except WorkflowError as exc:
+            self.db.session.rollback()
+            event(f"refused: {type(exc).__name__}")
+            self.after_refusal(before, exc, trigger, actor, expected, on)
+        else:
+            self.db.session.commit()
+            event(f"moved by {trigger}")
+            self.after_success(before, trigger, actor, expected, on)
+
+    def after_refusal(self, before, exc, trigger, actor, expected, on):
+        assert self.snapshot() == before, f"{trigger} was refused ({exc!r}) but left changes"
+        if expected != before.version and not isinstance(exc, NotAllowed):
+            assert isinstance(exc, Conflict), f"stale version {expected}: {exc!r}"
+        if isinstance(exc, NotAvailable):
+            assert not any(before.state in t.source for t in BY_TRIGGER[trigger]), \
+                f"{trigger} leaves {before.state} in the table, yet was not available"
+
+    def after_success(self, before, trigger, actor, expected, on):
+        self.successes += 1
+        self.on = on
+        after = self.snapshot()
+        self.state = after.state
+        case = self.case
+        event = case_events(case.id)[-1]
+        # the step could only be taken by its role, at the current version, from its source
+        assert has_role(actor, trigger, TODAY), f"{actor.username} may not {trigger}"
+        assert expected == before.version
+        assert before.state_since <= on <= TODAY
+        assert (trigger, before.state, after.state) in EDGES
+        # it moved the case once, with one event recording exactly this move
+        assert after.version == before.version + 1 and after.state_since == on
+        assert after.events == before.events + 1
+        assert (event.trigger, event.from_state, event.to_state, event.actor_id) == (
+            trigger, before.state, after.state, actor.id)
+        assert event.data["on"] == on.isoformat()
+        check_facts(trigger, case, event, on)
+
+    # invariants -------------------------------------------------------------------------
+    @invariant()
+    def trail_is_a_legal_path(self):
+        events = case_events(self.case_id)
+        assert [(e.trigger, e.from_state, e.to_state) for e in events[:1]] == [
+            ("create", None, "draft")]
+        at = "draft"
+        for e in events[1:]:
+            assert e.from_state == at, f"event {e.id} starts at {e.from_state}, case was at {at}"
+            assert (e.trigger, e.from_state, e.to_state) in EDGES, f"illegal move in {e.id}"
+            at = e.to_state
+        assert self.case.state == at
+
+    @invariant()
+    def one_event_per_success(self):
+        assert len(case_events(self.case_id)) == 1 + self.successes
+
+    @invariant()
+    def chain_verifies(self):
+        report = audit.verify()
+        assert report.ok, f"audit chain broken at {report.bad_event_id}: {report.problem}"
+
+    def teardown(self):
+        self.db.session.rollback()
+
+
+def extra_users(world) -> dict[str, User]:
+    """Officers that reach the grassroots cell's side, so that that route can be walked too."""
+    return {
+        "union_chair_gunit_a": user(Role.union_chair, world["gunit_a"]),
+        "party_officer_bloc_a": user(Role.party_officer, world["bloc_a"]),
+        "cell_secretary_gcell_a": user(Role.cell_secretary, world["gcell_a"]),
+    }
+
+
+@pytest.mark.slow
+def test_random_walks_keep_the_invariants(app, db, world):
+    extra = extra_users(world)
+    db.session.commit()
+    run_state_machine_as_test(
+        lambda: CaseMachine(db, world, extra),
+        settings=settings(max_examples=25, stateful_step_count=30, deadline=None,
+                          database=None, suppress_health_check=list(HealthCheck)))
