@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from . import clock
 from .extensions import db
 from .models import Organisation, Role, RoleGrant, RuleSet, User
 
@@ -50,7 +51,7 @@ def users_create(username, full_name, role, org_code, password):
         raise click.ClickException("this role needs an organisation code")
     user = User(username=username, full_name=full_name)
     user.set_password(password)
-    user.grants.append(RoleGrant(role=Role(role), org=org, valid_from=date.today()))
+    user.grants.append(RoleGrant(role=Role(role), org=org, valid_from=clock.today()))
     db.session.add(user)
     db.session.commit()
     click.echo(f"created {username} ({role})")

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from . import clock
 from .extensions import db
-from .models import (EnterpriseKind, Member, Organisation, PartyKind, Role, RoleGrant, Tree,
-                     UnionKind, User)
+from .models import (AwarenessClass, EnterpriseKind, Member, Organisation, PartyKind, Role,
+                     RoleGrant, Tree, UnionKind, User)
 from .models.member import Gender
 from .security import can
 from .services.cases import open_draft
@@ -207,6 +208,33 @@ ACCOUNTS = [
 ]
 
 
+def build_classes(party: dict[str, Organisation], today: date) -> list[AwarenessClass]:
+    """Classes running now and soon; past enrolments open quarterly classes as they go
+    (``demo_steps.class_for``)."""
+    fed = "Liên đoàn Lao động tỉnh Bắc Ninh"
+    rows = [
+        ("DN", "Lớp bồi dưỡng nhận thức về Đảng cho đoàn viên công đoàn ưu tú khối doanh nghiệp",
+         -20, 40, 44, fed, "Trung tâm chính trị tỉnh", f"GCN-DN-{today.year}-"),
+        ("DN", "Lớp bồi dưỡng nhận thức về Đảng – doanh nghiệp chưa có tổ chức đảng",
+         30, 45, 40, fed, "Hội trường Công đoàn các Khu công nghiệp", f"GCN-DN-{today.year}B-"),
+        ("CQ", "Lớp bồi dưỡng nhận thức về Đảng khối cơ quan", -30, 15, 50, "",
+         "Trường Chính trị tỉnh", f"GCN-CQ-{today.year}-"),
+        ("KB", "Lớp bồi dưỡng nhận thức về Đảng phường Kinh Bắc", -20, 10, 30,
+         "Công đoàn phường Kinh Bắc", "Nhà văn hóa phường", f"GCN-KB-{today.year}-"),
+    ]
+    classes = []
+    for key, name, start, length, capacity, co, place, prefix in rows:
+        starts_on = today + timedelta(days=start)
+        klass = AwarenessClass(name=name, organiser=party[key], co_organiser=co,
+                               starts_on=starts_on, ends_on=starts_on + timedelta(days=length),
+                               place=place, capacity=capacity, certificate_prefix=prefix,
+                               certificate_seq=0)
+        db.session.add(klass)
+        classes.append(klass)
+    db.session.flush()
+    return classes
+
+
 def build_accounts() -> dict[Role, User]:
     users = {}
     for username, name, role, code in ACCOUNTS:
@@ -252,12 +280,13 @@ def load(today: date | None = None, seed: int = 2024) -> bool:
     """Create the demo province; returns False when it is already there."""
     if db.session.scalar(select(Organisation.id).where(Organisation.code == MARKER)):
         return False
-    today = today or date.today()
+    today = today or clock.today()
     rng = random.Random(seed)
     party = build_party_tree()
     _fed, _uppers, units, cells = build_units(party)
     members = build_members(units, rng, today)
     users = build_accounts()
+    build_classes(party, today)
     # Every other case belongs to the demo accounts' unit, so each login has work in
     # every step; the rest spread over the province.
     own = [m for m in members if m.unit_id == units[0].id]

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from .models import Case, Organisation, PartyKind
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import AwarenessClass, Case, Enrolment, Organisation, PartyKind
 
 
 def _vote(held_on: date, eligible: int, votes_for: int | None = None, prefix: str = "",
@@ -31,6 +34,42 @@ def host_cell_for(case: Case, cells: list[Organisation]) -> Organisation:
     return mine[0]
 
 
+def class_runner(party_org: Organisation) -> Organisation:
+    """The nearest node at or above ``party_org`` that runs awareness classes (else the top)."""
+    ids = [int(i) for i in party_org.path.strip("/").split("/") if i]
+    nodes = {o.id: o for o in db.session.scalars(
+        select(Organisation).where(Organisation.id.in_(ids)))}
+    for node_id in reversed(ids):
+        if nodes[node_id].runs_classes:
+            return nodes[node_id]
+    return nodes[ids[0]]
+
+
+def class_for(case: Case, on: date) -> AwarenessClass:
+    """A class of the quarter of ``on``, run above the case's Party organisation and with a
+    free place: found, or opened (one per node and quarter, then more when full)."""
+    runner = class_runner(case.party_org)
+    first = date(on.year, 3 * ((on.month - 1) // 3) + 1, 1)
+    last = (first + timedelta(days=95)).replace(day=1) - timedelta(days=1)
+    taken = (select(func.count(Enrolment.id)).where(Enrolment.class_id == AwarenessClass.id)
+             .scalar_subquery())
+    found = db.session.scalars(
+        select(AwarenessClass).where(AwarenessClass.organiser_id == runner.id,
+                                     AwarenessClass.starts_on <= on, AwarenessClass.ends_on >= on,
+                                     taken < AwarenessClass.capacity)
+        .order_by(AwarenessClass.id).limit(1)).first()
+    if found is None:
+        quarter = (first.month - 1) // 3 + 1
+        found = AwarenessClass(
+            name=f"Lớp bồi dưỡng nhận thức về Đảng quý {quarter}/{on.year} – {runner.name}"[:200],
+            organiser=runner, co_organiser="Liên đoàn Lao động tỉnh", starts_on=first,
+            ends_on=last, place="Trung tâm chính trị", capacity=60,
+            certificate_prefix=f"GCN-{runner.id}-{on.year}Q{quarter}-", certificate_seq=0)
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
 def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> tuple[dict, str]:
     """(data, comment) that satisfy the guards of ``trigger`` for a well-formed case."""
     if trigger == "submit":
@@ -39,7 +78,7 @@ def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> 
         return {"host_cell_id": host_cell_for(case, cells).id,
                 "helpers": ["Nguyễn Văn Thành"]}, ""
     if trigger == "enroll":
-        return {"class_name": f"Lớp bồi dưỡng nhận thức về Đảng {on:%m/%Y}"}, ""
+        return {"class_id": class_for(case, on).id}, ""
     if trigger in ("pass_class", "skip_class"):
         return {"certificate_no": f"GCN-{case.id:05d}", "certificate_issuer":
                 "Trung tâm chính trị", "certificate_on": on - timedelta(days=1)}, ""
@@ -57,7 +96,11 @@ def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> 
     if trigger == "hold_ceremony":
         return {"ceremony_on": on}, ""
     if trigger == "open_recognition":
-        return _vote(on, case.host_cell.official_members, number="NQ/CB-CT"), ""
+        documents = [{"form_code": form, "issued_on": on, "issuer": issuer} for form, issuer in
+                     (("10-KNĐ", case.member.full_name), ("11-KNĐ", "Nguyễn Văn Thành"),
+                      ("12-KNĐ", "Công đoàn cơ sở"))]
+        return _vote(on, case.host_cell.official_members, number="NQ/CB-CT") | {
+            "documents": documents}, ""
     if trigger == "recognise":
         data = {"decision_no": f"QĐ-CT-{case.id:05d}", "decision_on": on, "received_on": on}
         if not case.host_cell.is_grassroots_cell:

@@ -4,7 +4,8 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
-CITIZEN_ID = re.compile(r"^\d{12}$")
+# ASCII digits only: \d would accept other scripts' digits, and $ a trailing newline.
+CITIZEN_ID = re.compile(r"[0-9]{12}")
 _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
 
 
@@ -35,5 +36,5 @@ def fold(value: str) -> str:
 
 
 def validate_citizen_id(value: str) -> None:
-    if not CITIZEN_ID.match(value or ""):
+    if not isinstance(value, str) or not CITIZEN_ID.fullmatch(value):
         raise InvalidValue(_l("The citizen ID must have exactly 12 digits."))

@@ -27,6 +27,12 @@ def nav_entry(endpoint: str, label, visible: Callable[[User], bool] = lambda use
     NAV.append(NavEntry(endpoint, label, visible))
 
 
+def landing_page(user: User) -> str:
+    """Where a user starts: the first menu entry shown to him (a member: his own case)."""
+    entries = [e for e in NAV if e.visible(user)]
+    return entries[0].endpoint if entries else "cases.index"
+
+
 def register(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
@@ -46,9 +52,16 @@ def register(app: Flask) -> None:
         return user
 
     from .auth.routes import bp as auth_bp
+    from .inbox.routes import bp as inbox_bp
+    from .me.routes import bp as me_bp
     from .cases.routes import bp as cases_bp
     app.register_blueprint(auth_bp)
+    app.register_blueprint(inbox_bp)
+    app.register_blueprint(me_bp)
     app.register_blueprint(cases_bp)
+    from .members.routes import bp as members_bp; app.register_blueprint(members_bp)  # noqa: E702
+    from .admin.routes import bp as admin_bp; app.register_blueprint(admin_bp)  # noqa: E702
+    from .classes.routes import bp as classes_bp; app.register_blueprint(classes_bp)  # noqa: E702
 
     @app.context_processor
     def navigation():
@@ -59,7 +72,7 @@ def register(app: Flask) -> None:
     @app.get("/")
     def index():
         if current_user.is_authenticated:
-            return redirect(url_for("cases.index"))
+            return redirect(url_for(landing_page(current_user)))
         return redirect(url_for("auth.login"))
 
     @app.after_request

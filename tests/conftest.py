@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 import shutil
 import uuid
 
 import pytest
 from flask import g
+from flask_babel import refresh
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from referral_flow import create_app
@@ -79,10 +81,13 @@ def database_url(template_db, tmp_path, request):
 
 class FreshRequestClient(FlaskClient):
     """Requests reuse the test's open app context (and its ``g``); forget the cached
-    login before each one so that, as in production, the session cookie is re-read."""
+    login and locale before each one so that, as in production, the session cookie and
+    the language are read afresh."""
 
     def open(self, *args, **kwargs):
         g.pop("_login_user", None)
+        with self.application.test_request_context():
+            refresh()
         return super().open(*args, **kwargs)
 
 
@@ -139,3 +144,33 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+@contextmanager
+def own_context(app, db):
+    """Run requests in their own app context (own session, own ``g``), as in production."""
+    db.session.commit()     # on SQLite an open test transaction would lock the request out
+    with app.app_context():
+        yield
+
+
+@contextmanager
+def counting(app, db):
+    """Count SQL statements; the request runs in its own app context (its own session),
+    as in production, so nothing cached by the test's session hides a query.
+
+    Inside the block, touch no ORM object of the test's session (compute URLs before):
+    an expired attribute would open a transaction that, on SQLite, locks out the request.
+    """
+    db.session.commit()     # on SQLite an open test transaction would lock the request out
+    seen: list[str] = []
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        with app.app_context():
+            yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, DateField, IntegerField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..forms import clean_text
@@ -16,9 +17,10 @@ class ActionForm(FlaskForm):
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)],
                             filters=[clean_text])
     on = DateField(_l("Date of the step"), validators=[Optional()])
+    comment_visible = BooleanField(_l("The candidate may read this comment"))
 
     def step_data(self) -> dict:
-        reserved = {"csrf_token", "version", "comment", "on"}
+        reserved = {"csrf_token", "version", "comment", "on", "comment_visible"}
         return {k: v for k, v in self.data.items() if k not in reserved and v not in (None, "")}
 
 
@@ -57,11 +59,6 @@ class AcceptForm(ActionForm):
         return {"host_cell_id": self.host_cell_id.data, "helpers": [h for h in helpers if h]}
 
 
-class EnrollForm(ActionForm):
-    class_name = StringField(_l("Class"), validators=[DataRequired(), Length(max=200)],
-                             filters=[clean_text])
-
-
 class CertificateForm(ActionForm):
     certificate_no = StringField(_l("Certificate number"),
                                  validators=[DataRequired(), Length(max=40)], filters=[clean_text])
@@ -97,7 +94,6 @@ class RecogniseForm(DecisionForm):
 FORMS: dict[str, type[ActionForm]] = {
     "submit": VoteForm,
     "accept": AcceptForm,
-    "enroll": EnrollForm,
     "pass_class": CertificateForm,
     "skip_class": CertificateForm,
     "cell_approve": MeetingForm,
@@ -111,3 +107,17 @@ FORMS: dict[str, type[ActionForm]] = {
 
 def form_for(trigger: str, spec_reason: bool) -> type[ActionForm]:
     return FORMS.get(trigger, ReasonForm if spec_reason else ActionForm)
+
+
+class DocumentForm(FlaskForm):
+    """One document of the dossier checklist."""
+    form_code = SelectField(_l("Form"), validators=[InputRequired()])
+    number = StringField(_l("Number"), validators=[Optional(), Length(max=40)],
+                         filters=[clean_text])
+    issued_on = DateField(_l("Date of the document"), validators=[DataRequired()])
+    issuer = StringField(_l("Issued by / signed by"), validators=[Optional(), Length(max=200)],
+                         filters=[clean_text])
+    verified = BooleanField(_l("Verified (personal history, 2-KNĐ)"))
+    official = BooleanField(_l("The introducer is an official Party member (3-KNĐ)"))
+    months_together = IntegerField(_l("Months worked or lived together (3-KNĐ)"),
+                                   validators=[Optional(), NumberRange(min=0, max=1200)])

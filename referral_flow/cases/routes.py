@@ -2,31 +2,34 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from .. import clock
 from ..extensions import db
 from ..models import AuditEvent, Case, Member, Role, User
-from ..security import allowed_triggers, get_case_or_404, scoped_cases
+from ..security import get_case_or_404, scoped_cases
 from ..services import audit
+from ..security.grants import is_staff
 from ..services.deadlines import deadlines
-from ..services.transitions import fire
+from ..services.dossier import checklist, may_record, record_document
 from ..text import fold
 from ..web import nav_entry
 from ..workflow.calendar import load_calendar
-from ..workflow.errors import WorkflowError
+from ..workflow.errors import Conflict, WorkflowError
 from ..workflow.states import STATES
-from ..workflow.transitions import spec
-from .forms import ActionForm
+from ..workflow.transitions import BY_TRIGGER
+from .actions import available, build_form, perform
+from .forms import DocumentForm
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
-nav_entry("cases.index", _l("Cases"))
+nav_entry("cases.index", _l("Cases"), is_staff)
 
 
 @bp.get("/")
@@ -74,34 +77,67 @@ def detail(case_id: int):
 def act(case_id: int, trigger: str):
     """Fire ``trigger``: the form carries the case version it was loaded with."""
     case = get_case_or_404(case_id, current_user)
-    form = ActionForm()
+    if trigger not in BY_TRIGGER:
+        abort(404)
+    form = build_form(trigger, case, formdata=request.form)
     if not form.validate_on_submit():
-        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
-        return _detail_page(case, error="; ".join(errors)), 400
-    reserved = {"csrf_token", "version", "comment", "on"}
-    data = {key: (values if len(values) > 1 or key == "helpers" else values[0])
-            for key, values in request.form.lists() if key not in reserved}
+        return _detail_page(case, bound={trigger: form}), 400
     try:
-        fire(case, trigger, current_user, expected_version=form.version.data, data=data,
-             comment=form.comment.data or "", on=form.on.data)
+        perform(case, trigger, current_user, form)
         db.session.commit()
     except WorkflowError as exc:
         db.session.rollback()
         case = get_case_or_404(case_id, current_user)
-        return _detail_page(case, error=str(exc), failed=trigger), exc.http_status
+        form = build_form(trigger, case, formdata=request.form)
+        return _detail_page(case, bound={trigger: form}, error=str(exc),
+                            conflict=isinstance(exc, Conflict)), exc.http_status
     flash(_("Saved."), "info")
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
-def _detail_page(case: Case, error: str | None = None, failed: str | None = None) -> str:
+@bp.post("/<int:case_id>/documents")
+@login_required
+def add_document(case_id: int):
+    case = get_case_or_404(case_id, current_user)
+    form = document_form(case, formdata=request.form)
+    if form is None:
+        abort(403)
+    if not form.validate_on_submit():
+        return _detail_page(case, document=form), 400
+    try:
+        record_document(case, current_user, {**form.data, "form_code": form.form_code.data})
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        case = get_case_or_404(case_id, current_user)
+        return _detail_page(case, document=document_form(case, request.form),
+                            error=str(exc)), exc.http_status
+    flash(_("Document recorded."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id) + "#dossier")
+
+
+def document_form(case: Case, formdata=None) -> DocumentForm | None:
+    """The checklist's form, offering the forms of the stages the user may record now."""
+    stages = may_record(current_user, case)
+    if not stages:
+        return None
+    form = DocumentForm(formdata=formdata, prefix="doc")
+    form.form_code.choices = [(code, str(name)) for st in stages for code, name in st.forms.items()]
+    return form
+
+
+def _detail_page(case: Case, bound: dict | None = None, error: str | None = None,
+                 conflict: bool = False, document: DocumentForm | None = None) -> str:
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.subject == "case")
         .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)).all()
-    today = date.today()
-    actions = [spec(t) for t in allowed_triggers(current_user, case, today)]
-    return render_template("cases/detail.html", case=case, events=events, actions=actions,
+    today = clock.today()
+    return render_template("cases/detail.html", case=case, events=events,
+                           actions=available(current_user, case, bound),
                            deadlines=deadlines(case, load_calendar(), today), states=STATES,
-                           error=error, failed=failed)
+                           error=error, conflict=conflict, failed=next(iter(bound or {}), None),
+                           checklist=checklist(case, today),
+                           document=document or document_form(case))
 
 
 def _is_own_case(user: User, case: Case) -> bool:

@@ -6,9 +6,10 @@ from .case import Case, CaseHelper, Vote, Document, VoteKind
 from .audit import AuditEvent
 from .rules import RuleSet
 from .calendar import HolidayOverride
+from .classes import AwarenessClass, Enrolment, EnrolmentResult
 
 __all__ = [
     "Organisation", "Tree", "UnionKind", "PartyKind", "EnterpriseKind", "Member", "User",
     "RoleGrant", "Role", "Case", "CaseHelper", "Vote", "Document", "VoteKind", "AuditEvent",
-    "RuleSet", "HolidayOverride",
+    "RuleSet", "HolidayOverride", "AwarenessClass", "Enrolment", "EnrolmentResult",
 ]

@@ -1,5 +1,5 @@
 """Who may do what, where: ``can()`` and the organisation-scope query filters."""
-from .permissions import can, allowed_triggers
+from .permissions import actionable, allowed_triggers, can
 from .scope import case_scope, scoped_cases, get_case_or_404
 
-__all__ = ["can", "allowed_triggers", "case_scope", "scoped_cases", "get_case_or_404"]
+__all__ = ["actionable", "can", "allowed_triggers", "case_scope", "scoped_cases", "get_case_or_404"]

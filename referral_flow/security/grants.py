@@ -4,7 +4,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from .. import clock
 from ..models import Organisation, Role, User
+
+
+STAFF_ROLES = frozenset(Role) - {Role.member}
+
+
+def is_staff(user: User, day: date | None = None) -> bool:
+    return has_role(user, STAFF_ROLES, day)
 
 
 def granted_nodes(user: User, roles: Iterable[Role], day: date | None = None,
@@ -13,7 +21,7 @@ def granted_nodes(user: User, roles: Iterable[Role], day: date | None = None,
     if user is None or not user.is_authenticated:
         return []
     roles = set(roles)
-    return [g.org for g in user.active_grants(day or date.today())
+    return [g.org for g in user.active_grants(day or clock.today())
             if g.role in roles and g.org is not None
             and (capability is None or getattr(g.org, capability))]
 
@@ -29,7 +37,7 @@ def has_role(user: User, roles: Iterable[Role], day: date | None = None) -> bool
     if user is None or not user.is_authenticated:
         return False
     roles = set(roles)
-    return any(g.role in roles for g in user.active_grants(day or date.today()))
+    return any(g.role in roles for g in user.active_grants(day or clock.today()))
 
 
 def is_admin(user: User, day: date | None = None) -> bool:

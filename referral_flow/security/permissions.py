@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import ColumnElement, and_, false, or_
+
+from .. import clock
 from ..models import Case, Organisation, Role, User
-from ..workflow.transitions import BY_TRIGGER, spec, triggers_from
-from .scope import PARTY_SIDE, UNION_SIDE
+from ..workflow.transitions import BY_TRIGGER, TRANSITIONS, spec, triggers_from
+from .scope import PARTY_SIDE, UNION_SIDE, CellOrg, PartyOrg, UnionOrg, under
 
 READ_ROLES = frozenset(Role)
 
@@ -50,7 +53,7 @@ def can(user: User | None, action: str, case: Case, day: date | None = None) -> 
     """May ``user`` perform ``action`` ("view" or a trigger) on ``case`` on ``day``?"""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    day = day or date.today()
+    day = day or clock.today()
     if action == "view":
         return _in_scope(user, case, day)
     if action not in BY_TRIGGER:
@@ -63,3 +66,25 @@ def can(user: User | None, action: str, case: Case, day: date | None = None) -> 
 def allowed_triggers(user: User, case: Case, day: date | None = None) -> list[str]:
     """Triggers that leave the case's state and that the user's grants allow."""
     return [t for t in triggers_from(case.state) if can(user, t, case, day)]
+
+
+def actionable(user: User, day: date | None = None) -> ColumnElement[bool]:
+    """SQL twin of ``allowed_triggers(...) != []``, on a ``scoped_cases`` query: the cases
+    where the user may fire some transition now (for inboxes and counts)."""
+    day = day or clock.today()
+    anchors = {"union": lambda p: under(UnionOrg, p), "party": lambda p: under(PartyOrg, p),
+               "cell": lambda p: and_(Case.host_cell_id.is_not(None), under(CellOrg, p))}
+    states: dict[tuple, set[str]] = {}
+    for grant in user.active_grants(day):
+        for t in TRANSITIONS:
+            if grant.role not in t.roles:
+                continue
+            if t.anchor == "own":
+                if user.member_id:
+                    states.setdefault(("own", None), set()).update(t.source)
+            elif grant.org is not None and (not t.capability or getattr(grant.org, t.capability)):
+                states.setdefault((t.anchor, grant.org.path), set()).update(t.source)
+    clauses = [and_(Case.state.in_(sorted(sources)),
+                    Case.member_id == user.member_id if anchor == "own" else anchors[anchor](path))
+               for (anchor, path), sources in states.items()]
+    return or_(*clauses) if clauses else false()

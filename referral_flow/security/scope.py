@@ -11,6 +11,7 @@ from flask import abort
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import aliased
 
+from .. import clock
 from ..models import Case, Organisation, Role, User
 
 UNION_SIDE = frozenset({Role.union_chair, Role.federation_officer})
@@ -24,13 +25,13 @@ PartyOrg = aliased(Organisation, name="scope_party")
 CellOrg = aliased(Organisation, name="scope_cell")
 
 
-def _under(org_alias, path: str) -> ColumnElement[bool]:
+def under(org_alias, path: str) -> ColumnElement[bool]:
     return org_alias.path.startswith(path, autoescape=True)
 
 
 def case_scope(user: User, day: date | None = None) -> ColumnElement[bool]:
     """A WHERE clause on Case (joined to the three scope aliases) for ``user``'s grants."""
-    day = day or date.today()
+    day = day or clock.today()
     clauses = []
     for grant in user.active_grants(day):
         if grant.role == Role.administrator:
@@ -41,11 +42,11 @@ def case_scope(user: User, day: date | None = None) -> ColumnElement[bool]:
         elif grant.org is None:
             continue
         elif grant.role in UNION_SIDE:
-            clauses.append(_under(UnionOrg, grant.org.path))
+            clauses.append(under(UnionOrg, grant.org.path))
         elif grant.role in PARTY_SIDE:
-            clauses.append(or_(_under(PartyOrg, grant.org.path),
+            clauses.append(or_(under(PartyOrg, grant.org.path),
                                and_(Case.host_cell_id.is_not(None),
-                                    _under(CellOrg, grant.org.path))))
+                                    under(CellOrg, grant.org.path))))
     return or_(*clauses) if clauses else false()
 
 

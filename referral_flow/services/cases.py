@@ -6,6 +6,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from .. import clock
 from ..extensions import db
 from ..models import Case, Member, Role, User
 from ..workflow.errors import GuardFailed, NotAllowed
@@ -15,7 +16,7 @@ from . import audit
 
 def open_draft(member: Member, user: User | None, *, year: int | None = None,
                today: date | None = None, check_permission: bool = True) -> Case:
-    today = today or date.today()
+    today = today or clock.today()
     unit = member.unit
     if check_permission and not any(
             g.role == Role.union_chair and g.org is not None and g.org.contains(unit)

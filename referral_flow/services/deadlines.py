@@ -1,12 +1,14 @@
 """Deadlines of a case from its key dates, the rule sets and the working-day calendar."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
-from ..models import Case
+from .. import clock
+from ..models import Case, RuleSet
 from ..workflow.calendar import WorkingCalendar, add_months
 from ..workflow.rulesets import rule_set_on
 
@@ -18,18 +20,22 @@ class Deadline:
     due: date
     active: bool          # the deadline the case is waiting on now
     overdue_by: int = 0   # working days past due (0 when not overdue)
+    days_left: int | None = None   # working days left, for the active deadline not yet past
 
 
-def deadlines(case: Case, calendar: WorkingCalendar, today: date | None = None) -> list[Deadline]:
-    today = today or date.today()
+def deadlines(case: Case, calendar: WorkingCalendar, today: date | None = None,
+              rules_on: Callable[[date], RuleSet] = rule_set_on) -> list[Deadline]:
+    """``rules_on`` looks up the rule set of a date (``rule_book()`` on pages of many cases)."""
+    today = today or clock.today()
     out: list[Deadline] = []
 
     def add(key, label, start, days_key, extra_key=None, extended=False, active=False):
-        rules = rule_set_on(start)
+        rules = rules_on(start)
         n = rules[days_key] + (rules[extra_key] if extended and extra_key else 0)
         due = calendar.add(start, n)
         late = calendar.between(due, today) if active and today > due else 0
-        out.append(Deadline(key, label, due, active, max(late, 0)))
+        left = calendar.between(today, due) if active and today <= due else None
+        out.append(Deadline(key, label, due, active, max(late, 0), left))
 
     if case.cell_resolution_on:
         add("decision", _l("Admission decision due"), case.cell_resolution_on,
@@ -40,7 +46,7 @@ def deadlines(case: Case, calendar: WorkingCalendar, today: date | None = None) 
             "ceremony_working_days", active=case.state == "admitted")
     if case.ceremony_on:
         end = case.probation_ends_on or add_months(
-            case.ceremony_on, rule_set_on(case.ceremony_on)["probation_months"])
+            case.ceremony_on, rules_on(case.ceremony_on)["probation_months"])
         out.append(Deadline("probation", _l("Probation ends"), end, False))
         add("recognition", _l("Cell recognition review due"), end,
             "recognition_cell_working_days", active=case.state == "probation")
@@ -48,3 +54,9 @@ def deadlines(case: Case, calendar: WorkingCalendar, today: date | None = None) 
         add("recognition_decision", _l("Recognition decision due"), case.recognition_cell_on,
             "recognition_decision_working_days", active=case.state == "recognition_review")
     return out
+
+
+def active_deadline(case: Case, calendar: WorkingCalendar, today: date,
+                    rules_on: Callable[[date], RuleSet] = rule_set_on) -> Deadline | None:
+    """The deadline the case is waiting on now, if any."""
+    return next((d for d in deadlines(case, calendar, today, rules_on) if d.active), None)

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import MachineError
 
+from .. import clock
 from ..extensions import db
 from ..models import Case, User
 from ..security import can
@@ -24,13 +25,15 @@ CONFLICT = _l("Someone else acted on this case first. Reload it to see what chan
 
 def fire(case: Case, trigger: str, user: User | None, *, expected_version: int,
          data: dict | None = None, comment: str = "", on: date | None = None,
-         today: date | None = None, check_permission: bool = True) -> Case:
+         today: date | None = None, check_permission: bool = True,
+         comment_visible: bool = False) -> Case:
     """Move ``case`` by ``trigger``; flushes, never commits.
 
     ``on`` is the step's date (defaults to today); the rule set in force on it applies.
+    ``comment_visible``: the candidate may read the comment on his own case page.
     Raises a WorkflowError subclass whose message is in the user's language.
     """
-    today = today or date.today()
+    today = today or clock.today()
     on = on or today
     if trigger not in BY_TRIGGER:
         raise NotAvailable(_l("Unknown action."))
@@ -68,5 +71,6 @@ def fire(case: Case, trigger: str, user: User | None, *, expected_version: int,
         raise Conflict(CONFLICT) from None
     audit.append(trigger=trigger, actor_id=user.id if user else None, case_id=case.id,
                  from_state=source, to_state=case.state, comment=comment,
-                 data={"on": on, **ctx.data}, rule_set=rules.code)
+                 data={"on": on, **ctx.data, "comment_visible": bool(comment_visible and comment)},
+                 rule_set=rules.code)
     return case

@@ -1,7 +1,10 @@
 """Effects: what a successful transition writes on the case besides its state."""
 from __future__ import annotations
 
-from ..models import CaseHelper, Document, Vote, VoteKind
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import CaseHelper, Document, Enrolment, EnrolmentResult, Vote, VoteKind
 from .calendar import add_months
 from .context import StepContext
 
@@ -35,11 +38,35 @@ def accept(ctx: StepContext) -> None:
 
 
 def enroll(ctx: StepContext) -> None:
-    """Enrolment is recorded by the audit event (class name in its data)."""
+    klass = ctx.parsed["class"]
+    db.session.add(Enrolment(class_id=klass.id, case_id=ctx.case.id, enrolled_on=ctx.on,
+                             result=EnrolmentResult.pending))
+    # The audit event names the class as it was called on the day.
+    ctx.data["class_name"] = klass.name
+
+
+def _pending_enrolment(ctx: StepContext) -> Enrolment | None:
+    return db.session.scalars(select(Enrolment).where(
+        Enrolment.case_id == ctx.case.id, Enrolment.result == EnrolmentResult.pending)
+        .order_by(Enrolment.id.desc()).limit(1)).first()
+
+
+def fail_class(ctx: StepContext) -> None:
+    """Back to ``accepted``; the enrolment keeps the result and the reason."""
+    enrolment = _pending_enrolment(ctx)
+    if enrolment is not None:
+        enrolment.result = EnrolmentResult.failed
+        enrolment.reason = ctx.comment.strip()
 
 
 def certify(ctx: StepContext) -> None:
     cert = ctx.parsed["certificate"]
+    if ctx.case.state == "in_class":
+        enrolment = _pending_enrolment(ctx)
+        if enrolment is not None:
+            enrolment.result = EnrolmentResult.passed
+            enrolment.certificate_no = cert["number"]
+            enrolment.certificate_on = cert["issued_on"]
     ctx.case.documents.append(Document(
         form_code="certificate", number=cert["number"], issuer=cert["issuer"],
         issued_on=cert["issued_on"], detail={},
@@ -85,6 +112,7 @@ def ceremony(ctx: StepContext) -> None:
 
 
 def recognition_cell(ctx: StepContext) -> None:
+    record_documents(ctx)
     _vote(ctx, VoteKind.recognition_cell, "13-KNĐ")
     ctx.case.recognition_cell_on = ctx.parsed["vote"]["held_on"]
 

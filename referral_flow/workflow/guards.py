@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Case, Organisation, PartyKind
+from ..models import AwarenessClass, Case, Enrolment, Organisation, PartyKind, Role
 from . import stepdata as sd
 from .calendar import add_months, months_between
 from .context import StepContext
@@ -26,6 +26,12 @@ DOSSIER_FORMS = {
     "4A-KNĐ": _l("union resolution introducing the member (4A-KNĐ)"),
     "5-KNĐ": _l("comments of the organisations and the residence cell (5-KNĐ)"),
 }
+RECOGNITION_FORMS = {
+    "10-KNĐ": _l("self-assessment of the probationary member (10-KNĐ)"),
+    "11-KNĐ": _l("helper's assessment (11-KNĐ)"),
+    "12-KNĐ": _l("comments of the organisations and the residence cell (12-KNĐ)"),
+}
+RECORDABLE_FORMS = DOSSIER_FORMS | RECOGNITION_FORMS
 
 
 def meets(votes_for: int, base: int, threshold: dict) -> bool:
@@ -138,7 +144,34 @@ def host_cell_and_helpers(ctx: StepContext) -> None:
 
 
 def class_named(ctx: StepContext) -> None:
-    ctx.parsed["class_name"] = sd.text(ctx.data, "class_name", _l("Class"))
+    """The class chosen by ``class_id`` may take the candidate: it exists, is run by a node
+    whose subtree holds the receiving Party organisation (or that the organiser's grant
+    covers), has not ended on the step's date and has a free place."""
+    from ..security.grants import covers     # security imports the transition table
+    raw = str(ctx.data.get("class_id") or "")
+    klass = (db.session.get(AwarenessClass, int(raw), with_for_update=True)
+             if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None)
+    if klass is None:
+        raise InvalidStepData(_l("Choose the awareness class."))
+    if not (klass.organiser.contains(ctx.case.party_org)
+            or covers(ctx.user, {Role.class_organiser}, klass.organiser, ctx.on,
+                      capability="runs_classes")):
+        raise GuardFailed(_l("The class %(name)s is not run for this candidate's Party "
+                             "organisation.", name=klass.name))
+    if klass.has_ended_on(ctx.on):
+        raise GuardFailed(_l("The class %(name)s ended on %(d)s.", name=klass.name,
+                             d=klass.ends_on.strftime("%d/%m/%Y")))
+    already = db.session.scalar(select(func.count(Enrolment.id)).where(
+        Enrolment.class_id == klass.id, Enrolment.case_id == ctx.case.id))
+    if already:
+        raise GuardFailed(_l("The candidate is already enrolled in the class %(name)s.",
+                             name=klass.name))
+    taken = db.session.scalar(select(func.count(Enrolment.id)).where(
+        Enrolment.class_id == klass.id))
+    if taken >= klass.capacity:
+        raise GuardFailed(_l("The class %(name)s is full (%(n)d places).", name=klass.name,
+                             n=klass.capacity))
+    ctx.parsed["class"] = klass
 
 
 def read_certificate(ctx: StepContext) -> None:
@@ -150,6 +183,18 @@ def read_certificate(ctx: StepContext) -> None:
     if cert["issued_on"] > ctx.on:
         raise InvalidStepData(_l("The certificate date cannot be in the future."))
     ctx.parsed["certificate"] = cert
+
+
+def certificate_number_free(ctx: StepContext) -> None:
+    """A certificate number is used once in a class (after ``read_certificate``)."""
+    number = ctx.parsed["certificate"]["number"]
+    enrolment = db.session.scalars(select(Enrolment).where(
+        Enrolment.case_id == ctx.case.id, Enrolment.result == "pending")
+        .order_by(Enrolment.id.desc()).limit(1)).first()
+    if enrolment is not None and db.session.scalar(select(func.count(Enrolment.id)).where(
+            Enrolment.class_id == enrolment.class_id, Enrolment.certificate_no == number)):
+        raise GuardFailed(_l("The certificate number %(no)s is already used in this class.",
+                             no=number))
 
 
 def certificate_still_valid(ctx: StepContext) -> None:
@@ -169,36 +214,38 @@ def _certificate_valid_on(ctx: StepContext, issued_on: date, day: date) -> None:
 
 # --- dossier and cell ---------------------------------------------------------------
 
+def parse_document(raw, on: date) -> dict:
+    """One document as typed: the fields of its form, checked; dated no later than ``on``."""
+    if not isinstance(raw, dict):
+        raise InvalidStepData(_l("%(field)s is required.", field=_l("Form")))
+    form = sd.text(raw, "form_code", _l("Form"))
+    if form not in RECORDABLE_FORMS:
+        raise InvalidStepData(_l("Unknown form %(f)s.", f=form))
+    detail = {}
+    if form == "3-KNĐ":
+        detail = {"official": sd.flag(raw, "official"),
+                  "months_together": sd.count(raw, "months_together",
+                                              _l("Months worked or lived together"))}
+    issued_on = sd.day(raw, "issued_on", _l("Date of the document"))
+    if issued_on > on:
+        raise InvalidStepData(_l("The date of the %(doc)s cannot be after the step's date.",
+                                 doc=RECORDABLE_FORMS[form]))
+    return {
+        "form_code": form,
+        "number": sd.text(raw, "number", _l("Number"), required=False, limit=40),
+        "issued_on": issued_on,
+        "issuer": sd.text(raw, "issuer", _l("Issued by"), required=form == "3-KNĐ"),
+        "verified": sd.flag(raw, "verified"),
+        "detail": detail,
+    }
+
+
 def read_documents(ctx: StepContext) -> None:
     """Documents supplied with the step (added to those already on file)."""
-    docs = []
     supplied = ctx.data.get("documents") or []
     if not isinstance(supplied, (list, tuple)):
         supplied = [supplied]
-    for raw in supplied:
-        if not isinstance(raw, dict):
-            raise InvalidStepData(_l("%(field)s is required.", field=_l("Form")))
-        form = sd.text(raw, "form_code", _l("Form"))
-        if form not in DOSSIER_FORMS:
-            raise InvalidStepData(_l("Unknown form %(f)s.", f=form))
-        detail = {}
-        if form == "3-KNĐ":
-            detail = {"official": sd.flag(raw, "official"),
-                      "months_together": sd.count(raw, "months_together",
-                                                  _l("Months worked or lived together"))}
-        issued_on = sd.day(raw, "issued_on", _l("Date of the document"))
-        if issued_on > ctx.on:
-            raise InvalidStepData(_l("The date of the %(doc)s cannot be after the step's date.",
-                                     doc=DOSSIER_FORMS[form]))
-        docs.append({
-            "form_code": form,
-            "number": sd.text(raw, "number", _l("Number"), required=False, limit=40),
-            "issued_on": issued_on,
-            "issuer": sd.text(raw, "issuer", _l("Issued by"), required=form == "3-KNĐ"),
-            "verified": sd.flag(raw, "verified"),
-            "detail": detail,
-        })
-    ctx.parsed["documents"] = docs
+    ctx.parsed["documents"] = [parse_document(raw, ctx.on) for raw in supplied]
 
 
 def _dossier(ctx: StepContext) -> list[dict]:
@@ -339,6 +386,13 @@ def recognition_cell_vote(ctx: StepContext) -> None:
         raise InvalidStepData(_l("The cell reviews recognition after probation ends."))
     check_vote(vote, ctx.rules["cell_vote"], "cell")
     ctx.parsed["vote"] = vote
+
+
+def recognition_documents(ctx: StepContext) -> None:
+    on_file = {d["form_code"] for d in _dossier(ctx)}
+    for form, name in RECOGNITION_FORMS.items():
+        if form not in on_file:
+            raise GuardFailed(_l("The recognition dossier lacks the %(doc)s.", doc=name))
 
 
 def recognition_decision(ctx: StepContext) -> None:

@@ -37,3 +37,15 @@ def rule_set_on(day: date) -> RuleSet:
     if found is None:
         raise NoRuleSet(day)
     return found
+
+
+def rule_book():
+    """All rule sets in one query, as a ``rule_set_on``-like lookup for pages with many cases."""
+    sets = db.session.scalars(select(RuleSet).order_by(RuleSet.effective_from.desc())).all()
+
+    def on(day: date) -> RuleSet:
+        for rule_set in sets:
+            if rule_set.effective_from <= day:
+                return rule_set
+        raise NoRuleSet(day)
+    return on

@@ -16,9 +16,11 @@ def nominated(world, db):
 
 
 def _post(client, case, trigger, version, **fields):
+    """Submit the step's form as the page names its fields (prefixed by the trigger)."""
     page = client.get(f"/cases/{case.id}")
-    return client.post(f"/cases/{case.id}/{trigger}", data={
-        "csrf_token": csrf_token(page.text), "version": version, **fields})
+    data = {"csrf_token": csrf_token(page.text), "version": version, **fields}
+    return client.post(f"/cases/{case.id}/{trigger}",
+                       data={f"{trigger}-{key}": value for key, value in data.items()})
 
 
 def test_accept_over_http_then_stale_form_gets_409(world, db, auth, client, nominated):
@@ -32,18 +34,36 @@ def test_accept_over_http_then_stale_form_gets_409(world, db, auth, client, nomi
     assert nominated.state == "accepted"
     # The same form submitted again (the version it carries is now stale).
     again = _post(client, nominated, "return_to_union", version, comment="Thiếu hồ sơ")
+    assert "Thiếu hồ sơ" in again.text                    # what was typed is kept
     assert again.status_code == 409
     assert "/cases/%d" % nominated.id in again.text       # the reload link
     db.session.expire_all()
     assert nominated.state == "accepted"
 
 
-def test_failed_guard_shows_reason_and_keeps_state(world, db, auth, client, nominated):
+def test_cell_outside_the_receiving_organisation_is_not_offered(world, db, auth, client,
+                                                                nominated):
     auth.login(world.users["party_officer_a"].username)
-    response = _post(client, nominated, "accept", nominated.version, host_cell_id="")
-    assert response.status_code == 422
+    response = _post(client, nominated, "accept", nominated.version,
+                     host_cell_id=world["cell_b"].id, helpers="Lê Văn An")
+    assert response.status_code == 400
+    assert "Lê Văn An" in response.text                   # what was typed is kept
     db.session.expire_all()
     assert nominated.state == "nominated"
+
+
+def test_failed_guard_shows_its_reason_next_to_the_form(world, db, auth, client):
+    draft = new_case(world, start=date.today() - timedelta(days=30))
+    db.session.commit()
+    auth.login(world.users["union_chair_a"].username)
+    on = date.today().isoformat()
+    response = _post(client, draft, "submit", draft.version, held_on=on, eligible=9, present=9,
+                     votes_for=4, votes_against=5, resolution_no="NQ-01", on=on)
+    assert response.status_code == 422
+    assert "4" in response.text and "NQ-01" in response.text
+    assert 'role="alert"' in response.text
+    db.session.expire_all()
+    assert draft.state == "draft"
 
 
 def test_action_without_csrf_is_refused(world, db, auth, client, nominated):

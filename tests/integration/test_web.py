@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from flask_babel import force_locale, gettext
 from markupsafe import escape
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 import referral_flow
 from referral_flow.demo_steps import step_data
@@ -22,7 +21,7 @@ from referral_flow.services.transitions import fire
 from referral_flow.workflow.calendar import load_calendar
 from referral_flow.workflow.states import STATES
 
-from ..conftest import csrf_token
+from ..conftest import counting, csrf_token, own_context
 from ..factories import TODAY, advance, member, new_case
 
 VI_CATALOGUE = Path(referral_flow.__file__).parent / "translations/vi/LC_MESSAGES/messages.mo"
@@ -40,36 +39,6 @@ def vi(app, message, **variables) -> str:
     with app.test_request_context(), force_locale("vi"):
         text = gettext(message, **variables) if isinstance(message, str) else str(message)
         return str(escape(text))
-
-
-@contextmanager
-def own_context(app, db):
-    """Run requests in their own app context (own session, own ``g``), as in production."""
-    db.session.commit()     # on SQLite an open test transaction would lock the request out
-    with app.app_context():
-        yield
-
-
-@contextmanager
-def counting(app, db):
-    """Count SQL statements; the request runs in its own app context (its own session),
-    as in production, so nothing cached by the test's session hides a query.
-
-    Inside the block, touch no ORM object of the test's session (compute URLs before):
-    an expired attribute would open a transaction that, on SQLite, locks out the request.
-    """
-    db.session.commit()     # on SQLite an open test transaction would lock the request out
-    seen: list[str] = []
-
-    def on_execute(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", on_execute)
-    try:
-        with app.app_context():
-            yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", on_execute)
 
 
 def shown_ids(page) -> set[int]:

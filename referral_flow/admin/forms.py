@@ -1,0 +1,349 @@
+"""Administrator forms. Every message is translated (WTForms ships no Vietnamese
+catalogue, so no built-in message reaches the user): required, length, date and
+number messages are given here."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, IntegerField, PasswordField, SelectField,
+                     StringField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (DataRequired, EqualTo, InputRequired, Length, NumberRange,
+                                Optional, ValidationError)
+
+from ..forms import clean_text
+from ..models import EnterpriseKind, PartyKind, Role, UnionKind
+
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+# Names, titles and notes never need markup or statement separators.
+FORBIDDEN = set("<>{}\\;`")
+
+
+def required():
+    return DataRequired(message=_l("This field is required."))
+
+
+def required_number():
+    # DataRequired would refuse a legitimate 0 and hide a date's or number's parse error.
+    return InputRequired(message=_l("This field is required."))
+
+
+def longest(n: int):
+    return Length(max=n, message=_l("At most %(max)d characters.", max=n))
+
+
+def no_markup(form, field):
+    if field.data and any(ch in FORBIDDEN for ch in field.data):
+        raise ValidationError(_l("These characters are not allowed: < > { } \\ ; `"))
+
+
+class ChoiceField(SelectField):
+    """A select with a translated "not a valid choice" message; ``choices`` as pairs."""
+
+    def __init__(self, label=None, validators=None, choices=None, **kwargs):
+        super().__init__(label, validators, choices=options(choices) if choices else None,
+                         invalid_choice_message=_l("Choose one of the listed values."),
+                         **kwargs)
+
+
+def options(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class DayField(DateField):
+    """A date (``<input type="date">``) whose parse error is translated."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators,
+                         invalid_value_message=_l("Enter a valid date (dd/mm/yyyy)."), **kwargs)
+
+
+class NumberField(IntegerField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(_l("Enter a whole number."))) from exc
+
+
+def in_range(low: int, high: int):
+    return NumberRange(min=low, max=high,
+                       message=_l("Enter a number from %(min)d to %(max)d.", min=low, max=high))
+
+
+def code_field(label):
+    return StringField(label, validators=[required(), longest(40)], filters=[clean_text])
+
+
+def node_code(form, field):
+    if field.data and not CODE.match(field.data):
+        raise ValidationError(_l("Use letters, digits and . _ / - only (no spaces)."))
+
+
+def name_field(label, max_len=200, optional=False):
+    first = Optional() if optional else required()
+    return StringField(label, validators=[first, longest(max_len), no_markup],
+                       filters=[clean_text])
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token: for one-button actions."""
+
+
+# --- organisations ------------------------------------------------------------------------
+
+UNION_KINDS = [
+    (UnionKind.national.value, _l("National confederation")),
+    (UnionKind.federation.value, _l("Provincial federation / central sector union")),
+    (UnionKind.upper.value, _l("Union directly above grassroots")),
+    (UnionKind.grassroots.value, _l("Grassroots union (CĐCS)")),
+]
+PARTY_KINDS = [
+    (PartyKind.provincial.value, _l("Provincial Party committee")),
+    (PartyKind.bloc.value, _l("Bloc Party committee")),
+    (PartyKind.commune.value, _l("Commune / ward Party committee")),
+    (PartyKind.grassroots_committee.value, _l("Grassroots Party committee")),
+    (PartyKind.grassroots_cell.value, _l("Grassroots Party cell")),
+    (PartyKind.cell.value, _l("Party cell")),
+]
+ENTERPRISE_KINDS = [
+    (EnterpriseKind.public.value, _l("Public administration / service")),
+    (EnterpriseKind.state.value, _l("State enterprise")),
+    (EnterpriseKind.non_state.value, _l("Non-state enterprise")),
+    (EnterpriseKind.fdi.value, _l("Foreign-invested enterprise")),
+]
+KIND_LABELS = dict(UNION_KINDS + PARTY_KINDS)
+ENTERPRISE_LABELS = dict(ENTERPRISE_KINDS)
+
+
+class NodeForm(FlaskForm):
+    kind = ChoiceField(_l("Kind"), validators=[required()])
+    name = name_field(_l("Organisation name"))
+    code = StringField(_l("Code"), validators=[required(), longest(40), node_code],
+                       filters=[clean_text])
+    parent_code = StringField(_l("Parent (code)"), validators=[Optional(), longest(40),
+                                                               node_code], filters=[clean_text])
+    opened_on = DayField(_l("Opened on"), validators=[required_number()])
+
+
+class UnionNodeForm(NodeForm):
+    enterprise_kind = ChoiceField(_l("Enterprise kind (CĐCS)"),
+                                  choices=[("", "—")] + ENTERPRISE_KINDS, validators=[Optional()])
+    has_party_org = BooleanField(_l("The enterprise has a Party organisation"))
+    has_youth_union = BooleanField(_l("The enterprise has a Youth Union"))
+    receiving_code = StringField(_l("Receiving Party organisation (code)"),
+                                 validators=[Optional(), longest(40), node_code],
+                                 filters=[clean_text])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = options(UNION_KINDS)
+
+
+class PartyNodeForm(NodeForm):
+    runs_classes = BooleanField(_l("Runs awareness classes and issues certificates"))
+    competent_body = BooleanField(_l("Competent to decide admission"))
+    grassroots_committee = BooleanField(_l("Votes as a grassroots committee"))
+    official_members = NumberField(_l("Official members"),
+                                   validators=[Optional(), in_range(0, 100_000)])
+    committee_members = NumberField(_l("Committee members"),
+                                    validators=[Optional(), in_range(0, 1_000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = options(PARTY_KINDS)
+
+
+class RenameForm(FlaskForm):
+    name = name_field(_l("New name"))
+
+
+class CloseForm(FlaskForm):
+    closed_on = DayField(_l("Closed on"), validators=[required_number()])
+
+
+class ReceivingForm(FlaskForm):
+    receiving_code = StringField(_l("Receiving Party organisation (code)"),
+                                 validators=[required(), longest(40), node_code],
+                                 filters=[clean_text])
+
+
+# --- users and grants ---------------------------------------------------------------------
+
+ROLE_LABELS = {
+    Role.administrator.value: _l("Administrator"),
+    Role.federation_officer.value: _l("Federation officer"),
+    Role.union_chair.value: _l("Union chair"),
+    Role.party_officer.value: _l("Party officer"),
+    Role.class_organiser.value: _l("Class organiser"),
+    Role.cell_secretary.value: _l("Cell secretary"),
+    Role.competent_officer.value: _l("Competent-body officer"),
+    Role.member.value: _l("Member"),
+}
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[required(), Length(
+        min=3, max=60, message=_l("From 3 to 60 characters."))], filters=[clean_text])
+    full_name = name_field(_l("Full name"), max_len=120)
+    password = PasswordField(_l("Initial password"), validators=[required(), Length(
+        min=12, max=200, message=_l("From 12 to 200 characters."))])
+    confirm = PasswordField(_l("Password again"), validators=[
+        required(), EqualTo("password", message=_l("The two passwords differ."))])
+
+    def validate_username(self, field):
+        if field.data and not USERNAME.match(field.data):
+            raise ValidationError(
+                _l("Use lower-case letters without accents, digits and . _ - only."))
+
+
+class GrantForm(FlaskForm):
+    role = ChoiceField(_l("Role"), choices=[("", "—")] + list(ROLE_LABELS.items()),
+                       validators=[required()])
+    org_code = StringField(_l("Organisation (code)"),
+                           validators=[Optional(), longest(40), node_code], filters=[clean_text])
+    citizen_id = StringField(_l("Member's citizen ID (member role)"),
+                             validators=[Optional(), longest(12)], filters=[clean_text])
+    valid_from = DayField(_l("Valid from"), validators=[required_number()])
+    valid_to = DayField(_l("Valid to (empty: open-ended)"), validators=[Optional()])
+
+    def validate_valid_to(self, field):
+        if field.data and self.valid_from.data and field.data < self.valid_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+
+class EndGrantForm(FlaskForm):
+    valid_to = DayField(_l("Last day"), validators=[required_number()])
+
+
+# --- holidays -----------------------------------------------------------------------------
+
+class HolidayForm(FlaskForm):
+    day = DayField(_l("Day"), validators=[required_number()])
+    day_off = ChoiceField(_l("Kind"), choices=[
+        ("1", _l("Extra day off")), ("0", _l("Extra working day"))], validators=[required()])
+    note = name_field(_l("Note"), optional=True)
+
+
+# --- rule sets ----------------------------------------------------------------------------
+
+# Every parameter of a rule set: key, label, kind, bounds. The kinds are "threshold"
+# ({num, den, strict}), "int", "bool" and "months_by_doc" ({document code: months}).
+PARAMS: list[tuple[str, object, str, int, int]] = [
+    ("union_vote", _l("Union executive committee vote"), "threshold", 1, 100),
+    ("cell_vote", _l("Cell vote (of eligible official members)"), "threshold", 1, 100),
+    ("committee_vote", _l("Grassroots committee vote (of committee members)"), "threshold",
+     1, 100),
+    ("min_cell_official_members", _l("Minimum official members of the cell"), "int", 1, 100),
+    ("decision_working_days", _l("Admission decision due (working days after the cell "
+                                 "resolution)"), "int", 1, 365),
+    ("decision_extension_working_days", _l("Admission decision extension (working days)"),
+     "int", 0, 365),
+    ("ceremony_working_days", _l("Ceremony due (working days after the decision is received)"),
+     "int", 1, 365),
+    ("probation_months", _l("Probation (months)"), "int", 1, 60),
+    ("recognition_cell_working_days", _l("Recognition: cell review due (working days after "
+                                         "probation)"), "int", 1, 365),
+    ("recognition_decision_working_days", _l("Recognition: decision due (working days)"),
+     "int", 1, 365),
+    ("recognition_decision_extension_working_days",
+     _l("Recognition: decision extension (working days)"), "int", 0, 365),
+    ("certificate_validity_months", _l("Awareness-class certificate valid for (months)"),
+     "int", 1, 240),
+    ("document_validity_months", _l("Dossier documents valid for (months)"), "months_by_doc",
+     1, 240),
+    ("min_age_months", _l("Minimum age at the cell vote (months)"), "int", 120, 600),
+    ("max_age_months", _l("Maximum age at the cell vote without approval (months)"), "int",
+     240, 1200),
+    ("introducer_min_months", _l("Introducer worked or lived with the candidate (months, at "
+                                 "least)"), "int", 1, 240),
+    ("min_introducer_letters", _l("Introducer letters required"), "int", 0, 5),
+    ("youth_route_enabled", _l("Youth route: the Youth Union introduces young candidates"),
+     "bool", 0, 1),
+    ("youth_route_max_age_years", _l("Youth route: up to age (years)"), "int", 16, 40),
+]
+PARAM_LABELS = {key: label for key, label, *_ in PARAMS}
+
+
+def field_name(key: str, part: str | int | None = None) -> str:
+    return f"p__{key}" if part is None else f"p__{key}__{part}"
+
+
+class RuleSetBaseForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[required(), longest(40), no_markup],
+                       filters=[clean_text])
+    title = name_field(_l("Title"))
+    effective_from = DayField(_l("In force from"), validators=[required_number()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), longest(2000), no_markup],
+                         filters=[clean_text])
+
+    # set by rule_set_form()
+    doc_codes: list[str] = []
+    carried: dict = {}
+
+    def params(self) -> dict:
+        out = dict(self.carried)
+        for key, _label, kind, *_ in PARAMS:
+            if kind == "threshold":
+                out[key] = {"num": self[field_name(key, "num")].data,
+                            "den": self[field_name(key, "den")].data,
+                            "strict": bool(self[field_name(key, "strict")].data)}
+            elif kind == "bool":
+                out[key] = bool(self[field_name(key)].data)
+            elif kind == "months_by_doc":
+                out[key] = {doc: self[field_name(key, i)].data
+                            for i, doc in enumerate(self.doc_codes)}
+            else:
+                out[key] = self[field_name(key)].data
+        return out
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for key, _label, kind, *_ in PARAMS:
+            if kind != "threshold":
+                continue
+            num, den = self[field_name(key, "num")], self[field_name(key, "den")]
+            if num.data is not None and den.data is not None and num.data >= den.data:
+                num.errors.append(_l("The numerator must be smaller than the denominator."))
+                ok = False
+        low, high = self[field_name("min_age_months")], self[field_name("max_age_months")]
+        if low.data is not None and high.data is not None and low.data >= high.data:
+            high.errors.append(_l("The maximum age must be above the minimum age."))
+            ok = False
+        return ok
+
+
+def rule_set_form(current: dict, prefill: bool) -> RuleSetBaseForm:
+    """A form with one field per parameter (per part); ``prefill`` (GET only) fills it
+    from ``current``; a POST takes every value from what was sent."""
+    known = {key for key, *_ in PARAMS}
+    doc_codes = sorted((current.get("document_validity_months") or {}).keys())
+    attrs: dict = {"doc_codes": doc_codes,
+                   "carried": {k: v for k, v in current.items() if k not in known}}
+    data: dict = {}
+    for key, label, kind, low, high in PARAMS:
+        value = current.get(key)
+        if kind == "threshold":
+            for part, part_label in (("num", _l("numerator")), ("den", _l("denominator"))):
+                attrs[field_name(key, part)] = NumberField(
+                    part_label, validators=[required_number(), in_range(low, high)])
+                data[field_name(key, part)] = (value or {}).get(part)
+            attrs[field_name(key, "strict")] = BooleanField(_l("strictly more than"))
+            data[field_name(key, "strict")] = bool((value or {}).get("strict"))
+        elif kind == "bool":
+            attrs[field_name(key)] = BooleanField(label)
+            data[field_name(key)] = bool(value)
+        elif kind == "months_by_doc":
+            for i, doc in enumerate(doc_codes):
+                attrs[field_name(key, i)] = NumberField(
+                    doc, validators=[required_number(), in_range(low, high)])
+                data[field_name(key, i)] = value[doc]
+        else:
+            attrs[field_name(key)] = NumberField(
+                label, validators=[required_number(), in_range(low, high)])
+            data[field_name(key)] = value
+    form_class = type("RuleSetForm", (RuleSetBaseForm,), attrs)
+    return form_class(data=data) if prefill else form_class()

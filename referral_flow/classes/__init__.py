@@ -1,0 +1,1 @@
+"""The class organiser's screens: awareness classes, bulk enrolment and bulk results."""

@@ -1,0 +1,67 @@
+""""Việc của tôi": what the user may act on now, what waits on others, what the user did."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import exists, func, not_, select
+from sqlalchemy.orm import joinedload
+
+from .. import clock
+from ..extensions import db
+from ..models import AuditEvent, Case
+from ..security import actionable, scoped_cases
+from ..security.grants import is_staff
+from ..services.deadlines import active_deadline
+from ..web import nav_entry
+from ..workflow.calendar import load_calendar
+from ..workflow.rulesets import rule_book
+from ..workflow.states import OPEN, ORDER, STATES
+
+bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+nav_entry("inbox.index", _l("My work"), is_staff)
+
+GROUPS = {
+    "todo": _l("To do"),
+    "watching": _l("Watching"),
+    "done": _l("Handled by me"),
+}
+
+
+def _group_filter(group: str, today: date):
+    acted = exists().where(AuditEvent.case_id == Case.id, AuditEvent.subject == "case",
+                           AuditEvent.actor_id == current_user.id)
+    if group == "todo":
+        return actionable(current_user, today)
+    if group == "watching":
+        return Case.state.in_(OPEN) & not_(actionable(current_user, today))
+    return acted
+
+
+@bp.get("/")
+@login_required
+def index():
+    today = clock.today()
+    group = request.args.get("group", "todo")
+    group = group if group in GROUPS else "todo"
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = current_app.config["CASES_PER_PAGE"]
+    counts = {g: db.session.scalar(scoped_cases(current_user, today, select(func.count(Case.id)))
+                                   .where(_group_filter(g, today)))
+              for g in GROUPS}
+    pages = max((counts[group] + per_page - 1) // per_page, 1)
+    page = min(page, pages)
+    order = [Case.state_since, Case.id] if group != "done" else [Case.state_since.desc(), Case.id]
+    rows = db.session.scalars(
+        scoped_cases(current_user, today).where(_group_filter(group, today))
+        .options(joinedload(Case.union_unit), joinedload(Case.party_org))
+        .order_by(*order).limit(per_page).offset((page - 1) * per_page)).unique().all()
+    calendar, rules_on = load_calendar(), rule_book()
+    by_state: dict[str, list] = {}
+    for case in sorted(rows, key=lambda c: ORDER.index(c.state)):
+        by_state.setdefault(case.state, []).append(
+            (case, active_deadline(case, calendar, today, rules_on)))
+    return render_template("inbox/index.html", groups=GROUPS, group=group, counts=counts,
+                           by_state=by_state, states=STATES, page=page, pages=pages)

@@ -1,0 +1,1 @@
+"""The union chair's screens: roster, add/edit member, nominate, the unit's cases."""

@@ -1,0 +1,285 @@
+"""The union chair's screens: the roster of the chair's units, adding and editing a member,
+nominating one (the draft case), and the units' cases with this year's referral count.
+
+Scope: the grassroots units (CĐCS) under the chair's union_chair grants. A member outside
+them is a 404; a user without such a grant gets 403 on every page here.
+"""
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from wtforms.fields.choices import SelectChoice
+
+from ..extensions import db
+from ..models import Case, Member, Organisation, Role, Tree, UnionKind, User
+from ..security import scoped_cases
+from ..security.grants import granted_nodes
+from ..security.scope import MAX_ID
+from ..services import audit
+from ..services.cases import open_draft
+from ..text import fold
+from ..web import nav_entry
+from ..workflow.errors import WorkflowError
+from ..workflow.states import OPEN, STATES
+from .forms import ButtonForm, MemberForm
+
+bp = Blueprint("members", __name__, url_prefix="/members")
+CHAIR = frozenset({Role.union_chair})
+
+
+def is_chair(user: User) -> bool:
+    return bool(granted_nodes(user, CHAIR))
+
+
+nav_entry("members.index", _l("Members"), is_chair)
+
+
+# --- scope ------------------------------------------------------------------------------
+
+def chair_units() -> list[Organisation]:
+    """The grassroots units under the current user's union_chair grants (one query);
+    403 when the user holds no such grant."""
+    nodes = granted_nodes(current_user, CHAIR)
+    if not nodes:
+        abort(403)
+    return list(db.session.scalars(
+        select(Organisation).where(
+            Organisation.tree == Tree.union,
+            Organisation.kind == UnionKind.grassroots.value,
+            or_(*[Organisation.path.startswith(n.path, autoescape=True) for n in nodes]))
+        .order_by(Organisation.name, Organisation.id)))
+
+
+def member_or_404(member_id: int, units: list[Organisation]) -> Member:
+    if not 0 < member_id <= MAX_ID:
+        abort(404)
+    member = db.session.scalars(select(Member).where(
+        Member.id == member_id, Member.unit_id.in_([u.id for u in units]))).first()
+    if member is None:
+        abort(404)
+    return member
+
+
+def chosen_unit(units: list[Organisation]) -> Organisation | None:
+    """The unit picked in the selector (``?unit=``), or None for all of the chair's units."""
+    wanted = request.args.get("unit", type=int)
+    return next((u for u in units if u.id == wanted), None)
+
+
+def clean_query(raw: str) -> str:
+    # Control characters (NUL among them, which PostgreSQL refuses) never match a name.
+    text = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C")
+    return " ".join(text.split())[:100]
+
+
+def page_of(total: int, per_page: int) -> tuple[int, int]:
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = request.args.get("page", 1, type=int) or 1
+    # A page past the end shows the last one; a huge ?page= must not overflow the OFFSET.
+    return min(max(page, 1), pages), pages
+
+
+def roster_args() -> dict:
+    """The roster's filters, carried through a nomination and back."""
+    args = {k: request.values.get(k, "") for k in ("q", "unit", "page")}
+    return {k: v[:100] for k, v in args.items() if v}
+
+
+# --- roster -----------------------------------------------------------------------------
+
+@bp.get("/")
+@login_required
+def index():
+    units = chair_units()
+    unit = chosen_unit(units)
+    ids = [unit.id] if unit else [u.id for u in units]
+    q = clean_query(request.args.get("q", ""))
+    per_page = current_app.config.get("MEMBERS_PER_PAGE", 50)
+
+    where = [Member.unit_id.in_(ids)]
+    if q:
+        by_name = Member.search_key.contains(fold(q), autoescape=True)
+        digits = q.replace(" ", "")
+        where.append(or_(by_name, Member.citizen_id.startswith(digits))
+                     if digits.isascii() and digits.isdigit() else by_name)
+    total = db.session.scalar(select(func.count(Member.id)).where(*where))
+    page, pages = page_of(total, per_page)
+    # The member's open case, if any (open_draft keeps it to one), in the same statement.
+    open_case = (select(Case.id).where(Case.member_id == Member.id, Case.state.in_(OPEN))
+                 .order_by(Case.id.desc()).limit(1).correlate(Member).scalar_subquery())
+    rows = db.session.execute(
+        select(Member, Case.id, Case.state)
+        .outerjoin(Case, Case.id == open_case)
+        .where(*where)
+        .order_by(Member.search_key, Member.id)
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    return render_template(
+        "members/index.html", rows=rows, total=total, page=page, pages=pages, q=q,
+        units=units, unit=unit, unit_names={u.id: u.name for u in units}, states=STATES,
+        button=ButtonForm(), back=roster_args())
+
+
+# --- add and edit -----------------------------------------------------------------------
+
+def _form_page(form: MemberForm, member: Member | None, status: int = 200):
+    return render_template("members/form.html", form=form, member=member,
+                           today_iso=date.today().isoformat()), status
+
+
+def _duplicate_citizen_id(form: MemberForm, member: Member | None) -> bool:
+    stmt = select(Member.id).where(Member.citizen_id == form.citizen_id.data)
+    if member is not None:
+        stmt = stmt.where(Member.id != member.id)
+    if db.session.scalar(stmt.limit(1)) is None:
+        return False
+    form.citizen_id.errors.append(
+        _("A member with this citizen ID is already registered."))
+    return True
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    units = [u for u in chair_units() if u.is_open_on(date.today())]
+    if not units:
+        flash(_("None of your units is open: no member can be added."), "error")
+        return redirect(url_for("members.index"))
+    form = MemberForm()
+    form.unit_id.choices = [SelectChoice(u.id, u.name) for u in units]
+    if len(units) == 1:
+        del form.unit_id
+    elif request.method == "GET":
+        picked = request.args.get("unit", type=int)
+        form.unit_id.data = picked if picked in {u.id for u in units} else None
+    if request.method == "GET":
+        return _form_page(form, None)
+    if not form.validate_on_submit() or _duplicate_citizen_id(form, None):
+        return _form_page(form, None, 400)
+    unit_id = form.unit_id.data if "unit_id" in form else units[0].id
+    member = Member(unit_id=unit_id, **form.values())
+    db.session.add(member)
+    try:
+        db.session.flush()
+        audit.append(trigger="create", subject="member", actor_id=current_user.id,
+                     data={"member_id": member.id})
+        db.session.commit()
+    except IntegrityError:
+        # Someone registered the same citizen ID between our check and our insert.
+        db.session.rollback()
+        form.citizen_id.errors.append(
+            _("A member with this citizen ID is already registered."))
+        return _form_page(form, None, 409)
+    flash(_("The member was added."), "info")
+    return redirect(url_for("members.index", unit=unit_id if len(units) > 1 else None))
+
+
+@bp.route("/<int:member_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(member_id: int):
+    member = member_or_404(member_id, chair_units())
+    form = MemberForm(obj=member if request.method == "GET" else None)
+    del form.unit_id
+    if request.method == "GET":
+        form.gender.data = member.gender.value
+        return _form_page(form, member)
+    if not form.validate_on_submit() or _duplicate_citizen_id(form, member):
+        return _form_page(form, member, 400)
+    changed = sorted(name for name, value in form.values().items()
+                     if getattr(member, name) != value)
+    if not changed:
+        flash(_("Nothing was changed."), "info")
+        return redirect(url_for("members.index"))
+    for name, value in form.values().items():
+        if name in changed:
+            setattr(member, name, value)
+    try:
+        db.session.flush()
+        # Which fields changed, never their values: the audit trail holds no personal data.
+        audit.append(trigger="edit", subject="member", actor_id=current_user.id,
+                     data={"member_id": member.id, "fields": changed})
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        form.citizen_id.errors.append(
+            _("A member with this citizen ID is already registered."))
+        return _form_page(form, db.session.get(Member, member_id), 409)
+    flash(_("The member's details were saved."), "info")
+    return redirect(url_for("members.index"))
+
+
+# --- nominate ---------------------------------------------------------------------------
+
+@bp.post("/<int:member_id>/nominate")
+@login_required
+def nominate(member_id: int):
+    member = member_or_404(member_id, chair_units())
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Two chairs pressing at once must not open two cases for one person: the second
+        # waits here, then open_draft sees the first one's case. (SQLite writes begin
+        # IMMEDIATE, which serialises them already.)
+        db.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
+    try:
+        case = open_draft(member, current_user, year=date.today().year)
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("members.index", **roster_args()))
+    flash(_("The draft referral was opened. Record the union's resolution (4A-KNĐ) to "
+            "submit it."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+# --- the units' cases -------------------------------------------------------------------
+
+def referred(year: int):
+    """Cases counted as referrals of ``year``: past the draft, and not a draft withdrawn
+    before it was ever submitted."""
+    return and_(Case.referral_year == year, Case.state != "draft",
+                or_(Case.closed_at_state.is_(None), Case.closed_at_state != "draft"))
+
+
+@bp.get("/cases")
+@login_required
+def cases():
+    units = chair_units()
+    unit = chosen_unit(units)
+    ids = [unit.id] if unit else [u.id for u in units]
+    this_year = date.today().year
+    state = request.args.get("state", "")
+    state = state if state in STATES else ""
+    year = request.args.get("year", type=int)
+    year = year if year is not None and 1900 <= year <= 2200 else None
+    per_page = current_app.config.get("CASES_PER_PAGE", 50)
+
+    stmt = scoped_cases(current_user).where(Case.union_unit_id.in_(ids))
+    if state:
+        stmt = stmt.where(Case.state == state)
+    if year:
+        stmt = stmt.where(Case.referral_year == year)
+    total = db.session.scalar(stmt.with_only_columns(func.count(Case.id)).order_by(None))
+    page, pages = page_of(total, per_page)
+    rows = db.session.scalars(
+        stmt.order_by(Case.referral_year.desc(), Case.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)).unique().all()
+    years = list(db.session.scalars(
+        select(Case.referral_year).where(Case.union_unit_id.in_([u.id for u in units]))
+        .distinct().order_by(Case.referral_year.desc())))
+    counts = dict(db.session.execute(
+        select(Case.union_unit_id, func.count(Case.id))
+        .where(Case.union_unit_id.in_([u.id for u in units]), referred(this_year))
+        .group_by(Case.union_unit_id)).all())
+    return render_template(
+        "members/cases.html", cases=rows, total=total, page=page, pages=pages, state=state,
+        year=year, years=years, states=STATES, units=units, unit=unit,
+        unit_names={u.id: u.name for u in units}, this_year=this_year, counts=counts)
