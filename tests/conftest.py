@@ -86,6 +86,7 @@ class FreshRequestClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         g.pop("_login_user", None)
+        g.pop("csrf_token", None)       # Flask-WTF caches the session's token in g
         with self.application.test_request_context():
             refresh()
         return super().open(*args, **kwargs)

@@ -20,6 +20,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from .. import clock
 from ..extensions import db
 from ..models import (AwarenessClass, Case, Enrolment, EnrolmentResult, Member, Organisation,
                       Role, RuleSet, Tree, User)
@@ -120,7 +121,7 @@ def index():
         .order_by(AwarenessClass.starts_on.desc(), AwarenessClass.id.desc())
         .limit(CLASSES_PER_PAGE).offset((page - 1) * CLASSES_PER_PAGE)).all()
     return render_template("classes/index.html", rows=rows, total=total, page=page,
-                           pages=pages, today=date.today())
+                           pages=pages, today=clock.today())
 
 
 def _class_form(nodes, klass: AwarenessClass | None = None) -> ClassForm:
@@ -200,7 +201,7 @@ def _class_page(klass: AwarenessClass, results: list | None = None, values=None,
         .order_by(Enrolment.id)).all()
     rule_sets = db.session.scalars(select(RuleSet).order_by(RuleSet.effective_from)).all()
     valid_until = {e.id: _validity(rule_sets, e.certificate_on) for e in enrolments}
-    today = date.today()
+    today = clock.today()
     return render_template(
         "classes/detail.html", klass=klass, enrolments=enrolments, valid_until=valid_until,
         taken=len(enrolments), form=BulkForm(), results=results, values=values or {},
@@ -370,7 +371,7 @@ def _enrol_page(klass: AwarenessClass, nodes, results=None, status: int = 200):
     return render_template("classes/enrol.html", klass=klass, cases=cases, total=total,
                            page=page, pages=pages, q=query, taken=taken,
                            left=max(klass.capacity - taken, 0), form=BulkForm(),
-                           results=results, ended=klass.has_ended_on(date.today())), status
+                           results=results, ended=klass.has_ended_on(clock.today())), status
 
 
 @bp.get("/<int:class_id>/enrol")
