@@ -51,17 +51,16 @@ def register(app: Flask) -> None:
             return None
         return user
 
+    # Import order is menu order (each blueprint registers its entry when imported).
     from .auth.routes import bp as auth_bp
     from .inbox.routes import bp as inbox_bp
     from .me.routes import bp as me_bp
     from .cases.routes import bp as cases_bp
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(inbox_bp)
-    app.register_blueprint(me_bp)
-    app.register_blueprint(cases_bp)
-    from .members.routes import bp as members_bp; app.register_blueprint(members_bp)  # noqa: E702
-    from .admin.routes import bp as admin_bp; app.register_blueprint(admin_bp)  # noqa: E702
-    from .classes.routes import bp as classes_bp; app.register_blueprint(classes_bp)  # noqa: E702
+    from .members.routes import bp as members_bp
+    from .classes.routes import bp as classes_bp
+    from .admin.routes import bp as admin_bp
+    for blueprint in (auth_bp, inbox_bp, me_bp, cases_bp, members_bp, classes_bp, admin_bp):
+        app.register_blueprint(blueprint)
 
     @app.context_processor
     def navigation():

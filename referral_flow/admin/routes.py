@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from .. import clock
 from ..extensions import db, login_manager
 from ..models import (HolidayOverride, Member, Organisation, PartyKind, Role, RoleGrant,
                       RuleSet, Tree, UnionKind, User)
@@ -144,7 +145,7 @@ def organisations():
         tree["branch_url"] = (lambda node_id, keep=keep, arg=f"{name}_root":
                               url_for("admin.organisations", **keep, **{arg: node_id}))
     return render_template("admin/organisations.html", union=union, party=party,
-                           today=date.today(), kinds=f.KIND_LABELS,
+                           today=clock.today(), kinds=f.KIND_LABELS,
                            enterprise=f.ENTERPRISE_LABELS, leaf_kinds=LEAF_KINDS)
 
 
@@ -173,7 +174,7 @@ def new_node(tree: str):
     form_class = f.UnionNodeForm if tree == Tree.union else f.PartyNodeForm
     if request.method == "GET":
         form = form_class(formdata=None, data={
-            "opened_on": date.today(), "parent_code": request.args.get("parent", "")[:40]})
+            "opened_on": clock.today(), "parent_code": request.args.get("parent", "")[:40]})
         return render_template("admin/node_new.html", form=form, tree=tree.value)
     form = form_class()
     node = _create_node(form, tree, _fields_ok(form))
@@ -265,7 +266,7 @@ def _node_page(node: Organisation, posted=None, status: int = 200):
     """The node's page; ``posted`` is the form that was sent (with its errors)."""
     forms = {
         "rename": f.RenameForm(formdata=None, data={"name": node.name}),
-        "close": f.CloseForm(formdata=None, data={"closed_on": date.today()}),
+        "close": f.CloseForm(formdata=None, data={"closed_on": clock.today()}),
         "receiving": f.ReceivingForm(formdata=None, data={
             "receiving_code": node.receiving_party.code if node.receiving_party else ""}),
     }
@@ -339,7 +340,7 @@ def link_receiving(node_id: int):
     if node.tree != Tree.union or node.kind != UnionKind.grassroots.value:
         abort(404)
     if _fields_ok(form):
-        target = _open_party_node(form.receiving_code, date.today())
+        target = _open_party_node(form.receiving_code, clock.today())
         if target is not None and target.id == node.receiving_party_id:
             form.receiving_code.errors.append(_l("This is already the receiving organisation."))
         elif target is not None:
@@ -373,7 +374,7 @@ def users():
                               .offset((page - 1) * USERS_PAGE)).all()
     return render_template("admin/users.html", users=rows, q=q, total=total,
                            pager_links=_pager("admin.users", page, pages, q=q),
-                           roles=f.ROLE_LABELS, today=date.today())
+                           roles=f.ROLE_LABELS, today=clock.today())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -417,13 +418,13 @@ def _user_or_404(user_id: int) -> User:
 
 
 def _user_page(user: User, grant_form=None, end_errors: dict | None = None, status: int = 200):
-    grant_form = grant_form or f.GrantForm(formdata=None, data={"valid_from": date.today()})
+    grant_form = grant_form or f.GrantForm(formdata=None, data={"valid_from": clock.today()})
     member = db.session.get(Member, user.member_id) if user.member_id else None
     grants = sorted(user.grants, key=lambda g: (g.valid_from, g.id))
     return render_template("admin/user.html", user=user, member=member, grants=grants,
                            grant_form=grant_form, end_form=f.EmptyForm(formdata=None),
                            end_errors=end_errors or {}, roles=f.ROLE_LABELS,
-                           today=date.today()), status
+                           today=clock.today()), status
 
 
 @bp.get("/users/<int:user_id>")
@@ -576,16 +577,16 @@ def _in_force(today: date) -> RuleSet | None:
 @admin_required
 def rules():
     sets = db.session.scalars(select(RuleSet).order_by(RuleSet.effective_from)).all()
-    current = _in_force(date.today())
+    current = _in_force(clock.today())
     extra = sorted({k for rs in sets for k in rs.params} - set(f.PARAM_LABELS))
     return render_template("admin/rules.html", sets=sets, current=current,
-                           params=f.PARAMS, extra=extra, today=date.today())
+                           params=f.PARAMS, extra=extra, today=clock.today())
 
 
 @bp.route("/rules/new", methods=["GET", "POST"])
 @admin_required
 def new_rule_set():
-    today = date.today()
+    today = clock.today()
     current = _in_force(today) or db.session.scalars(
         select(RuleSet).order_by(RuleSet.effective_from.desc()).limit(1)).first()
     params = dict(current.params) if current else {}
@@ -637,8 +638,8 @@ def _holiday_page(form, year: int, status: int = 200):
 
 
 def _year_arg() -> int:
-    year = request.args.get("year", type=int) or date.today().year
-    return year if 1990 <= year <= 2100 else date.today().year
+    year = request.args.get("year", type=int) or clock.today().year
+    return year if 1990 <= year <= 2100 else clock.today().year
 
 
 @bp.get("/holidays")

@@ -13,6 +13,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
+from .. import clock
 from ..forms import clean_text
 from ..models.member import Gender
 from ..text import CITIZEN_ID, InvalidValue, normalise_name
@@ -120,12 +121,12 @@ def email(form, field):
 
 
 def not_in_future(form, field):
-    if field.data and field.data > date.today():
+    if field.data and field.data > clock.today():
         raise ValidationError(_("%(field)s cannot be in the future.", field=_label(field)))
 
 
 def sensible_age(form, field):
-    born, today = field.data, date.today()
+    born, today = field.data, clock.today()
     if not born or born > today:
         return
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))

@@ -7,7 +7,6 @@ them is a 404; a user without such a grant gets 403 on every page here.
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
@@ -18,6 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
+from .. import clock
 from ..extensions import db
 from ..models import Case, Member, Organisation, Role, Tree, UnionKind, User
 from ..security import scoped_cases
@@ -131,7 +131,7 @@ def index():
 
 def _form_page(form: MemberForm, member: Member | None, status: int = 200):
     return render_template("members/form.html", form=form, member=member,
-                           today_iso=date.today().isoformat()), status
+                           today_iso=clock.today().isoformat()), status
 
 
 def _duplicate_citizen_id(form: MemberForm, member: Member | None) -> bool:
@@ -148,7 +148,7 @@ def _duplicate_citizen_id(form: MemberForm, member: Member | None) -> bool:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def create():
-    units = [u for u in chair_units() if u.is_open_on(date.today())]
+    units = [u for u in chair_units() if u.is_open_on(clock.today())]
     if not units:
         flash(_("None of your units is open: no member can be added."), "error")
         return redirect(url_for("members.index"))
@@ -229,7 +229,7 @@ def nominate(member_id: int):
         # IMMEDIATE, which serialises them already.)
         db.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
     try:
-        case = open_draft(member, current_user, year=date.today().year)
+        case = open_draft(member, current_user, year=clock.today().year)
         db.session.commit()
     except WorkflowError as exc:
         db.session.rollback()
@@ -255,7 +255,7 @@ def cases():
     units = chair_units()
     unit = chosen_unit(units)
     ids = [unit.id] if unit else [u.id for u in units]
-    this_year = date.today().year
+    this_year = clock.today().year
     state = request.args.get("state", "")
     state = state if state in STATES else ""
     year = request.args.get("year", type=int)

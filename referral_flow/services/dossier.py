@@ -27,13 +27,15 @@ class Stage:
     states: frozenset[str]      # where documents of this stage are recorded
     shown_in: frozenset[str]    # where its checklist is shown
     trigger: str                # the step they prepare: who may fire it may record them
+    also_shown: tuple = ()      # (form, label) on the checklist but recorded elsewhere
 
 
 _AFTER_NOMINATION = frozenset(ORDER) - {"draft"}
 _AFTER_CEREMONY = frozenset({"probation", "recognition_review", "official", "removed"})
 STAGES = (
     Stage(_l("Admission dossier"), DOSSIER_FORMS, frozenset({"certified", "dossier"}),
-          _AFTER_NOMINATION, "send_to_cell"),
+          _AFTER_NOMINATION, "send_to_cell",
+          (("certificate", _l("awareness-class certificate")),)),
     Stage(_l("Recognition dossier"), RECOGNITION_FORMS, frozenset({"probation"}),
           _AFTER_CEREMONY, "open_recognition"),
 )
@@ -79,7 +81,7 @@ def checklist(case: Case, today: date | None = None) -> list[tuple[Stage, list[C
     today = today or clock.today()
     return [(stage, [ChecklistRow(form, name, case.latest_document(form),
                                   _status(form, case.latest_document(form), today))
-                     for form, name in stage.forms.items()])
+                     for form, name in (*stage.forms.items(), *stage.also_shown)])
             for stage in STAGES if case.state in stage.shown_in]
 
 

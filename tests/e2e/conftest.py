@@ -75,7 +75,7 @@ def login(base_url):
         page.goto(f"{base_url}/login")
         page.fill("#username", username)
         page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
+        page.press("#password", "Enter")
         page.wait_for_load_state()
         return page
     return do

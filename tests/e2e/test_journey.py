@@ -1,0 +1,171 @@
+"""One case walked from the union's nomination to official membership, in a real browser,
+each step by the demo account whose job it is. The app's clock is moved forward for the
+awareness class and for the 12 months of probation."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from referral_flow.extensions import db
+from referral_flow.models import Case, Organisation
+from referral_flow.workflow.calendar import add_months
+
+T0 = date.today()
+
+
+@pytest.fixture
+def clock(live_app):
+    def set_today(day: date):
+        live_app.config["FROZEN_TODAY"] = day
+    set_today(T0)
+    yield set_today
+    live_app.config.pop("FROZEN_TODAY", None)
+
+
+class Step:
+    """Drives the case page's action forms as a person would."""
+
+    def __init__(self, page, base_url, case_id):
+        self.page, self.url = page, f"{base_url}/cases/{case_id}"
+
+    def open(self):
+        self.page.goto(self.url)
+
+    def act(self, trigger, expect_state, **fields):
+        self.open()
+        box = self.page.locator(f"#action-{trigger}")
+        if box.get_attribute("open") is None:
+            box.locator("summary").click()
+        for name, value in fields.items():
+            target = self.page.locator(f"#{trigger}-{name}")
+            if isinstance(value, bool):
+                target.set_checked(value)
+            elif target.evaluate("e => e.tagName") == "SELECT":
+                option = target.locator("option", has_text=value).first
+                target.select_option(value=option.get_attribute("value"))
+            else:
+                target.fill(str(value))
+        box.locator("button[type=submit]").click()
+        self.page.wait_for_load_state()
+        errors = self.page.locator(".flash.error, .error").all_inner_texts()
+        assert not errors, errors
+        assert self.page.locator(f"h1 .state-{expect_state}").count() == 1, expect_state
+
+    def document(self, form_code, on, **fields):
+        self.open()
+        self.page.select_option("#doc-form_code", value=form_code)
+        self.page.fill("#doc-issued_on", on.isoformat())
+        for name, value in fields.items():
+            target = self.page.locator(f"#doc-{name}")
+            target.set_checked(value) if isinstance(value, bool) else target.fill(str(value))
+        self.page.click("form[action$='/documents'] button[type=submit]")
+        self.page.wait_for_load_state()
+        assert not self.page.locator(".flash.error").all_inner_texts()
+
+
+def vote(on, eligible, prefix=""):
+    return {f"{prefix}held_on": on.isoformat(), f"{prefix}eligible": eligible,
+            f"{prefix}present": eligible, f"{prefix}votes_for": eligible,
+            f"{prefix}votes_against": 0, f"{prefix}resolution_no": f"{eligible}/NQ"}
+
+
+def test_draft_to_official_through_the_ui(live_app, base_url, browser, login, shot, clock):
+    pages = {}
+
+    def as_user(username):
+        if username not in pages:
+            pages[username] = login(browser.new_context(locale="vi-VN").new_page(), username)
+        return pages[username]
+
+    # 1. The union chair nominates a member from the roster and records the 4A-KNĐ vote.
+    chair = as_user("chutich")
+    chair.goto(f"{base_url}/members/")
+    shot(chair, "01-roster")
+    chair.locator("form[action*='/nominate'] button").first.click()
+    chair.wait_for_load_state()
+    case_id = int(re.search(r"/cases/(\d+)", chair.url).group(1))
+    Step(chair, base_url, case_id).act("submit", "nominated", **vote(T0, 9))
+    with live_app.app_context():
+        case = db.session.get(Case, case_id)
+        cells = {o.code: o.official_members for o in db.session.scalars(select(Organisation))}
+
+    # 2. The Party officer of the receiving organisation accepts and assigns a helper.
+    officer = as_user("dangvu")
+    officer.goto(f"{base_url}/inbox/")
+    assert f"/cases/{case_id}" in officer.content()
+    shot(officer, "02-inbox")
+    Step(officer, base_url, case_id).act("accept", "accepted",
+                                          host_cell_id="Phân xưởng 1",
+                                          helpers="Trần Văn Hùng")
+
+    # 3. The class organiser opens a class, enrols the candidate, and records the pass.
+    organiser = as_user("giangvien")
+    organiser.goto(f"{base_url}/classes/new")
+    organiser.fill("#name", "Lớp bồi dưỡng nhận thức về Đảng – kiểm thử")
+    organiser.fill("#starts_on", T0.isoformat())
+    organiser.fill("#ends_on", (T0 + timedelta(days=5)).isoformat())
+    organiser.fill("#capacity", "40")
+    organiser.locator("main form button.primary").click()
+    organiser.wait_for_load_state()
+    class_url = organiser.url.split("?")[0].rstrip("/")
+    assert re.search(r"/classes/\d+$", class_url), organiser.url
+    organiser.goto(f"{class_url}/enrol")
+    organiser.check(f"#case-{case_id}")
+    organiser.locator("form[method=post] button[type=submit]").last.click()
+    organiser.wait_for_load_state()
+    shot(organiser, "03-class")
+    clock(T0 + timedelta(days=6))
+    organiser.goto(class_url)
+    row = organiser.locator("tr", has=organiser.locator(f"a[href$='/cases/{case_id}']"))
+    row.locator("input[type=radio][value=pass]").check()
+    organiser.locator("button", has_text=re.compile("kết quả|results")).click()
+    organiser.wait_for_load_state()
+    with live_app.app_context():
+        assert db.session.get(Case, case_id).state == "certified"
+
+    # 4. The cell secretary completes the dossier and records the cell's meeting.
+    day = T0 + timedelta(days=7)
+    clock(day)
+    secretary = as_user("bithu")
+    cell = Step(secretary, base_url, case_id)
+    cell.act("open_dossier", "dossier")
+    cell.document("1-KNĐ", day)
+    cell.document("2-KNĐ", day, verified=True)
+    cell.document("3-KNĐ", day, issuer="Trần Văn Hùng", official=True, months_together=24)
+    cell.document("5-KNĐ", day, issuer="Chi ủy")
+    shot(secretary, "04-dossier")
+    cell.act("send_to_cell", "cell_review")
+    cell.act("cell_approve", "committee_review", **vote(day, cells["CB-THEP-1"]))
+
+    # 5. The grassroots committee votes (8-KNĐ).
+    Step(officer, base_url, case_id).act("committee_approve", "decision_pending",
+                                          **vote(day, 9))
+    # 6. The competent body decides (9-KNĐ).
+    competent = as_user("thamquyen")
+    Step(competent, base_url, case_id).act("admit", "admitted", decision_no="123-QĐ/ĐU",
+                                            decision_on=day.isoformat(),
+                                            received_on=day.isoformat())
+    # 7. The cell holds the ceremony: probation starts.
+    cell.act("hold_ceremony", "probation", ceremony_on=day.isoformat())
+
+    # 8. Twelve months later: the recognition dossier and the cell's resolution (13-KNĐ).
+    later = add_months(day, 12) + timedelta(days=3)
+    clock(later)
+    cell.document("10-KNĐ", later, issuer="Đảng viên dự bị")
+    cell.document("11-KNĐ", later, issuer="Trần Văn Hùng")
+    cell.document("12-KNĐ", later, issuer="Công đoàn cơ sở")
+    cell.act("open_recognition", "recognition_review", **vote(later, cells["CB-THEP-1"]))
+
+    # 9. The competent body recognises the official member (with the committee's 15-KNĐ).
+    final = Step(competent, base_url, case_id)
+    final.act("recognise", "official", decision_no="456-QĐ/ĐU",
+              decision_on=later.isoformat(), **vote(later, 9, prefix="committee_"))
+    shot(competent, "05-official")
+    with live_app.app_context():
+        done = db.session.get(Case, case_id)
+        assert done.state == "official"
+        assert done.official_from == add_months(day, 12)
+    assert case.member_id
