@@ -29,7 +29,7 @@ def login():
         return redirect(url_for(landing_page(current_user)))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        user = db.session.scalar(select(User).where(User.username == form.username.data))
         if user is not None and user.active and user.check_password(form.password.data):
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))

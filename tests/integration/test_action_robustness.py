@@ -66,3 +66,14 @@ def test_bad_input_is_refused_cleanly(world, db, auth, client, app, trigger, sta
     assert SCRIPT not in response.text
     assert 'class="error"' in response.text or 'role="alert"' in response.text
     assert (case.state, case.version, len(case.documents), len(case.votes)) == before
+
+
+@pytest.mark.parametrize("kind", list(PAYLOADS))
+def test_login_form_refuses_bad_input_cleanly(client, world, kind):
+    page = client.get("/login")
+    value = PAYLOADS[kind]("username")
+    response = client.post("/login", data={"csrf_token": csrf_token(page.text),
+                                           "username": value, "password": value})
+    assert response.status_code == 200
+    assert SCRIPT not in response.text
+    assert 'class="error"' in response.text or 'class="flash error"' in response.text

@@ -9,7 +9,7 @@ import pytest
 from flask import current_app
 from flask_babel import force_locale, gettext
 from markupsafe import escape
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from referral_flow.admin.forms import KIND_LABELS, PARAMS, field_name
 from referral_flow.extensions import db as _db
@@ -17,7 +17,7 @@ from referral_flow.models import (AuditEvent, EnterpriseKind, HolidayOverride, M
                                   Organisation, Role, RoleGrant, RuleSet, Tree, UnionKind, User)
 from referral_flow.workflow.rulesets import REQUIRED_KEYS, rule_set_on
 
-from ..conftest import Auth, csrf_token
+from ..conftest import Auth, counting, csrf_token
 from ..factories import member, org, user
 
 HOSTILE = ["<script>alert(1)</script>", "'; DROP TABLE user_account; --", "Công\u200bđoàn",
@@ -205,22 +205,6 @@ def test_tree_orders_by_path_as_a_tree_not_as_numbers(admin, world, db):
     text = admin.get(f"/admin/organisations?union_root={parent.id}").text
     positions = [text.index(f"<code>{n.code}</code>") for n in nodes]
     assert positions == sorted(positions)
-
-
-@contextmanager
-def counting(app, db):
-    db.session.commit()
-    seen: list[str] = []
-
-    def on_execute(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", on_execute)
-    try:
-        with app.app_context():     # its own session: nothing cached hides a query
-            yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", on_execute)
 
 
 def _add_cdcs(world, n: int, start: int) -> None:

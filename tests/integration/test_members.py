@@ -6,19 +6,18 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
 from markupsafe import escape
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from referral_flow.models import AuditEvent, Case, Member, Role, RoleGrant
 from referral_flow.services import audit as audit_service
 from referral_flow.services.cases import open_draft
 from referral_flow.services.transitions import fire
 
-from ..conftest import csrf_token
+from ..conftest import counting, csrf_token
 from ..factories import member, user
 
 EDIT_LINK = re.compile(r'href="/members/(\d+)/edit"')
@@ -29,23 +28,6 @@ ROSTER_BOUND = 8
 
 def shown(page) -> set[int]:
     return {int(i) for i in EDIT_LINK.findall(page.text)}
-
-
-@contextmanager
-def counting(app, db):
-    """Count SQL statements of requests run in their own app context (own session)."""
-    db.session.commit()
-    seen: list[str] = []
-
-    def on_execute(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", on_execute)
-    try:
-        with app.app_context():
-            yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", on_execute)
 
 
 def years_ago(n: int, days: int = 0) -> date:
