@@ -15,14 +15,15 @@ from .. import clock
 from ..extensions import db
 from ..models import AuditEvent, Case, Member, Role, User
 from ..security import get_case_or_404, scoped_cases
-from ..services import audit
 from ..security.grants import is_staff
+from ..services import audit
 from ..services.deadlines import deadlines
 from ..services.dossier import checklist, may_record, record_document
 from ..text import fold
 from ..web import nav_entry
 from ..workflow.calendar import load_calendar
 from ..workflow.errors import Conflict, WorkflowError
+from ..workflow.rulesets import rule_book
 from ..workflow.states import STATES
 from ..workflow.transitions import BY_TRIGGER
 from .actions import available, build_form, perform
@@ -134,7 +135,8 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
     today = clock.today()
     return render_template("cases/detail.html", case=case, events=events,
                            actions=available(current_user, case, bound),
-                           deadlines=deadlines(case, load_calendar(), today), states=STATES,
+                           deadlines=deadlines(case, load_calendar(), today, rule_book()),
+                           states=STATES,
                            error=error, conflict=conflict, failed=next(iter(bound or {}), None),
                            checklist=checklist(case, today),
                            document=document or document_form(case))

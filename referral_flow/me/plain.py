@@ -18,7 +18,7 @@ NOW = {
                            "decision."),
     "admitted": _l("The admission decision has been issued. Your cell will hold the admission "
                    "ceremony."),
-    "probation": _l("You are a probationary Party member for 12 months."),
+    "probation": _l("You are a probationary Party member until the end of your probation."),
     "recognition_review": _l("Your cell has proposed your recognition as an official member; "
                              "the committees are deciding."),
     "official": _l("You are an official Party member."),

@@ -371,7 +371,7 @@ def ceremony_in_time(ctx: StepContext) -> None:
 
 def probation_over(ctx: StepContext) -> None:
     if ctx.case.probation_ends_on is None or ctx.on < ctx.case.probation_ends_on:
-        raise GuardFailed(_l("The 12 months of probation end on %(d)s.",
+        raise GuardFailed(_l("The probation ends on %(d)s.",
                              d=ctx.case.probation_ends_on.strftime("%d/%m/%Y")
                              if ctx.case.probation_ends_on else "?"))
 

@@ -255,7 +255,9 @@ def test_http_out_of_scope_detail_is_404_not_403(world, cases_both_sides, client
     # A case id that does not exist at all looks exactly the same.
     missing = client.get("/cases/999999")
     assert missing.status_code == 404
-    assert client.get(f"/cases/{case_a.id}").text == missing.text
+    # (the page echoes its own address in the language switch; nothing else may differ)
+    assert client.get(f"/cases/{case_a.id}").text.replace(f"/cases/{case_a.id}", "/cases/N") \
+        == missing.text.replace("/cases/999999", "/cases/N")
 
 
 @pytest.mark.parametrize("who", ["union_chair_b", "cell_secretary_a", "competent_officer_b"])
