@@ -2,6 +2,7 @@
 input (nothing saved, a message next to the field) and bounded statements on the tree page."""
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -67,7 +68,20 @@ def vi(message, **variables) -> str:
         return str(escape(text))
 
 
+# Formatted English messages of the parametrised tables, back to their msgid and values.
+FORMATTED = [
+    (re.compile(r"At most (\d+) characters\.$"), "At most %(max)d characters.", ("max",)),
+    (re.compile(r"Enter a number from (\d+) to (\d+)\.$"),
+     "Enter a number from %(min)d to %(max)d.", ("min", "max")),
+]
+
+
 def shows(page, message, **variables) -> bool:
+    for pattern, msgid, names in FORMATTED:
+        found = isinstance(message, str) and not variables and pattern.match(message)
+        if found:
+            message, variables = msgid, dict(zip(names, map(int, found.groups())))
+            break
     return vi(message, **variables) in page.text
 
 
