@@ -8,7 +8,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
 from .. import clock
@@ -27,27 +27,34 @@ from ..workflow.rulesets import rule_book
 from ..workflow.states import STATES
 from ..workflow.transitions import BY_TRIGGER
 from .actions import available, build_form, perform
+from .export import case_export
 from .forms import DocumentForm
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 nav_entry("cases.index", _l("Cases"), is_staff)
 
 
-@bp.get("/")
-@login_required
-def index():
+def filtered_cases() -> tuple[Select, str, str]:
+    """The user's scoped cases filtered by ``?state=`` and ``?q=`` (the list and its
+    exports), with the cleaned filters."""
     state = request.args.get("state", "")
     # Control characters (NUL among them, which PostgreSQL refuses) never match a name.
     query = "".join(ch for ch in request.args.get("q", "")
                     if unicodedata.category(ch)[0] != "C").strip()[:100]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = current_app.config["CASES_PER_PAGE"]
     stmt = scoped_cases(current_user)
     if state in STATES:
         stmt = stmt.where(Case.state == state)
     if query:
         stmt = stmt.where(Member.search_key.contains(fold(query), autoescape=True))
-    stmt = stmt.join(Case.member)
+    return stmt.join(Case.member), state, query
+
+
+@bp.get("/")
+@login_required
+def index():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = current_app.config["CASES_PER_PAGE"]
+    stmt, state, query = filtered_cases()
     total = db.session.scalar(stmt.with_only_columns(func.count(Case.id)).order_by(None))
     pages = max((total + per_page - 1) // per_page, 1)
     # A page past the end shows the last one; a huge ?page= must not overflow the OFFSET.
@@ -58,6 +65,15 @@ def index():
     ).unique().all()
     return render_template("cases/index.html", cases=rows, total=total, page=page, pages=pages,
                            state=state, q=query, states=STATES)
+
+
+@bp.get("/export")
+@login_required
+def export():
+    """All the cases of the filtered list (every page), as CSV or XLSX; logged."""
+    stmt, state, query = filtered_cases()
+    return case_export(stmt.order_by(Case.state_since, Case.id), "cases", "cases",
+                       {"state": state if state in STATES else "", "q": query})
 
 
 @bp.get("/<int:case_id>")

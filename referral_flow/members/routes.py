@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from .. import clock
+from ..cases.export import case_export
 from ..extensions import db
 from ..models import Case, Member, Organisation, Role, Tree, UnionKind, User
 from ..security import scoped_cases
@@ -249,24 +250,30 @@ def referred(year: int):
                 or_(Case.closed_at_state.is_(None), Case.closed_at_state != "draft"))
 
 
-@bp.get("/cases")
-@login_required
-def cases():
-    units = chair_units()
+def unit_cases(units: list[Organisation]):
+    """The chair's scoped cases filtered by ``?unit=``, ``?state=``, ``?year=`` (the list
+    and its exports), with the cleaned filters."""
     unit = chosen_unit(units)
     ids = [unit.id] if unit else [u.id for u in units]
-    this_year = clock.today().year
     state = request.args.get("state", "")
     state = state if state in STATES else ""
     year = request.args.get("year", type=int)
     year = year if year is not None and 1900 <= year <= 2200 else None
-    per_page = current_app.config.get("CASES_PER_PAGE", 50)
-
     stmt = scoped_cases(current_user).where(Case.union_unit_id.in_(ids))
     if state:
         stmt = stmt.where(Case.state == state)
     if year:
         stmt = stmt.where(Case.referral_year == year)
+    return stmt, unit, state, year
+
+
+@bp.get("/cases")
+@login_required
+def cases():
+    units = chair_units()
+    this_year = clock.today().year
+    per_page = current_app.config.get("CASES_PER_PAGE", 50)
+    stmt, unit, state, year = unit_cases(units)
     total = db.session.scalar(stmt.with_only_columns(func.count(Case.id)).order_by(None))
     page, pages = page_of(total, per_page)
     rows = db.session.scalars(
@@ -283,3 +290,14 @@ def cases():
         "members/cases.html", cases=rows, total=total, page=page, pages=pages, state=state,
         year=year, years=years, states=STATES, units=units, unit=unit,
         unit_names={u.id: u.name for u in units}, this_year=this_year, counts=counts)
+
+
+@bp.get("/cases/export")
+@login_required
+def cases_export():
+    """All the unit's cases of the filtered list (every page), as CSV or XLSX; logged."""
+    stmt, unit, state, year = unit_cases(chair_units())
+    return case_export(
+        stmt.join(Case.member).order_by(Case.referral_year.desc(), Case.id.desc()),
+        "unit_cases", "unit-cases",
+        {"unit": unit.id if unit else None, "state": state, "year": year})

@@ -1,0 +1,1 @@
+"""The live workflow diagram (``/workflow/``), drawn from the shared state machine."""
