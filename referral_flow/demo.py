@@ -310,4 +310,13 @@ def load(today: date | None = None, seed: int = 2024) -> bool:
     member_user = users[Role.member]
     member_user.member_id = login_case.member_id
     member_user.full_name = login_case.member.full_name
+    build_targets(_fed, units, today)
     return True
+
+
+def build_targets(fed: Organisation, units, today: date) -> None:
+    """This year's targets: at least 1 per CĐCS (bulk), 2 for every fifth unit."""
+    from .services import targets
+    year = today.year
+    targets.bulk_default(fed, year, 1, actor_id=None, today=today)
+    targets.set_targets(year, {u.id: 2 for u in units[::5]}, actor_id=None)

@@ -7,9 +7,11 @@ from .audit import AuditEvent
 from .rules import RuleSet
 from .calendar import HolidayOverride
 from .classes import AwarenessClass, Enrolment, EnrolmentResult
+from .targets import Target, UnitPlan
 
 __all__ = [
     "Organisation", "Tree", "UnionKind", "PartyKind", "EnterpriseKind", "Member", "User",
     "RoleGrant", "Role", "Case", "CaseHelper", "Vote", "Document", "VoteKind", "AuditEvent",
     "RuleSet", "HolidayOverride", "AwarenessClass", "Enrolment", "EnrolmentResult",
+    "Target", "UnitPlan",
 ]

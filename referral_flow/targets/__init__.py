@@ -1,0 +1,1 @@
+"""Referral targets: the federation's grid and bulk default, the union chair's own plan."""

@@ -1,0 +1,280 @@
+"""Targets (chỉ tiêu). A federation officer (grant on a union node; scope: its subtree)
+assigns the year's targets: a bulk default for every open CĐCS under a node, and a grid of
+the node's children with the roll-up of their CĐCS targets and the difference (chênh lệch).
+A union chair registers his unit's own plan and sees the target assigned to it.
+
+Out-of-scope nodes are 404; users with neither role get 403. Every change is a POST with
+CSRF, commits once with its audit events and redirects; refused input saves nothing.
+"""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import clock
+from ..extensions import db
+from ..models import Organisation, Role, Target, Tree, UnionKind, UnitPlan, User
+from ..security.grants import granted_nodes, has_role
+from ..security.scope import MAX_ID
+from ..services import targets as svc
+from ..web import nav_entry
+from .forms import BulkForm, GridForm, PlanForm, parse_count
+
+bp = Blueprint("targets", __name__, url_prefix="/targets")
+OFFICER = frozenset({Role.federation_officer})
+CHAIR = frozenset({Role.union_chair})
+GRASSROOTS = UnionKind.grassroots.value
+
+
+def sees_targets(user: User) -> bool:
+    return has_role(user, OFFICER | CHAIR)
+
+
+nav_entry("targets.index", _l("Targets"), sees_targets)
+
+
+# --- scope ------------------------------------------------------------------------------
+
+def officer_roots() -> list[Organisation]:
+    return [n for n in granted_nodes(current_user, OFFICER) if n.tree == Tree.union]
+
+
+def chair_units() -> list[Organisation]:
+    nodes = [n for n in granted_nodes(current_user, CHAIR) if n.tree == Tree.union]
+    if not nodes:
+        return []
+    return list(db.session.scalars(
+        select(Organisation).where(
+            Organisation.tree == Tree.union, Organisation.kind == GRASSROOTS,
+            or_(*[Organisation.path.startswith(n.path, autoescape=True) for n in nodes]))
+        .order_by(Organisation.name, Organisation.id)))
+
+
+def chosen_year(raw) -> int | None:
+    """A year offered in the selector, or None."""
+    try:
+        year = int(str(raw).strip()) if raw is not None and len(str(raw)) <= 6 else None
+    except ValueError:
+        return None
+    return year if year in svc.year_choices() else None
+
+
+def scoped_node(roots: list[Organisation], raw) -> Organisation:
+    """The union node ``raw`` (an id) when one of ``roots`` covers it; else 404."""
+    if raw in (None, ""):
+        return roots[0]
+    try:
+        node_id = int(str(raw)) if len(str(raw)) <= 12 else 0
+    except ValueError:
+        abort(404)
+    if not 0 < node_id <= MAX_ID:
+        abort(404)
+    node = db.session.get(Organisation, node_id)
+    if node is None or node.tree != Tree.union or not any(r.contains(node) for r in roots):
+        abort(404)
+    return node
+
+
+def page_of(total: int, per_page: int, raw) -> tuple[int, int]:
+    pages = max((total + per_page - 1) // per_page, 1)
+    try:
+        page = int(raw) if raw is not None and len(str(raw)) <= 9 else 1
+    except ValueError:
+        page = 1
+    return min(max(page, 1), pages), pages
+
+
+# --- the federation's grid --------------------------------------------------------------
+
+@bp.get("/")
+@login_required
+def index():
+    roots = officer_roots()
+    if not roots:
+        if chair_units():
+            return redirect(url_for("targets.plan"))
+        abort(403)
+    node = scoped_node(roots, request.args.get("node"))
+    year = chosen_year(request.args.get("year")) or svc.default_year()
+    return grid_page(roots, node, year, request.args.get("page"))
+
+
+def grid_page(roots, node, year, raw_page, *, bulk=None, errors=None, typed=None,
+              status=200):
+    today = clock.today()
+    per_page = current_app.config.get("TARGETS_PER_PAGE", 100)
+    children = and_(Organisation.parent_id == node.id, svc.open_on(Organisation, today))
+    total = db.session.scalar(select(func.count(Organisation.id)).where(children))
+    page, pages = page_of(total, per_page, raw_page)
+    rows = db.session.execute(
+        select(Organisation, Target.target)
+        .outerjoin(Target, and_(Target.node_id == Organisation.id, Target.year == year))
+        .where(children)
+        .order_by(Organisation.name, Organisation.id)
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    ids = [org.id for org, _t in rows if org.kind != GRASSROOTS]
+    sums = svc.rollup(ids + [node.id], year, today)
+    # The way up to the node, within the officer's scope (one query).
+    ancestor_ids = [int(p) for p in node.path.strip("/").split("/") if p]
+    trail = [o for o in db.session.scalars(
+        select(Organisation).where(Organisation.id.in_(ancestor_ids)))
+        if any(r.contains(o) for r in roots)]
+    trail.sort(key=lambda o: len(o.path))
+    own = svc.target_of(node.id, year)
+    return render_template(
+        "targets/index.html", node=node, year=year, years=svc.year_choices(), rows=rows,
+        sums=sums, own=own, trail=trail, page=page, pages=pages, total=total,
+        is_root=node in roots, grid=GridForm(), bulk=bulk or BulkForm(formdata=None),
+        errors=errors or {}, typed=typed or {}, grassroots=GRASSROOTS), status
+
+
+def _form_scope():
+    """Node, year and page posted with a form (hidden inputs); 403/404/400 when wrong."""
+    roots = officer_roots()
+    if not roots:
+        abort(403)
+    node = scoped_node(roots, request.form.get("node"))
+    year = chosen_year(request.form.get("year"))
+    if year is None:
+        abort(400)
+    return roots, node, year
+
+
+@bp.post("/grid")
+@login_required
+def save_grid():
+    roots, node, year = _form_scope()
+    if not GridForm().validate_on_submit():
+        abort(400)
+    page = request.form.get("page")
+    today = clock.today()
+    posted = {}
+    for key in request.form:
+        if key.startswith("t-"):
+            raw_id = key[2:]
+            if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 12:
+                abort(400)
+            posted[int(raw_id)] = request.form.get(key)
+    allowed = set(db.session.scalars(select(Organisation.id).where(
+        Organisation.id.in_([i for i in posted if i <= MAX_ID]),
+        or_(and_(Organisation.parent_id == node.id, svc.open_on(Organisation, today)),
+            Organisation.id == node.id))))
+    if set(posted) - allowed:
+        abort(400)
+    if node.id in posted and node in roots and not any(
+            r.contains(node) and r.id != node.id for r in roots):
+        # The officer's own node gets its target from above, not from himself.
+        posted.pop(node.id)
+    values, errors = {}, {}
+    for node_id, raw in posted.items():
+        value, error = parse_count(raw)
+        if error:
+            errors[node_id] = error
+        elif value is not None:
+            values[node_id] = value
+    if errors:
+        flash(_("Nothing was saved: correct the marked targets."), "error")
+        return grid_page(roots, node, year, page, errors=errors,
+                         typed={k: (v or "")[:20] for k, v in posted.items()}, status=400)
+    try:
+        changed = svc.set_targets(year, values, actor_id=current_user.id)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        flash(_("Someone else changed these targets at the same time. Check them and save "
+                "again."), "error")
+        return redirect(url_for("targets.index", node=node.id, year=year, page=page))
+    if changed:
+        flash(_("%(n)d targets were saved.", n=changed), "info")
+    else:
+        flash(_("Nothing was changed."), "info")
+    return redirect(url_for("targets.index", node=node.id, year=year, page=page))
+
+
+@bp.post("/bulk")
+@login_required
+def bulk():
+    roots, node, year = _form_scope()
+    form = BulkForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return grid_page(roots, node, year, None, bulk=form, status=400)
+    try:
+        result = svc.bulk_default(node, year, form.value.data, overwrite=bool(form.overwrite.data),
+                                  actor_id=current_user.id)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        flash(_("Someone else changed these targets at the same time. Check them and save "
+                "again."), "error")
+        return redirect(url_for("targets.index", node=node.id, year=year))
+    flash(_("Targets set for %(n)d CĐCS (%(new)d new, %(upd)d changed).",
+            n=result.changed, new=result.inserted, upd=result.updated), "info")
+    return redirect(url_for("targets.index", node=node.id, year=year))
+
+
+# --- the union chair's plan -------------------------------------------------------------
+
+def chosen_unit(units: list[Organisation], raw) -> Organisation:
+    if raw in (None, ""):
+        return units[0]
+    unit = next((u for u in units if str(u.id) == str(raw).strip()), None)
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def plan_page(units, unit, year, form, status=200):
+    plan = db.session.scalars(select(UnitPlan).where(
+        UnitPlan.unit_id == unit.id, UnitPlan.year == year)).first()
+    return render_template(
+        "targets/plan.html", units=units, unit=unit, year=year, years=svc.year_choices(),
+        target=svc.target_of(unit.id, year), plan=plan, form=form), status
+
+
+@bp.get("/plan")
+@login_required
+def plan():
+    units = chair_units()
+    if not units:
+        abort(403)
+    unit = chosen_unit(units, request.args.get("unit"))
+    year = chosen_year(request.args.get("year")) or svc.default_year()
+    current = db.session.scalars(select(UnitPlan).where(
+        UnitPlan.unit_id == unit.id, UnitPlan.year == year)).first()
+    form = PlanForm(formdata=None, obj=current)
+    return plan_page(units, unit, year, form)
+
+
+@bp.post("/plan")
+@login_required
+def save_plan():
+    units = chair_units()
+    if not units:
+        abort(403)
+    unit = chosen_unit(units, request.form.get("unit"))
+    year = chosen_year(request.form.get("year"))
+    if year is None:
+        abort(400)
+    form = PlanForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return plan_page(units, unit, year, form, 400)
+    try:
+        changed = svc.save_plan(unit, year, form.planned.data, form.note.data or "",
+                                actor_id=current_user.id)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        flash(_("Someone else changed this plan at the same time. Check it and save again."),
+              "error")
+        return redirect(url_for("targets.plan", unit=unit.id, year=year))
+    flash(_("The unit's plan was saved.") if changed else _("Nothing was changed."), "info")
+    return redirect(url_for("targets.plan", unit=unit.id, year=year))
