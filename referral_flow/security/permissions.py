@@ -10,7 +10,6 @@ from ..models import Case, Organisation, Role, User
 from ..workflow.transitions import BY_TRIGGER, TRANSITIONS, spec, triggers_from
 from .scope import PARTY_SIDE, UNION_SIDE, CellOrg, PartyOrg, UnionOrg, under
 
-READ_ROLES = frozenset(Role)
 
 
 def _anchor(case: Case, anchor: str) -> Organisation | None:
