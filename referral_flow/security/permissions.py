@@ -11,7 +11,6 @@ from ..workflow.transitions import BY_TRIGGER, TRANSITIONS, spec, triggers_from
 from .scope import PARTY_SIDE, UNION_SIDE, CellOrg, PartyOrg, UnionOrg, under
 
 
-
 def _anchor(case: Case, anchor: str) -> Organisation | None:
     if anchor == "union":
         return case.union_unit
