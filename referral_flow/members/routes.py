@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import clock
 from ..cases.export import case_export
 from ..extensions import db
-from ..models import Case, Member, Organisation, Role, Tree, UnionKind, User
+from ..models import Case, Member, Organisation, Role, Target, Tree, UnionKind, UnitPlan, User
 from ..security import scoped_cases
 from ..security.grants import granted_nodes
 from ..security.scope import MAX_ID
@@ -286,10 +286,16 @@ def cases():
         select(Case.union_unit_id, func.count(Case.id))
         .where(Case.union_unit_id.in_([u.id for u in units]), referred(this_year))
         .group_by(Case.union_unit_id)).all())
+    ids = [u.id for u in units]
+    targets = dict(db.session.execute(select(Target.node_id, Target.target).where(
+        Target.node_id.in_(ids), Target.year == this_year)).all())
+    plans = dict(db.session.execute(select(UnitPlan.unit_id, UnitPlan.planned).where(
+        UnitPlan.unit_id.in_(ids), UnitPlan.year == this_year)).all())
     return render_template(
         "members/cases.html", cases=rows, total=total, page=page, pages=pages, state=state,
         year=year, years=years, states=STATES, units=units, unit=unit,
-        unit_names={u.id: u.name for u in units}, this_year=this_year, counts=counts)
+        unit_names={u.id: u.name for u in units}, this_year=this_year, counts=counts,
+        targets=targets, plans=plans)
 
 
 @bp.get("/cases/export")

@@ -1,24 +1,30 @@
 """Reports for staff: the Party-side dashboard and the cohort view (PROCESS.md §4)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from .. import clock
+from ..exports import Table
 from ..extensions import db
 from ..models import Organisation, Tree
-from ..security.grants import covers, granted_nodes, is_admin, is_staff
+from ..security.grants import covers, granted_nodes, has_role, is_admin, is_staff
 from ..security.scope import PARTY_SIDE, UNION_SIDE
 from ..web import nav_entry
 from ..workflow.calendar import load_calendar
 from ..workflow.rulesets import rule_book
 from ..workflow.states import ORDER, STATES
 from . import queries as q
+from .export import report_export
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-nav_entry("reports.cohort", _l("Reports"), is_staff)
+nav_entry("reports.index", _l("Reports"), is_staff)
 
 MAX_NODES = 500
 
@@ -59,12 +65,34 @@ def _chosen(nodes: list[Organisation], tree: Tree, roles) -> Organisation | None
 @bp.get("/")
 @login_required
 def index():
-    return cohort()
+    """The union side starts on its achievement, the Party side on what is due."""
+    if is_admin(current_user) or has_role(current_user, UNION_SIDE):
+        return redirect(url_for("reports.achievement"))
+    return redirect(url_for("reports.party"))
 
 
-@bp.get("/party")
-@login_required
-def party():
+DUE_TITLES = {"decision_pending": _l("Admission decisions due"),
+              "admitted": _l("Admission ceremonies due"),
+              "probation": _l("Recognition reviews due")}
+PERIOD_LABELS = {"nominated": _l("Introduced to the Party"),
+                 "in_class": _l("Sent to the awareness class"),
+                 "admitted": _l("Admitted")}
+
+
+# --- the Party-side dashboard -----------------------------------------------------------
+
+@dataclass
+class PartyReport:
+    nodes: list[Organisation]
+    node: Organisation | None
+    counts: dict[str, int]
+    lists: dict[str, list]      # state -> [(case, active deadline)]
+    today: date
+
+
+def party_report(limit: int | None) -> PartyReport:
+    """The dashboard of the chosen Party node (the first in scope by default), each due
+    list cut at ``limit`` cases (None: all of them)."""
     today = clock.today()
     nodes = _nodes(Tree.party, PARTY_SIDE)
     node = _chosen(nodes, Tree.party, PARTY_SIDE) or (nodes[0] if nodes else None)
@@ -73,16 +101,59 @@ def party():
         where = q.party_subtree(node)
         counts = q.state_counts(current_user, today, where)
         calendar, rules_on = load_calendar(), rule_book()
-        lists = {state: q.due_list(current_user, today, where, state, calendar, rules_on)
+        lists = {state: q.due_list(current_user, today, where, state, calendar, rules_on,
+                                   limit)
                  for state in q.DUE_LISTS}
-    return render_template("reports/party.html", nodes=nodes, node=node, counts=counts,
-                           lists=lists, states=STATES, order=ORDER, limit=q.DUE_LIMIT,
-                           today=today)
+    return PartyReport(nodes, node, counts, lists, today)
 
 
-@bp.get("/cohort")
+@bp.get("/party")
 @login_required
-def cohort():
+def party():
+    report = party_report(q.DUE_LIMIT)
+    return render_template("reports/party.html", nodes=report.nodes, node=report.node,
+                           counts=report.counts, lists=report.lists, titles=DUE_TITLES,
+                           states=STATES, order=ORDER, limit=q.DUE_LIMIT, today=report.today)
+
+
+def party_tables(report: PartyReport) -> list[Table]:
+    counts = Table(_("Cases per step in this jurisdiction"), [_("Step"), _("Cases")],
+                   [[str(STATES[s]), report.counts[s]] for s in ORDER
+                    if report.counts.get(s)])
+    heads = [_("Case no."), _("Full name"), _("Union unit"), _("Receiving Party organisation"),
+             _("Step"), _("Deadline"), _("Runs from"), _("Due"), _("Working days left"),
+             _("Overdue by (working days)")]
+    return [counts] + [
+        Table(DUE_TITLES[state], heads,
+              [[case.id, case.member.full_name, case.union_unit.name, case.party_org.name,
+                str(STATES[case.state]), str(due.label), due.start, due.due, due.days_left,
+                due.overdue_by or None] for case, due in rows])
+        for state, rows in report.lists.items()]
+
+
+@bp.get("/party/export")
+@login_required
+def party_export():
+    report = party_report(None)
+    if report.node is None:
+        abort(403)
+    return report_export("party", party_tables(report), {"node": report.node.id})
+
+
+# --- the cohort and the period counts ---------------------------------------------------
+
+@dataclass
+class CohortReport:
+    year: int
+    nodes: list[Organisation]
+    node: Organisation | None
+    size: int
+    rows: list[q.StepRow]
+    ends: dict[str, int]
+    period: dict[str, int]
+
+
+def cohort_report() -> CohortReport:
     today = clock.today()
     year = request.args.get("year", type=int) or today.year
     if not 1990 <= year <= today.year + 1:
@@ -93,7 +164,48 @@ def cohort():
     where = q.union_subtree(node)
     size, rows, ends = q.cohort_table(current_user, today, year, where, load_calendar())
     period = q.period_counts(current_user, today, year, where)
-    admitted = next(r for r in rows if r.state == "admitted")
-    return render_template("reports/cohort.html", year=year, years=range(today.year, 2014, -1),
-                           nodes=nodes, node=node, size=size, rows=rows, ends=ends,
-                           period=period, admitted=admitted, states=STATES)
+    return CohortReport(year, nodes, node, size, rows, ends, period)
+
+
+@bp.get("/cohort")
+@login_required
+def cohort():
+    report = cohort_report()
+    admitted = next(r for r in report.rows if r.state == "admitted")
+    return render_template("reports/cohort.html", year=report.year,
+                           years=range(clock.today().year, 2014, -1), nodes=report.nodes,
+                           node=report.node, size=report.size, rows=report.rows,
+                           ends=report.ends, period=report.period, period_labels=PERIOD_LABELS,
+                           admitted=admitted, states=STATES)
+
+
+def _one_decimal(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def cohort_tables(report: CohortReport) -> list[Table]:
+    year = report.year
+    steps = Table(
+        _("Cohort %(year)d: of those introduced in %(year)d", year=year),
+        [_("Step"), _("Reached"), _("Share of the cohort (%(sign)s)", sign="%"),
+         _("Left the step"), _("Median working days in the step"),
+         _("90th percentile, working days")],
+        [[str(STATES[r.state]), r.reached, _one_decimal(r.share), r.completed,
+          _one_decimal(r.median), _one_decimal(r.p90)] for r in report.rows])
+    ends = Table(_("Cohort %(year)d: closed cases", year=year), [_("Step"), _("Cases")],
+                 [[str(STATES[state]), n] for state, n in report.ends.items()])
+    period = Table(_("Period counts for %(year)d", year=year),
+                   [_("During %(year)d", year=year), _("Cases")],
+                   [[str(label), report.period[key]] for key, label in PERIOD_LABELS.items()])
+    return [steps, ends, period]
+
+
+@bp.get("/cohort/export")
+@login_required
+def cohort_export():
+    report = cohort_report()
+    return report_export("cohort", cohort_tables(report),
+                         {"year": report.year, "node": report.node.id if report.node else None})
+
+
+from . import achievement_view  # noqa: E402,F401  (registers the dashboard on ``bp``)

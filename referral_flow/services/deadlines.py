@@ -21,6 +21,7 @@ class Deadline:
     active: bool          # the deadline the case is waiting on now
     overdue_by: int = 0   # working days past due (0 when not overdue)
     days_left: int | None = None   # working days left, for the active deadline not yet past
+    start: date | None = None      # the key date it runs from
 
 
 def deadlines(case: Case, calendar: WorkingCalendar, today: date | None = None,
@@ -35,7 +36,7 @@ def deadlines(case: Case, calendar: WorkingCalendar, today: date | None = None,
         due = calendar.add(start, n)
         late = calendar.between(due, today) if active and today > due else 0
         left = calendar.between(today, due) if active and today <= due else None
-        out.append(Deadline(key, label, due, active, max(late, 0), left))
+        out.append(Deadline(key, label, due, active, max(late, 0), left, start))
 
     if case.cell_resolution_on:
         add("decision", _l("Admission decision due"), case.cell_resolution_on,
@@ -47,7 +48,8 @@ def deadlines(case: Case, calendar: WorkingCalendar, today: date | None = None,
     if case.ceremony_on:
         end = case.probation_ends_on or add_months(
             case.ceremony_on, rules_on(case.ceremony_on)["probation_months"])
-        out.append(Deadline("probation", _l("Probation ends"), end, False))
+        out.append(Deadline("probation", _l("Probation ends"), end, False,
+                            start=case.ceremony_on))
         add("recognition", _l("Cell recognition review due"), end,
             "recognition_cell_working_days", active=case.state == "probation")
     if case.recognition_cell_on:

@@ -1,12 +1,15 @@
 """Targets (chỉ tiêu). A federation officer (grant on a union node; scope: its subtree)
 assigns the year's targets: a bulk default for every open CĐCS under a node, and a grid of
 the node's children with the roll-up of their CĐCS targets and the difference (chênh lệch).
-A union chair registers his unit's own plan and sees the target assigned to it.
+A union chair registers his unit's own plan and sees the target assigned to it. The grid
+(all its rows, not one page) downloads as CSV or XLSX, logged like the reports' exports.
 
 Out-of-scope nodes are 404; users with neither role get 403. Every change is a POST with
 CSRF, commits once with its audit events and redirects; refused input saves nothing.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
@@ -17,8 +20,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
+from ..admin.forms import KIND_LABELS
+from ..exports import Table
 from ..extensions import db
 from ..models import Organisation, Role, Target, Tree, UnionKind, UnitPlan, User
+from ..reports.export import report_export
 from ..security.grants import granted_nodes, has_role
 from ..security.scope import MAX_ID
 from ..services import targets as svc
@@ -104,33 +110,78 @@ def index():
     return grid_page(roots, node, year, request.args.get("page"))
 
 
-def grid_page(roots, node, year, raw_page, *, bulk=None, errors=None, typed=None,
-              status=200):
+@dataclass
+class Grid:
+    rows: list              # (child organisation, its target or None), by name
+    sums: dict[int, tuple[int, int, int]]   # svc.rollup of the node and its non-CĐCS children
+    own: int | None         # the node's own target
+    total: int              # open children
+    page: int
+    pages: int
+
+
+def grid_data(node: Organisation, year: int, raw_page, per_page: int | None) -> Grid:
+    """The grid of ``node``'s open children for ``year``: one page of ``per_page`` rows, or
+    all of them (``per_page`` None)."""
     today = clock.today()
-    per_page = current_app.config.get("TARGETS_PER_PAGE", 100)
     children = and_(Organisation.parent_id == node.id, svc.open_on(Organisation, today))
     total = db.session.scalar(select(func.count(Organisation.id)).where(children))
-    page, pages = page_of(total, per_page, raw_page)
-    rows = db.session.execute(
-        select(Organisation, Target.target)
-        .outerjoin(Target, and_(Target.node_id == Organisation.id, Target.year == year))
-        .where(children)
-        .order_by(Organisation.name, Organisation.id)
-        .limit(per_page).offset((page - 1) * per_page)).all()
+    page, pages = page_of(total, per_page, raw_page) if per_page else (1, 1)
+    stmt = (select(Organisation, Target.target)
+            .outerjoin(Target, and_(Target.node_id == Organisation.id, Target.year == year))
+            .where(children)
+            .order_by(Organisation.name, Organisation.id))
+    if per_page:
+        stmt = stmt.limit(per_page).offset((page - 1) * per_page)
+    rows = db.session.execute(stmt).all()
     ids = [org.id for org, _t in rows if org.kind != GRASSROOTS]
     sums = svc.rollup(ids + [node.id], year, today)
+    return Grid(rows, sums, svc.target_of(node.id, year), total, page, pages)
+
+
+def grid_page(roots, node, year, raw_page, *, bulk=None, errors=None, typed=None,
+              status=200):
+    data = grid_data(node, year, raw_page, current_app.config.get("TARGETS_PER_PAGE", 100))
     # The way up to the node, within the officer's scope (one query).
     ancestor_ids = [int(p) for p in node.path.strip("/").split("/") if p]
     trail = [o for o in db.session.scalars(
         select(Organisation).where(Organisation.id.in_(ancestor_ids)))
         if any(r.contains(o) for r in roots)]
     trail.sort(key=lambda o: len(o.path))
-    own = svc.target_of(node.id, year)
     return render_template(
-        "targets/index.html", node=node, year=year, years=svc.year_choices(), rows=rows,
-        sums=sums, own=own, trail=trail, page=page, pages=pages, total=total,
-        is_root=node in roots, grid=GridForm(), bulk=bulk or BulkForm(formdata=None),
-        errors=errors or {}, typed=typed or {}, grassroots=GRASSROOTS), status
+        "targets/index.html", node=node, year=year, years=svc.year_choices(), rows=data.rows,
+        sums=data.sums, own=data.own, trail=trail, page=data.page, pages=data.pages,
+        total=data.total, is_root=node in roots, grid=GridForm(),
+        bulk=bulk or BulkForm(formdata=None), errors=errors or {}, typed=typed or {},
+        grassroots=GRASSROOTS), status
+
+
+def grid_table(node: Organisation, year: int, grid: Grid) -> Table:
+    """The node itself, then each child: its target against the CĐCS targets below it
+    (blank, as "—" on the page, where there is no open CĐCS below)."""
+    def row(org, target):
+        rolled = grid.sums.get(org.id) if org.kind != GRASSROOTS else None
+        total, units, with_target = rolled or (None, None, None)
+        return [org.name, str(KIND_LABELS.get(org.kind, org.kind)), target, total, units,
+                with_target, None if rolled is None else units - with_target,
+                None if rolled is None or target is None else target - total]
+    return Table(_("Targets for %(y)d", y=year),
+                 [_("Union organisation"), _("Level"), _("Target"),
+                  _("Sum of the CĐCS targets below"), _("CĐCS below"), _("CĐCS with a target"),
+                  _("CĐCS without a target"), _("Difference")],
+                 [row(node, grid.own)] + [row(org, target) for org, target in grid.rows])
+
+
+@bp.get("/export")
+@login_required
+def export():
+    roots = officer_roots()
+    if not roots:
+        abort(403)
+    node = scoped_node(roots, request.args.get("node"))
+    year = chosen_year(request.args.get("year")) or svc.default_year()
+    table = grid_table(node, year, grid_data(node, year, None, None))
+    return report_export("targets", [table], {"node": node.id, "year": year})
 
 
 def _form_scope():

@@ -463,7 +463,7 @@ def test_unit_cases_page_lists_filters_and_counts_this_years_referrals(world, db
     assert page.status_code == 200
     ids = {int(i) for i in re.findall(r'href="/cases/(\d+)"', page.text)}
     assert ids == {kept.id, withdrawn.id, last_year.id} | {c.id for c in submitted}
-    assert re.search(r'class="big">\s*2\s*<', page.text), page.text
+    assert re.search(r'class="big">\s*<strong>2</strong>', page.text), page.text
     only = client.get("/members/cases", query_string={"state": "draft"})
     assert {int(i) for i in re.findall(r'href="/cases/(\d+)"', only.text)} == {kept.id}
     old = client.get("/members/cases", query_string={"year": TODAY.year - 1})

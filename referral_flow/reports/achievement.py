@@ -1,0 +1,229 @@
+"""The achievement dashboard's figures (PROCESS.md §4): for a union node and a period,
+introduced against the target, sent to awareness classes, admitted, of which direct
+production workers; by child unit, by enterprise kind and Party organisation, by month;
+the CĐCS that have introduced no one yet; the classes held for enterprises without a
+Party organisation.
+
+Each table is one aggregate statement over the viewer's scoped cases (conditional sums),
+so the number of statements does not depend on the number of cases or units. The period
+counts follow the key dates: introduced on ``nominated_on``, sent to a class on the
+enrolment's date, admitted on the decision's date.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import (ColumnElement, Integer, and_, case, cast, exists, extract, func,
+                        literal, or_, select)
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import (AwarenessClass, Case, EnrolmentResult, Enrolment, Member, Organisation,
+                      Target, Tree, UnionKind, User)
+from ..security.scope import UnionOrg, scoped_cases, under
+from ..services.targets import open_on, rollup
+
+GRASSROOTS = UnionKind.grassroots.value
+MEASURES = ("introduced", "introduced_dp", "in_class", "admitted", "admitted_dp")
+QUARTERS = (1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    quarter: int | None = None
+
+    @property
+    def start(self) -> date:
+        return date(self.year, 3 * (self.quarter - 1) + 1 if self.quarter else 1, 1)
+
+    @property
+    def end(self) -> date:
+        if not self.quarter or self.quarter == 4:
+            return date(self.year, 12, 31)
+        return date(self.year, 3 * self.quarter + 1, 1) - timedelta(days=1)
+
+    def holds(self, column) -> ColumnElement[bool]:
+        return and_(column >= self.start, column <= self.end)
+
+
+@dataclass
+class Figures:
+    """The indicators of one group of cases, with the target they are measured against."""
+    introduced: int = 0
+    introduced_dp: int = 0
+    in_class: int = 0
+    admitted: int = 0
+    admitted_dp: int = 0
+    target: int | None = None
+
+    @property
+    def achievement(self) -> float | None:
+        """Introduced as a % of the target (None when no target is set)."""
+        if not self.target:
+            return None
+        return 100.0 * self.introduced / self.target
+
+
+def _enrolled_in(period: Period):
+    return exists().where(Enrolment.case_id == Case.id, period.holds(Enrolment.enrolled_on))
+
+
+def _sums(period: Period) -> list:
+    def count(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    introduced, admitted = period.holds(Case.nominated_on), period.holds(Case.decision_on)
+    return [count(introduced), count(and_(introduced, Member.direct_production.is_(True))),
+            count(_enrolled_in(period)), count(admitted),
+            count(and_(admitted, Member.direct_production.is_(True)))]
+
+
+def _figures(user: User, today: date, node: Organisation, period: Period, *group_by):
+    """Rows of (group..., the five measures) for the cases of ``node``'s subtree that
+    did something in the period."""
+    relevant = or_(period.holds(Case.nominated_on), period.holds(Case.decision_on),
+                   _enrolled_in(period))
+    stmt = (scoped_cases(user, today, select(*group_by, *_sums(period)).select_from(Case))
+            .join(Member, Member.id == Case.member_id)
+            .where(under(UnionOrg, node.path), relevant))
+    if group_by:
+        stmt = stmt.group_by(*group_by)
+    return db.session.execute(stmt).all()
+
+
+def _as_figures(values) -> Figures:
+    return Figures(**{name: int(v or 0) for name, v in zip(MEASURES, values)})
+
+
+def totals(user: User, today: date, node: Organisation, period: Period) -> Figures:
+    return _as_figures(_figures(user, today, node, period)[0])
+
+
+def by_child(user: User, today: date, node: Organisation, period: Period,
+             children: list[Organisation]) -> dict[int, Figures]:
+    """The figures of each child's subtree, in one GROUP BY on the path prefix."""
+    if not children:
+        return {}
+    child = aliased(Organisation, name="child")
+    stmt_rows = db.session.execute(
+        scoped_cases(user, today, select(child.id, *_sums(period)).select_from(Case))
+        .join(Member, Member.id == Case.member_id)
+        .join(child, and_(child.id.in_([c.id for c in children]),
+                          UnionOrg.path.like(child.path + "%")))
+        .where(or_(period.holds(Case.nominated_on), period.holds(Case.decision_on),
+                   _enrolled_in(period)))
+        .group_by(child.id)).all()
+    return {row[0]: _as_figures(row[1:]) for row in stmt_rows}
+
+
+def by_enterprise(user: User, today: date, node: Organisation,
+                  period: Period) -> dict[tuple[str | None, bool | None], Figures]:
+    """Figures per (enterprise kind, has a Party organisation) of the introducing CĐCS."""
+    rows = _figures(user, today, node, period, UnionOrg.enterprise_kind, UnionOrg.has_party_org)
+    out = {}
+    for kind, has_party, *values in rows:
+        key = (kind.value if hasattr(kind, "value") else kind, has_party)
+        out[key] = _as_figures(values)
+    return out
+
+
+def by_month(user: User, today: date, node: Organisation, year: int) -> dict[str, list[int]]:
+    """Introduced, sent to a class and admitted in each month of ``year`` (three GROUP BYs)."""
+    whole = Period(year)
+    out = {}
+    for name, column, extra in (("introduced", Case.nominated_on, None),
+                                ("in_class", Enrolment.enrolled_on, Enrolment),
+                                ("admitted", Case.decision_on, None)):
+        month = cast(extract("month", column), Integer)
+        stmt = scoped_cases(user, today, select(month, func.count(func.distinct(Case.id)))
+                            .select_from(Case))
+        if extra is not None:
+            stmt = stmt.join(Enrolment, Enrolment.case_id == Case.id)
+        stmt = stmt.where(under(UnionOrg, node.path), whole.holds(column)).group_by(month)
+        counts = dict(db.session.execute(stmt).all())
+        out[name] = [int(counts.get(m, 0)) for m in range(1, 13)]
+    return out
+
+
+# --- targets ---------------------------------------------------------------------------
+
+def targets_of(nodes: list[Organisation], year: int, day: date) -> dict[int, int | None]:
+    """Each node's target for the year: its own when set, else the sum of the targets of
+    the open CĐCS below it (None when neither exists). Two statements."""
+    if not nodes:
+        return {}
+    ids = [n.id for n in nodes]
+    own = dict(db.session.execute(
+        select(Target.node_id, Target.target).where(Target.year == year,
+                                                    Target.node_id.in_(ids))).all())
+    below = rollup([n.id for n in nodes if n.kind != GRASSROOTS], year, day)
+    out = {}
+    for node in nodes:
+        total, _units, with_target = below.get(node.id, (0, 0, 0))
+        out[node.id] = own.get(node.id, total if with_target else None)
+    return out
+
+
+# --- units and classes -----------------------------------------------------------------
+
+def children_of(node: Organisation, period: Period) -> list[Organisation]:
+    """The node's child units open at some time in the period, by name."""
+    return list(db.session.scalars(
+        select(Organisation).where(
+            Organisation.parent_id == node.id, Organisation.tree == Tree.union,
+            Organisation.opened_on <= period.end,
+            or_(Organisation.closed_on.is_(None), Organisation.closed_on > period.start))
+        .order_by(Organisation.name, Organisation.id)))
+
+
+def silent_units(user: User, today: date, node: Organisation, year: int):
+    """The open CĐCS of ``node``'s subtree with no case introduced in ``year`` (within the
+    user's scope), as a statement of (unit, its target for the year) ordered by name."""
+    introduced = scoped_cases(user, today, select(literal(1)).select_from(Case)).where(
+        Case.union_unit_id == Organisation.id, Case.nominated_on.is_not(None),
+        Period(year).holds(Case.nominated_on)).exists()
+    return (select(Organisation, Target.target)
+            .outerjoin(Target, and_(Target.node_id == Organisation.id, Target.year == year))
+            .where(Organisation.tree == Tree.union, Organisation.kind == GRASSROOTS,
+                   under(Organisation, node.path), open_on(Organisation, today), ~introduced)
+            .order_by(Organisation.name, Organisation.id))
+
+
+@dataclass
+class ClassRow:
+    klass: AwarenessClass
+    members: int            # from the node's subtree, in the user's scope
+    without_party: int      # of whom from CĐCS of enterprises without a Party organisation
+    non_state: int          # of those, from non-state enterprises
+    certified: int          # of those, certified
+    only_without_party: bool
+
+
+def classes_without_party(user: User, today: date, node: Organisation,
+                          period: Period) -> list[ClassRow]:
+    """Classes of the period holding members of enterprises without a Party organisation
+    (the joint classes a provincial report names), one GROUP BY."""
+    no_party = UnionOrg.has_party_org.is_(False)
+
+    def count(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    rows = db.session.execute(
+        scoped_cases(user, today, select(
+            Enrolment.class_id, func.count(Enrolment.id), count(no_party),
+            count(and_(no_party, UnionOrg.enterprise_kind == "non_state")),
+            count(and_(no_party, Enrolment.result == EnrolmentResult.passed)))
+            .select_from(Case))
+        .join(Enrolment, Enrolment.case_id == Case.id)
+        .join(AwarenessClass, AwarenessClass.id == Enrolment.class_id)
+        .where(under(UnionOrg, node.path), period.holds(AwarenessClass.starts_on))
+        .group_by(Enrolment.class_id)
+        .having(count(no_party) > 0)).all()
+    if not rows:
+        return []
+    classes = {c.id: c for c in db.session.scalars(
+        select(AwarenessClass).where(AwarenessClass.id.in_([r[0] for r in rows])))}
+    out = [ClassRow(classes[class_id], int(n), int(np), int(ns), int(cert), int(np) == int(n))
+           for class_id, n, np, ns, cert in rows]
+    out.sort(key=lambda r: (r.klass.starts_on, r.klass.id))
+    return out

@@ -1,0 +1,278 @@
+"""The achievement dashboard (PROCESS.md §4): for a union node in the user's scope, the
+year's or a quarter's referrals against the target, down the tree, with charts, the
+figures as a provincial report states them, and their export.
+
+A node outside the user's union grants is a 404. Figures count the user's scoped cases.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import abort, render_template, request
+from flask_babel import format_decimal, gettext as _, ngettext
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from .. import clock
+from ..admin.forms import ENTERPRISE_LABELS
+from ..charts import column_chart, percent_bars
+from ..exports import Table
+from ..extensions import db
+from ..i18n import vn_date
+from ..models import Organisation, Tree
+from ..security.grants import covers, granted_nodes, is_admin
+from ..security.scope import MAX_ID, UNION_SIDE
+from . import achievement as a
+from .export import report_export
+from .routes import bp
+
+SILENT_PER_PAGE = 50
+CHILDREN_CHARTED = 40
+NAMED_CLASSES = 3          # the summary names the dedicated classes, up to this many
+SORTS = ("name", "achievement")
+
+
+def roots() -> list[Organisation]:
+    """The union nodes the user reports on: an administrator the tops of the tree, others
+    their union grants (the highest of nested ones)."""
+    if is_admin(current_user):
+        return list(db.session.scalars(select(Organisation).where(
+            Organisation.tree == Tree.union, Organisation.parent_id.is_(None))
+            .order_by(Organisation.name)))
+    nodes = [n for n in granted_nodes(current_user, UNION_SIDE) if n.tree == Tree.union]
+    return sorted({n.id: n for n in nodes if not any(o.contains(n) and o.id != n.id
+                                                       for o in nodes)}.values(),
+                  key=lambda n: n.path)
+
+
+def chosen_node(tops: list[Organisation]) -> Organisation:
+    raw = request.args.get("node", type=int)
+    if raw is None:
+        return tops[0]
+    node = db.session.get(Organisation, raw) if 0 < raw <= MAX_ID else None
+    if node is None or node.tree != Tree.union or not (
+            is_admin(current_user) or covers(current_user, UNION_SIDE, node)):
+        abort(404)
+    return node
+
+
+def chosen_period(today: date) -> a.Period:
+    year = request.args.get("year", type=int) or today.year
+    if not 1990 <= year <= today.year + 1:
+        year = today.year
+    quarter = request.args.get("quarter", type=int)
+    return a.Period(year, quarter if quarter in a.QUARTERS else None)
+
+
+@dataclass
+class Report:
+    node: Organisation
+    period: a.Period
+    trail: list[Organisation]
+    total: a.Figures
+    children: list[tuple[Organisation, a.Figures]]
+    enterprise: list[tuple[str, a.Figures, a.Figures]]   # (label, all, without Party org)
+    party_split: list[tuple[str, a.Figures]]
+    months: dict[str, list[int]]
+    quarters: list[tuple[int, a.Figures, int]]           # (quarter, figures, cumulative)
+    silent_total: int
+    classes: list[a.ClassRow]
+
+
+def _add(into: a.Figures, more: a.Figures) -> None:
+    for name in a.MEASURES:
+        setattr(into, name, getattr(into, name) + getattr(more, name))
+
+
+def gather(node: Organisation, period: a.Period, tops: list[Organisation]) -> Report:
+    """Every table of the dashboard for ``node`` and ``period``: a bounded number of
+    aggregate statements (about fifteen), whatever the number of cases and units."""
+    today, user = clock.today(), current_user
+    ancestor_ids = [int(p) for p in node.path.strip("/").split("/") if p]
+    trail = sorted((o for o in db.session.scalars(
+        select(Organisation).where(Organisation.id.in_(ancestor_ids)))
+        if any(t.contains(o) for t in tops)), key=lambda o: len(o.path))
+    children = a.children_of(node, period)
+    day = min(period.end, today)
+    targets = a.targets_of(children + [node], period.year, day)
+    figures = a.by_child(user, today, node, period, children)
+    total = a.totals(user, today, node, period)
+    total.target = targets.get(node.id)
+    rows = []
+    for child in children:
+        row = figures.get(child.id, a.Figures())
+        row.target = targets.get(child.id)
+        rows.append((child, row))
+    split = a.by_enterprise(user, today, node, period)
+    enterprise, party = [], {True: a.Figures(), False: a.Figures(), None: a.Figures()}
+    for kind in list(ENTERPRISE_LABELS) + [None]:
+        every, without = a.Figures(), a.Figures()
+        for (k, has_party), fig in split.items():
+            if k == kind:
+                _add(every, fig)
+                _add(party[has_party], fig)
+                if has_party is False:
+                    _add(without, fig)
+        if every.introduced or every.in_class or every.admitted:
+            label = str(ENTERPRISE_LABELS[kind]) if kind else _("Not recorded")
+            enterprise.append((label, every, without))
+    party_split = [(label, party[key]) for key, label in (
+        (True, _("Enterprise has a Party organisation")),
+        (False, _("Enterprise has no Party organisation")),
+        (None, _("Not recorded"))) if key is not None or party[None].introduced]
+    months = a.by_month(user, today, node, period.year)
+    quarters, running = [], 0
+    for q in a.QUARTERS:
+        fig = a.Figures(**{name: sum(months[name][3 * q - 3:3 * q]) for name in
+                           ("introduced", "in_class", "admitted")})
+        running += fig.introduced
+        quarters.append((q, fig, running))
+    silent_total = db.session.scalar(
+        a.silent_units(user, today, node, period.year).with_only_columns(
+            func.count(Organisation.id)).order_by(None)) or 0
+    classes = a.classes_without_party(user, today, node, period)
+    return Report(node, period, trail, total, rows, enterprise, party_split, months,
+                  quarters, silent_total, classes)
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else format_decimal(round(value, 1), "#,##0.0") + " %"
+
+
+def summary(report: Report) -> list[str]:
+    """The figures as a provincial report states them."""
+    t, p = report.total, report.period
+    when = (_("quarter %(q)d of %(y)d", q=p.quarter, y=p.year) if p.quarter
+            else _("%(y)d", y=p.year))
+    n = format_decimal
+    if t.target:
+        first = _("In %(when)s, the unions of %(node)s introduced %(n)s outstanding members "
+                  "to the Party, %(pct)s of the year's target (%(target)s).",
+                  when=when, node=report.node.name, n=n(t.introduced), pct=percent(t.achievement),
+                  target=n(t.target))
+    else:
+        first = _("In %(when)s, the unions of %(node)s introduced %(n)s outstanding members "
+                  "to the Party (no target is set).", when=when, node=report.node.name,
+                  n=n(t.introduced))
+    lines = [first, _("%(cls)s members were sent to awareness classes; %(adm)s were admitted "
+                      "to the Party, of whom %(dp)s direct production workers.",
+                      cls=n(t.in_class), adm=n(t.admitted), dp=n(t.admitted_dp))]
+    dedicated = [c for c in report.classes if c.only_without_party]
+    if dedicated:
+        members = sum(c.members for c in dedicated)
+        lines.append(ngettext(
+            "%(num)d awareness class was held for %(m)s members from enterprises without a "
+            "Party organisation (%(ns)s of them from non-state enterprises); %(cert)s received "
+            "their certificate.",
+            "%(num)d awareness classes were held for %(m)s members from enterprises without a "
+            "Party organisation (%(ns)s of them from non-state enterprises); %(cert)s received "
+            "their certificate.", len(dedicated), m=n(members),
+            ns=n(sum(c.non_state for c in dedicated)),
+            cert=n(sum(c.certified for c in dedicated))))
+        for row in dedicated[:NAMED_CLASSES]:
+            k = row.klass
+            lines.append(_("%(name)s: organised by %(org)s jointly with %(co)s, %(start)s – "
+                           "%(end)s.", name=k.name, org=k.organiser.name, start=vn_date(k.starts_on),
+                           end=vn_date(k.ends_on), co=k.co_organiser) if k.co_organiser else
+                         _("%(name)s: organised by %(org)s, %(start)s – %(end)s.", name=k.name,
+                           org=k.organiser.name, start=vn_date(k.starts_on),
+                           end=vn_date(k.ends_on)))
+    return lines
+
+
+def _children_sorted(report: Report, sort: str):
+    if sort == "achievement":
+        return sorted(report.children, key=lambda r: (
+            r[1].achievement is None, r[1].achievement or 0.0, r[0].name))
+    return report.children
+
+
+@bp.get("/achievement")
+@login_required
+def achievement():
+    tops = roots()
+    today = clock.today()
+    if not tops:
+        return render_template("reports/achievement.html", report=None)
+    node, period = chosen_node(tops), chosen_period(today)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
+    report = gather(node, period, tops)
+    page = max(request.args.get("page", 1, type=int), 1)
+    pages = max((report.silent_total + SILENT_PER_PAGE - 1) // SILENT_PER_PAGE, 1)
+    page = min(page, pages)
+    silent = db.session.execute(a.silent_units(current_user, today, node, period.year)
+                                .limit(SILENT_PER_PAGE)
+                                .offset((page - 1) * SILENT_PER_PAGE)).all()
+    children = _children_sorted(report, sort)
+    months = [_("Month %(m)d", m=m) for m in range(1, 13)]
+    trend = column_chart([str(m) for m in range(1, 13)], [
+        ("introduced", _("Introduced"), report.months["introduced"]),
+        ("admitted", _("Admitted"), report.months["admitted"])])
+    bars = percent_bars([(c.name, f.achievement) for c, f in children[:CHILDREN_CHARTED]])
+    return render_template(
+        "reports/achievement.html", report=report, summary=summary(report), node=node,
+        period=period, children=children, sort=sort, silent=silent, page=page, pages=pages,
+        trend=trend, bars=bars, months=months, charted=CHILDREN_CHARTED, percent=percent,
+        years=range(today.year + 1, 2014, -1), tops=tops)
+
+
+def export_tables(report: Report, silent_rows) -> list:
+    """The dashboard's tables for the spreadsheet (all the silent CĐCS, not one page)."""
+    def pct(value):
+        return None if value is None else round(value, 1)
+
+    def figures(f: a.Figures) -> list:
+        return [f.target, f.introduced, pct(f.achievement), f.in_class, f.admitted,
+                f.admitted_dp]
+    heads = [_("Target"), _("Introduced"), _("Achievement (%(sign)s)", sign="%"), _("Sent to awareness classes"),
+             _("Admitted"), _("of whom direct production workers")]
+    tables = [
+        Table(_("Summary"), [_("Report")], [[line] for line in summary(report)]),
+        Table(_("Totals"), [_("Union organisation")] + heads,
+              [[report.node.name] + figures(report.total)]),
+        Table(_("By unit"), [_("Unit")] + heads,
+              [[child.name] + figures(f) for child, f in report.children]),
+        Table(_("By month"), [_("Month"), _("Introduced"), _("Sent to awareness classes"),
+                              _("Admitted")],
+              [[m + 1, report.months["introduced"][m], report.months["in_class"][m],
+                report.months["admitted"][m]] for m in range(12)]),
+        Table(_("By kind of enterprise"),
+              [_("Enterprise kind"), _("Introduced"),
+               _("of which without a Party organisation"), _("Sent to awareness classes"),
+               _("Admitted"), _("of whom direct production workers")],
+              [[label, f.introduced, w.introduced, f.in_class, f.admitted, f.admitted_dp]
+               for label, f, w in report.enterprise]),
+        Table(_("By Party organisation in the enterprise"),
+              ["", _("Introduced"), _("Sent to awareness classes"), _("Admitted"),
+               _("of whom direct production workers")],
+              [[label, f.introduced, f.in_class, f.admitted, f.admitted_dp]
+               for label, f in report.party_split]),
+        Table(_("Classes for enterprises without a Party organisation"),
+              [_("Class"), _("Organised by"), _("Jointly with"), _("Starts"), _("Ends"),
+               _("Members of this organisation"),
+               _("from enterprises without a Party organisation"), _("of which non-state"),
+               _("Certified")],
+              [[r.klass.name, r.klass.organiser.name, r.klass.co_organiser, r.klass.starts_on,
+                r.klass.ends_on, r.members, r.without_party, r.non_state, r.certified]
+               for r in report.classes]),
+        Table(_("CĐCS with no introduction in %(y)d", y=report.period.year),
+              [_("CĐCS"), _("Target")], ([unit.name, target] for unit, target in silent_rows)),
+    ]
+    return tables
+
+
+@bp.get("/achievement/export")
+@login_required
+def achievement_export():
+    tops = roots()
+    if not tops:
+        abort(403)
+    today = clock.today()
+    node, period = chosen_node(tops), chosen_period(today)
+    report = gather(node, period, tops)
+    silent_rows = db.session.execute(
+        a.silent_units(current_user, today, node, period.year)
+        .execution_options(yield_per=500))
+    return report_export("achievement", export_tables(report, silent_rows),
+                         {"node": node.id, "year": period.year, "quarter": period.quarter})
