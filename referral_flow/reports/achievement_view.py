@@ -144,7 +144,7 @@ def summary(report: Report) -> list[str]:
     """The figures as a provincial report states them."""
     t, p = report.total, report.period
     when = (_("quarter %(q)d of %(y)d", q=p.quarter, y=p.year) if p.quarter
-            else _("%(y)d", y=p.year))
+            else _("the year %(y)d", y=p.year))
     n = format_decimal
     if t.target:
         first = _("In %(when)s, the unions of %(node)s introduced %(n)s outstanding members "
