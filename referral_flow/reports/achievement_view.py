@@ -158,26 +158,29 @@ def summary(report: Report) -> list[str]:
     lines = [first, _("%(cls)s members were sent to awareness classes; %(adm)s were admitted "
                       "to the Party, of whom %(dp)s direct production workers.",
                       cls=n(t.in_class), adm=n(t.admitted), dp=n(t.admitted_dp))]
-    dedicated = [c for c in report.classes if c.only_without_party]
-    if dedicated:
-        members = sum(c.members for c in dedicated)
+    # Classes whose members all came from enterprises without a Party organisation,
+    # largest first, each stated as a report states its joint class.
+    dedicated = sorted((c for c in report.classes if c.only_without_party),
+                       key=lambda c: (-c.members, c.klass.starts_on, c.klass.id))
+    for row in dedicated[:NAMED_CLASSES]:
+        k = row.klass
+        facts = dict(name=k.name, org=k.organiser.name, co=k.co_organiser,
+                     start=vn_date(k.starts_on), end=vn_date(k.ends_on), m=n(row.members),
+                     ns=n(row.non_state), cert=n(row.certified))
+        lines.append(_(
+            "The class “%(name)s”, run by %(org)s jointly with %(co)s (%(start)s – %(end)s), "
+            "was held for %(m)s members from enterprises without a Party organisation, %(ns)s "
+            "of them from non-state enterprises; %(cert)s received their certificate.", **facts)
+            if k.co_organiser else _(
+            "The class “%(name)s”, run by %(org)s (%(start)s – %(end)s), was held for %(m)s "
+            "members from enterprises without a Party organisation, %(ns)s of them from "
+            "non-state enterprises; %(cert)s received their certificate.", **facts))
+    rest = dedicated[NAMED_CLASSES:]
+    if rest:
         lines.append(ngettext(
-            "%(num)d awareness class was held for %(m)s members from enterprises without a "
-            "Party organisation (%(ns)s of them from non-state enterprises); %(cert)s received "
-            "their certificate.",
-            "%(num)d awareness classes were held for %(m)s members from enterprises without a "
-            "Party organisation (%(ns)s of them from non-state enterprises); %(cert)s received "
-            "their certificate.", len(dedicated), m=n(members),
-            ns=n(sum(c.non_state for c in dedicated)),
-            cert=n(sum(c.certified for c in dedicated))))
-        for row in dedicated[:NAMED_CLASSES]:
-            k = row.klass
-            lines.append(_("%(name)s: organised by %(org)s jointly with %(co)s, %(start)s – "
-                           "%(end)s.", name=k.name, org=k.organiser.name, start=vn_date(k.starts_on),
-                           end=vn_date(k.ends_on), co=k.co_organiser) if k.co_organiser else
-                         _("%(name)s: organised by %(org)s, %(start)s – %(end)s.", name=k.name,
-                           org=k.organiser.name, start=vn_date(k.starts_on),
-                           end=vn_date(k.ends_on)))
+            "%(num)d more class was held only for such members (%(m)s members).",
+            "%(num)d more classes were held only for such members (%(m)s members).",
+            len(rest), m=n(sum(c.members for c in rest))))
     return lines
 
 

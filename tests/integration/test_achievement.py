@@ -279,10 +279,11 @@ def test_a_class_held_for_enterprises_without_a_party_organisation(year_2025, db
     db.session.commit()
     auth.login(english(w, db, "federation_officer_a"))
     page = client.get("/reports/achievement?year=2025").text
-    assert ("1 awareness class was held for 1 members from enterprises without a Party "
-            "organisation (1 of them from non-state enterprises); 1 received their "
-            "certificate.") in page
-    assert "organised by BLOC-a" in page
+    summary = re.sub(r"\s+", " ", re.search(r'id="summary">(.*?)</section>', page,
+                                            re.S).group(1))
+    assert ("was held for 1 members from enterprises without a Party organisation, 1 of "
+            "them from non-state enterprises; 1 received their certificate.") in summary
+    assert "run by BLOC-a" in summary
     classes = re.search(r'id="classes">(.*?)</section>', page, re.S).group(1)
     # the header and the Q3 class (the Q1 class holds only unit_a's members)
     assert classes.count("<tr>") == 2
@@ -297,3 +298,27 @@ def test_reports_menu_lands_on_the_side_of_the_user(world, db, auth, client, key
     auth.login(world.users[key].username)
     response = client.get("/reports/")
     assert response.status_code == 302 and response.headers["Location"].endswith(lands)
+
+
+def test_summary_names_the_largest_joint_classes_and_counts_the_rest(app):
+    from types import SimpleNamespace
+
+    from referral_flow.reports.achievement import ClassRow, Figures
+    from referral_flow.reports.achievement_view import NAMED_CLASSES, Report, summary
+    node = SimpleNamespace(name="LĐLĐ tỉnh")
+    rows = [ClassRow(SimpleNamespace(name=f"Lớp {i}", organiser=node, co_organiser="",
+                                     starts_on=date(2024, 9, i), ends_on=date(2024, 9, i + 4),
+                                     id=i), members=10 * i, without_party=10 * i,
+                     non_state=10 * i, certified=10 * i, only_without_party=True)
+            for i in range(1, 6)]
+    rows.append(ClassRow(SimpleNamespace(name="Lớp hỗn hợp"), 80, 3, 3, 3, False))
+    report = Report(node, Period(2024), [], Figures(introduced=2158, target=1950), [], [], [],
+                    {}, [], 0, rows)
+    with app.test_request_context(headers={"Cookie": "lang=en"}):
+        lines = summary(report)
+    assert "2,158" in lines[0] and "110.7 %" in lines[0]
+    named = [line for line in lines if line.startswith("The class")]
+    assert len(named) == NAMED_CLASSES
+    assert "Lớp 5" in named[0] and "held for 50 members" in named[0]
+    assert lines[-1] == "2 more classes were held only for such members (30 members)."
+    assert not any("hỗn hợp" in line for line in lines)
