@@ -6,11 +6,11 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from . import clock
 from .extensions import db
-from .models import (AwarenessClass, EnterpriseKind, Member, Organisation, PartyKind, Role,
+from .models import (AwarenessClass, Case, EnterpriseKind, Member, Organisation, PartyKind, Role,
                      RoleGrant, Tree, UnionKind, User)
 from .models.member import Gender
 from .security import can
@@ -19,6 +19,7 @@ from .services.transitions import fire
 from .demo_steps import step_data
 
 MARKER = "LDLD-DEMO"
+FEDERATION_NAME = "Liên đoàn Lao động tỉnh Bắc Ninh"
 DEMO_PASSWORD = "demo-only-2026"   # listed in the README; demo load is refused in production
 OPENED = date(2015, 1, 1)
 
@@ -141,7 +142,7 @@ COMMUNE_FOR = {"KCN": "QV", "KB": "KB", "QV": "QV", "GD": "KB"}
 
 
 def build_units(party: dict[str, Organisation]):
-    fed = _union(MARKER, UnionKind.federation, "Liên đoàn Lao động tỉnh Bắc Ninh", None)
+    fed = _union(MARKER, UnionKind.federation, FEDERATION_NAME, None)
     uppers = {k: _union(code, UnionKind.upper, name, fed) for k, (code, name) in UPPER.items()}
     units, cells = [], []
     for i, (code, name, kind, upper, bloc) in enumerate(UNITS):
@@ -211,7 +212,7 @@ ACCOUNTS = [
 def build_classes(party: dict[str, Organisation], today: date) -> list[AwarenessClass]:
     """Classes running now and soon; past enrolments open quarterly classes as they go
     (``demo_steps.class_for``)."""
-    fed = "Liên đoàn Lao động tỉnh Bắc Ninh"
+    fed = FEDERATION_NAME
     rows = [
         ("DN", "Lớp bồi dưỡng nhận thức về Đảng cho đoàn viên công đoàn ưu tú khối doanh nghiệp",
          -20, 40, 44, fed, "Trung tâm chính trị tỉnh", f"GCN-DN-{today.year}-"),
@@ -283,7 +284,7 @@ def load(today: date | None = None, seed: int = 2024) -> bool:
     today = today or clock.today()
     rng = random.Random(seed)
     party = build_party_tree()
-    _fed, _uppers, units, cells = build_units(party)
+    fed, uppers, units, cells = build_units(party)
     members = build_members(units, rng, today)
     users = build_accounts()
     build_classes(party, today)
@@ -310,7 +311,9 @@ def load(today: date | None = None, seed: int = 2024) -> bool:
     member_user = users[Role.member]
     member_user.member_id = login_case.member_id
     member_user.full_name = login_case.member.full_name
-    build_targets(_fed, units, today)
+    build_targets(fed, units, today)
+    if today.year > EXAMPLE_YEAR:
+        build_example_year(fed, uppers, party, units[0], today, seed)
     return True
 
 
@@ -320,3 +323,45 @@ def build_targets(fed: Organisation, units, today: date) -> None:
     year = today.year
     targets.bulk_default(fed, year, 1, actor_id=None, today=today)
     targets.set_targets(year, {u.id: 2 for u in units[::5]}, actor_id=None)
+
+
+# PROCESS.md §4: one province's public 2024 report.
+EXAMPLE_YEAR = 2024
+EXAMPLE_INTRODUCED = 2158
+EXAMPLE_TARGET_TOTAL = 1950
+EXAMPLE_EXTRA_UNITS = 370
+EXAMPLE_CLASS_SIZE = 44
+
+
+def build_example_year(fed: Organisation, uppers: dict[str, Organisation],
+                       party: dict[str, Organisation], own_unit: Organisation, today: date,
+                       seed: int):
+    """The example year, generated in bulk: more CĐCS under the demo's upper unions, exactly
+    ``EXAMPLE_INTRODUCED`` members introduced in the year (counting the hand-made cases
+    nominated then), its targets, and the one joint class of the report, which trains the
+    year's only candidates from enterprises without a Party organisation (the others come
+    from units with one). The demo accounts' own unit gets none of them, so that their
+    inboxes stay readable."""
+    from . import synthetic as syn      # synthetic reuses this module's name lists
+    node = syn.Node.of
+    rows = syn.Rows()
+    syn.add_units(rows, random.Random(seed), [
+        syn.Upper(node(uppers[key]), node(party[COMMUNE_FOR[key]]), public_only=key == "GD",
+                  zone=key == "KCN") for key in UPPER],
+        {"enterprise": node(party["DN"]), "public": node(party["CQ"])}, EXAMPLE_EXTRA_UNITS)
+    rows.write()
+    year = EXAMPLE_YEAR
+    joint = syn.JointClass(
+        organiser_id=party["DN"].id, co_organiser=FEDERATION_NAME,
+        name="Lớp bồi dưỡng nhận thức về Đảng cho đoàn viên công đoàn ưu tú các doanh nghiệp "
+             f"ngoài nhà nước chưa có tổ chức đảng năm {year}",
+        starts_on=date(year, 9, 9), ends_on=date(year, 9, 13), size=EXAMPLE_CLASS_SIZE,
+        place="Hội trường Liên đoàn Lao động tỉnh", certificate_prefix=f"GCN-LĐLĐ-{year}-",
+        eligible=lambda u: u.kind == EnterpriseKind.non_state and not u.has_party_org)
+    handmade = db.session.scalar(select(func.count(Case.id)).join(Case.union_unit).where(
+        Organisation.path.startswith(fed.path),
+        Case.nominated_on.between(date(year, 1, 1), date(year, 12, 31))))
+    return syn.generate_cases(
+        syn.load_units(fed.id, exclude={own_unit.id}),
+        {year: EXAMPLE_INTRODUCED - handmade}, today=today, seed=seed, joint=(year, joint),
+        referring=lambda u: u.has_party_org, target_totals={year: EXAMPLE_TARGET_TOTAL})

@@ -9,8 +9,9 @@ from .extensions import db
 from .models import AwarenessClass, Case, Enrolment, Organisation, PartyKind
 
 
-def _vote(held_on: date, eligible: int, votes_for: int | None = None, prefix: str = "",
-          number: str = "NQ") -> dict:
+def vote_data(held_on: date, eligible: int, votes_for: int | None = None, prefix: str = "",
+              number: str = "NQ") -> dict:
+    """A vote's step data (all present, the rest against), as the guards read it."""
     votes_for = eligible if votes_for is None else votes_for
     return {f"{prefix}held_on": held_on, f"{prefix}eligible": eligible,
             f"{prefix}present": eligible, f"{prefix}votes_for": votes_for,
@@ -73,7 +74,7 @@ def class_for(case: Case, on: date) -> AwarenessClass:
 def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> tuple[dict, str]:
     """(data, comment) that satisfy the guards of ``trigger`` for a well-formed case."""
     if trigger == "submit":
-        return _vote(on, 9, 8, number="NQ/CĐ"), ""
+        return vote_data(on, 9, 8, number="NQ/CĐ"), ""
     if trigger == "accept":
         return {"host_cell_id": host_cell_for(case, cells).id,
                 "helpers": ["Nguyễn Văn Thành"]}, ""
@@ -88,9 +89,9 @@ def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> 
         return {}, ""
     if trigger == "cell_approve":
         eligible = case.host_cell.official_members
-        return _vote(on, eligible, number="NQ/CB"), ""
+        return vote_data(on, eligible, number="NQ/CB"), ""
     if trigger == "committee_approve":
-        return _vote(on, case.party_org.committee_members or 9, number="NQ/ĐU"), ""
+        return vote_data(on, case.party_org.committee_members or 9, number="NQ/ĐU"), ""
     if trigger == "admit":
         return {"decision_no": f"QĐ-{case.id:05d}", "decision_on": on, "received_on": on}, ""
     if trigger == "hold_ceremony":
@@ -99,16 +100,16 @@ def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> 
         documents = [{"form_code": form, "issued_on": on, "issuer": issuer} for form, issuer in
                      (("10-KNĐ", case.member.full_name), ("11-KNĐ", "Nguyễn Văn Thành"),
                       ("12-KNĐ", "Công đoàn cơ sở"))]
-        return _vote(on, case.host_cell.official_members, number="NQ/CB-CT") | {
+        return vote_data(on, case.host_cell.official_members, number="NQ/CB-CT") | {
             "documents": documents}, ""
     if trigger == "recognise":
         data = {"decision_no": f"QĐ-CT-{case.id:05d}", "decision_on": on, "received_on": on}
         if not case.host_cell.is_grassroots_cell:
-            data.update(_vote(on, case.party_org.committee_members or 9, prefix="committee_",
-                              number="NQ/ĐU-CT"))
+            data.update(vote_data(on, case.party_org.committee_members or 9,
+                                  prefix="committee_", number="NQ/ĐU-CT"))
         return data, ""
     if trigger == "cell_reject":
         eligible = case.host_cell.official_members
-        return _vote(on, eligible, eligible // 2, number="NQ/CB"), "Chi bộ biểu quyết không đạt 2/3."
+        return vote_data(on, eligible, eligible // 2, number="NQ/CB"), "Chi bộ biểu quyết không đạt 2/3."
     return {}, "Lý do được ghi trong dữ liệu mẫu."
 

@@ -15,11 +15,13 @@ from ..models.base import utcnow
 _CHAIN_LOCK = 7_304_2025
 
 
-def _json_safe(value):
+def json_safe(value):
+    """Step data as the JSON column stores it (dates as ISO strings), so that the hash
+    computed now matches the one computed from the row read back."""
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, date):
         return value.isoformat()
     if value is None or isinstance(value, (str, int, bool)):
@@ -27,20 +29,26 @@ def _json_safe(value):
     return str(value)
 
 
-def append(*, trigger: str, actor_id: int | None, case_id: int | None = None,
-           subject: str = "case", from_state: str | None = None, to_state: str | None = None,
-           comment: str = "", data: dict | None = None, rule_set: str | None = None) -> AuditEvent:
+def lock_chain() -> str:
+    """Take the chain (PostgreSQL: until commit) and return the hash the next event links to."""
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
     prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    return prev or GENESIS
+
+
+def append(*, trigger: str, actor_id: int | None, case_id: int | None = None,
+           subject: str = "case", from_state: str | None = None, to_state: str | None = None,
+           comment: str = "", data: dict | None = None, rule_set: str | None = None) -> AuditEvent:
+    prev = lock_chain()
     event = AuditEvent(
         at=utcnow().replace(tzinfo=None), actor_id=actor_id, case_id=case_id, subject=subject,
         trigger=trigger, from_state=from_state, to_state=to_state, comment=comment,
-        data=_json_safe(data or {}), rule_set=rule_set, prev_hash=prev or GENESIS)
+        data=json_safe(data or {}), rule_set=rule_set, prev_hash=prev)
     event.hash = event.compute_hash()
-    session.add(event)
-    session.flush()
+    db.session.add(event)
+    db.session.flush()
     return event
 
 

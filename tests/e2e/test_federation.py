@@ -1,0 +1,44 @@
+"""In a real browser, the federation officer's year: next year's targets for the whole
+province in one step, then the public example year read at a glance, down to a unit, and
+its spreadsheet."""
+from __future__ import annotations
+
+import io
+import re
+
+import openpyxl
+from playwright.sync_api import expect
+
+
+def test_targets_for_the_province_then_the_year_at_a_glance(base_url, page, login, shot):
+    login(page, "liendoan")
+    page.click("nav >> text=Chỉ tiêu")
+    page.fill("#value", "1")
+    page.click("button.primary:has-text('Áp dụng')")
+    expect(page.locator(".flash")).to_contain_text("CĐCS")
+    shot(page, "federation-targets")
+
+    page.click("nav >> text=Báo cáo")
+    expect(page.locator("h1")).to_contain_text("Kết quả thực hiện chỉ tiêu")
+    page.select_option("select[name=year]", "2024")
+    page.click("button:has-text('Xem')")
+    summary = page.locator("#summary")
+    expect(summary).to_contain_text("đã giới thiệu 2.158 đoàn viên công đoàn ưu tú")
+    expect(summary).to_contain_text("cho 44 đoàn viên ở doanh nghiệp chưa có tổ chức đảng")
+    expect(summary).to_contain_text("44 đoàn viên được cấp giấy chứng nhận")
+    assert page.locator("figure.chart svg").count() == 2
+    shot(page, "federation-achievement-2024")
+
+    first_unit = page.locator("#by-unit tbody tr a").first
+    name = first_unit.inner_text()
+    first_unit.click()
+    expect(page.locator("h1 small")).to_have_text(name)
+    expect(page.locator("nav.trail")).to_contain_text("Liên đoàn Lao động tỉnh Bắc Ninh")
+
+    page.click("nav.trail a >> nth=0")
+    with page.expect_download() as download:
+        page.click("a:has-text('Excel (XLSX)')")
+    book = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    totals = book[book.sheetnames[1]]
+    assert totals["B2"].value < totals["C2"].value == 2158     # more than the target
+    assert re.match(r"achievement-\d{4}-\d\d-\d\d\.xlsx", download.value.suggested_filename)

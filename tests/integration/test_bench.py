@@ -1,0 +1,19 @@
+"""The benchmark script runs end to end on a tiny province and reports every page."""
+from __future__ import annotations
+
+import re
+
+from bench import reports
+
+
+def test_bench_reports_every_page(capsys):
+    status = reports.main(["--db", "sqlite", "--units", "40", "--years", "2",
+                           "--cases-per-year", "60", "--runs", "1"])
+    out = capsys.readouterr().out
+    assert "generated in" in out
+    for label, *_rest in reports.PAGES:
+        line = next(l for l in out.splitlines() if l.startswith(label))
+        assert line.endswith("not available") or re.fullmatch(
+            rf"{re.escape(label)}\s+\d+\.\d\s+\d+\s+200\s+\d+", line), line
+    assert "ERROR" not in out and "0 error(s)" in out
+    assert status == 0

@@ -1,0 +1,202 @@
+"""The bulk generator writes what the real workflow would have written: key dates agreeing
+with the state and the events, a verifiable chain, classes within capacity; replaying a
+generated case through ``fire`` gives the same case. And the demo's public example year."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from referral_flow import demo
+from referral_flow.models import (AuditEvent, AwarenessClass, Case, Document, Enrolment,
+                                  EnrolmentResult, EnterpriseKind, Member, Organisation,
+                                  Target, Vote)
+from referral_flow.services.audit import verify
+from referral_flow.services.cases import open_draft
+from referral_flow.services.transitions import fire
+from referral_flow.synthetic import generate_province
+from referral_flow.workflow.calendar import add_months
+from referral_flow.workflow.states import FINAL
+
+from ..factories import TODAY
+
+YEARS = [2024, 2025, 2026]
+PER_YEAR = 120
+# The key date each step writes (PROCESS.md §2), in process order.
+WRITES = [("submit", "nominated_on"), ("accept", "accepted_on"),
+          ("cell_approve", "cell_resolution_on"),
+          ("committee_approve", "committee_resolution_on"), ("admit", "decision_on"),
+          ("admit", "decision_received_on"), ("hold_ceremony", "ceremony_on"),
+          ("open_recognition", "recognition_cell_on"), ("recognise", "official_from")]
+ORDERED = ["nominated_on", "accepted_on", "cell_resolution_on", "committee_resolution_on",
+           "decision_on", "decision_received_on", "ceremony_on", "probation_ends_on",
+           "recognition_cell_on", "closed_on"]
+COMPARED = ["state", "version", "host_cell_id", "nominated_on", "accepted_on", "certified_on",
+            "cell_resolution_on", "committee_resolution_on", "decision_extended",
+            "decision_no", "decision_on", "decision_received_on", "ceremony_on",
+            "probation_ends_on", "recognition_cell_on", "official_from", "closed_on",
+            "closed_at_state", "close_reason"]
+
+
+@pytest.fixture
+def province(db):
+    made = generate_province(units=40, uppers=4, years=YEARS, cases_per_year=PER_YEAR,
+                             today=TODAY, seed=7)
+    db.session.commit()
+    return made
+
+
+def _events(db) -> dict[int, list[AuditEvent]]:
+    by_case = defaultdict(list)
+    for event in db.session.scalars(select(AuditEvent).where(AuditEvent.subject == "case")
+                                    .order_by(AuditEvent.id)):
+        by_case[event.case_id].append(event)
+    return by_case
+
+
+def test_counts_as_requested(province, db):
+    per_year = dict(db.session.execute(select(Case.referral_year, func.count(Case.id))
+                                       .group_by(Case.referral_year)).all())
+    assert per_year == {year: PER_YEAR for year in YEARS}
+    assert all(c.nominated_on.year == c.referral_year for c in db.session.scalars(select(Case)))
+    units = db.session.scalar(select(func.count(Organisation.id)).where(
+        Organisation.kind == "grassroots"))
+    assert units == province.units == 40
+    assert db.session.scalar(select(func.count(Target.id))) == 40 * len(YEARS)
+    assert db.session.scalar(select(func.count(func.distinct(Member.citizen_id)))) \
+        == db.session.scalar(select(func.count(Member.id))) == PER_YEAR * len(YEARS)
+    # Old years are closed, the current one still has open cases.
+    states = Counter((c.referral_year, c.state in FINAL) for c in db.session.scalars(select(Case)))
+    assert states[(2026, False)] > states[(2024, False)]
+
+
+def test_chain_verifies(province, db):
+    report = verify()
+    assert report.ok, report
+    assert report.checked == province.counts.events
+
+
+def test_key_dates_agree_with_state_and_events(province, db):
+    events = _events(db)
+    for case in db.session.scalars(select(Case)):
+        mine = events[case.id]
+        assert mine[0].trigger == "create" and mine[0].to_state == "draft"
+        for before, after in zip(mine, mine[1:]):
+            assert after.from_state == before.to_state
+            assert after.data["on"] >= before.data["on"]
+        assert mine[-1].to_state == case.state
+        assert case.state_since.isoformat() == mine[-1].data["on"]
+        assert case.version == len(mine)
+        on = {e.trigger: date.fromisoformat(e.data["on"]) for e in mine}
+        for trigger, column in WRITES:
+            assert (getattr(case, column) is not None) == (trigger in on), (case.id, column)
+        dates = [getattr(case, c) for c in ORDERED if getattr(case, c) is not None]
+        assert dates == sorted(dates), case.id
+        if case.ceremony_on:
+            assert case.probation_ends_on == add_months(case.ceremony_on, 12)
+        if case.state == "official":
+            assert case.official_from == case.probation_ends_on <= case.recognition_cell_on
+        assert (case.closed_on is not None) == (case.state in FINAL)
+        assert (case.closed_at_state is not None) == (case.state in FINAL - {"official"})
+
+
+def test_classes_within_capacity_with_unique_certificates(province, db):
+    classes = {k.id: k for k in db.session.scalars(select(AwarenessClass))}
+    enrolments = db.session.scalars(select(Enrolment)).all()
+    taken = Counter(e.class_id for e in enrolments)
+    assert all(taken[k] <= classes[k].capacity for k in taken)
+    passed = [e for e in enrolments if e.result == EnrolmentResult.passed]
+    numbers = [(e.class_id, e.certificate_no) for e in passed]
+    assert len(set(numbers)) == len(numbers) and all(n for _c, n in numbers)
+    assert all(classes[k].certificate_seq == n
+               for k, n in Counter(e.class_id for e in passed).items())
+    certified = dict(db.session.execute(select(Case.id, Case.certified_on)).all())
+    assert all(e.certificate_on == certified[e.case_id] == classes[e.class_id].ends_on
+               for e in passed)
+
+
+def _replayable(db, events) -> list[Case]:
+    """One closed case per final state (and one that skipped the class), whose class has a
+    free place for the replay."""
+    free = {k.id for k in db.session.scalars(select(AwarenessClass))
+            if db.session.scalar(select(func.count(Enrolment.id)).where(
+                Enrolment.class_id == k.id)) < k.capacity}
+    picked: dict[str, Case] = {}
+    for case in db.session.scalars(select(Case).where(Case.state.in_(FINAL)).order_by(Case.id)):
+        triggers = [e.trigger for e in events[case.id]]
+        classes = [e.data["class_id"] for e in events[case.id] if e.trigger == "enroll"]
+        kind = "skip_class" if "skip_class" in triggers else case.state
+        if kind not in picked and all(k in free for k in classes):
+            picked[kind] = case
+    return list(picked.values())
+
+
+def test_replaying_generated_cases_through_fire_gives_the_same_case(province, db):
+    events = _events(db)
+    cases = _replayable(db, events)
+    assert {c.state for c in cases} >= {"official", "rejected", "withdrawn"}
+    for original in cases:
+        mine = events[original.id]
+        copy = open_draft(original.member, None, year=original.referral_year,
+                          today=date.fromisoformat(mine[0].data["on"]), check_permission=False)
+        for event in mine[1:]:
+            data = {k: v for k, v in event.data.items()
+                    if k not in ("on", "comment_visible", "class_name")}
+            if event.trigger == "pass_class":    # the original holds its number in the class
+                data["certificate_no"] += "-R"
+            fire(copy, event.trigger, None, expected_version=copy.version, data=data,
+                 comment=event.comment, on=date.fromisoformat(event.data["on"]), today=TODAY,
+                 check_permission=False)
+        for column in COMPARED:
+            assert getattr(copy, column) == getattr(original, column), (original.id, column)
+        for model, key in ((Vote, lambda r: (r.kind, r.held_on, r.votes_for)),
+                           (Document, lambda r: (r.form_code, r.issued_on, r.valid_until))):
+            rows = [sorted(map(key, db.session.scalars(select(model).where(
+                model.case_id == c.id)))) for c in (original, copy)]
+            assert rows[0] == rows[1], (original.id, model.__name__)
+    assert verify().ok
+
+
+# --- the demo's public example year (PROCESS.md §4) --------------------------------------
+
+def test_demo_example_year(db):
+    demo.load(today=TODAY)
+    db.session.commit()
+    fed = db.session.scalar(select(Organisation).where(Organisation.code == demo.MARKER))
+    in_demo = Organisation.path.startswith(fed.path)
+    year = (date(2024, 1, 1), date(2024, 12, 31))
+    introduced = db.session.scalar(select(func.count(Case.id)).join(Case.union_unit).where(
+        in_demo, Case.nominated_on.between(*year)))
+    assert introduced == demo.EXAMPLE_INTRODUCED == 2158
+    targets = db.session.scalar(select(func.sum(Target.target)).join(
+        Organisation, Organisation.id == Target.node_id).where(in_demo, Target.year == 2024))
+    assert targets == demo.EXAMPLE_TARGET_TOTAL < 2158
+
+    joint = db.session.scalars(select(AwarenessClass).join(AwarenessClass.organiser).where(
+        Organisation.code == "DUK-DN", AwarenessClass.co_organiser == demo.FEDERATION_NAME,
+        AwarenessClass.starts_on.between(*year))).all()
+    assert len(joint) == 1
+    rows = db.session.execute(
+        select(Enrolment, Case, Organisation).join(Case, Case.id == Enrolment.case_id)
+        .join(Organisation, Organisation.id == Case.union_unit_id)
+        .where(Enrolment.class_id == joint[0].id)).all()
+    assert len(rows) == 44
+    assert all(u.enterprise_kind == EnterpriseKind.non_state and not u.has_party_org
+               for _e, _c, u in rows)
+    assert all(e.result == EnrolmentResult.passed and e.certificate_no
+               and e.certificate_on == joint[0].ends_on == c.certified_on for e, c, _u in rows)
+    assert len({e.certificate_no for e, _c, _u in rows}) == 44
+    assert joint[0].certificate_seq == 44
+    # Other 2024 cases went to other classes.
+    assert db.session.scalar(select(func.count(Enrolment.id)).join(
+        AwarenessClass, AwarenessClass.id == Enrolment.class_id).where(
+        AwarenessClass.starts_on.between(*year), AwarenessClass.id != joint[0].id)) > 500
+
+    # The demo accounts' own unit has only its hand-made cases (moved by demo users).
+    own = select(Case.id).join(Case.union_unit).where(Organisation.code == "CDCS-THEP")
+    assert not db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.case_id.in_(own), AuditEvent.trigger == "submit",
+        AuditEvent.actor_id.is_(None)))
+    assert verify().ok
