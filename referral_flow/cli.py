@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+
 
 import click
 from flask import Flask, current_app

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from functools import lru_cache
+
+from babel.numbers import get_group_symbol
 
 from flask import Flask, current_app, request
 from flask_babel import format_decimal, get_locale, to_user_timezone
@@ -33,10 +36,25 @@ def vn_datetime(value: datetime | None) -> str:
     return to_user_timezone(value).strftime("%d/%m/%Y %H:%M")
 
 
+@lru_cache(maxsize=8)
+def _group_symbol(locale: str) -> str:
+    return get_group_symbol(locale)
+
+
+def format_number(value) -> str:
+    """A number in the user's locale (2.158 in Vietnamese, 2,158 in English). Whole numbers
+    take a fast path: a report page shows a thousand of them and Babel's general formatter
+    costs tens of microseconds each."""
+    value = value or 0
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", _group_symbol(str(get_locale())))
+    return format_decimal(value)
+
+
 def register(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories="translations")
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["vn_date"] = vn_date
     app.jinja_env.filters["vn_datetime"] = vn_datetime
-    app.jinja_env.filters["number"] = lambda n: format_decimal(n or 0)
+    app.jinja_env.filters["number"] = format_number

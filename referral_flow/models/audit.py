@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -38,6 +38,14 @@ def digest(canonical_json: str) -> str:
     return hashlib.sha256(canonical_json.encode("utf-8")).hexdigest()
 
 
+def step_date(to_state: str | None, data: dict) -> date | None:
+    """The date a step event records (its ``data["on"]``), else None."""
+    on = data.get("on") if to_state else None
+    if isinstance(on, str):
+        on = date.fromisoformat(on[:10])
+    return on if isinstance(on, date) else None
+
+
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
 
@@ -52,6 +60,8 @@ class AuditEvent(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     rule_set: Mapped[str | None] = mapped_column(String(40))
+    # The step's date, copied from ``data["on"]`` for reports (not hashed: derived).
+    step_on: Mapped[date | None] = mapped_column(Date)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import (ColumnElement, Integer, and_, case, cast, exists, extract, func,
+from sqlalchemy import (ColumnElement, Integer, and_, case, cast, extract, func,
                         literal, or_, select)
 from sqlalchemy.orm import aliased
 
@@ -66,38 +66,38 @@ class Figures:
         return 100.0 * self.introduced / self.target
 
 
-def _enrolled_in(period: Period):
-    return exists().where(Enrolment.case_id == Case.id, period.holds(Enrolment.enrolled_on))
+def period_figures(user: User, today: date, where, period: Period, *group_by,
+                   joins=()):
+    """Rows of (group..., the five measures) for the scoped cases matching ``where`` that
+    did something in the period. The period's enrolments are one grouped subquery joined once
+    (not a lookup per case)."""
+    enrolled = (select(Enrolment.case_id).where(period.holds(Enrolment.enrolled_on))
+                .group_by(Enrolment.case_id).subquery("enrolled"))
+    in_class = enrolled.c.case_id.is_not(None)
+    introduced, admitted = period.holds(Case.nominated_on), period.holds(Case.decision_on)
+    worker = Member.direct_production.is_(True)
 
-
-def _sums(period: Period) -> list:
     def count(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-    introduced, admitted = period.holds(Case.nominated_on), period.holds(Case.decision_on)
-    return [count(introduced), count(and_(introduced, Member.direct_production.is_(True))),
-            count(_enrolled_in(period)), count(admitted),
-            count(and_(admitted, Member.direct_production.is_(True)))]
-
-
-def _figures(user: User, today: date, node: Organisation, period: Period, *group_by):
-    """Rows of (group..., the five measures) for the cases of ``node``'s subtree that
-    did something in the period."""
-    relevant = or_(period.holds(Case.nominated_on), period.holds(Case.decision_on),
-                   _enrolled_in(period))
-    stmt = (scoped_cases(user, today, select(*group_by, *_sums(period)).select_from(Case))
+    sums = [count(introduced), count(and_(introduced, worker)), count(in_class),
+            count(admitted), count(and_(admitted, worker))]
+    stmt = (scoped_cases(user, today, select(*group_by, *sums).select_from(Case))
             .join(Member, Member.id == Case.member_id)
-            .where(under(UnionOrg, node.path), relevant))
-    if group_by:
-        stmt = stmt.group_by(*group_by)
-    return db.session.execute(stmt).all()
+            .outerjoin(enrolled, enrolled.c.case_id == Case.id))
+    for target, on in joins:
+        stmt = stmt.join(target, on)
+    stmt = stmt.where(where, or_(introduced, admitted, in_class))
+    return db.session.execute(stmt.group_by(*group_by) if group_by else stmt).all()
 
 
-def _as_figures(values) -> Figures:
+def as_figures(values) -> Figures:
     return Figures(**{name: int(v or 0) for name, v in zip(MEASURES, values)})
 
 
-def totals(user: User, today: date, node: Organisation, period: Period) -> Figures:
-    return _as_figures(_figures(user, today, node, period)[0])
+def add(into: Figures, more: Figures) -> Figures:
+    for name in MEASURES:
+        setattr(into, name, getattr(into, name) + getattr(more, name))
+    return into
 
 
 def by_child(user: User, today: date, node: Organisation, period: Period,
@@ -106,25 +106,22 @@ def by_child(user: User, today: date, node: Organisation, period: Period,
     if not children:
         return {}
     child = aliased(Organisation, name="child")
-    stmt_rows = db.session.execute(
-        scoped_cases(user, today, select(child.id, *_sums(period)).select_from(Case))
-        .join(Member, Member.id == Case.member_id)
-        .join(child, and_(child.id.in_([c.id for c in children]),
-                          UnionOrg.path.like(child.path + "%")))
-        .where(or_(period.holds(Case.nominated_on), period.holds(Case.decision_on),
-                   _enrolled_in(period)))
-        .group_by(child.id)).all()
-    return {row[0]: _as_figures(row[1:]) for row in stmt_rows}
+    rows = period_figures(user, today, under(UnionOrg, node.path), period, child.id,
+                          joins=[(child, and_(
+        child.id.in_([c.id for c in children]), UnionOrg.path.like(child.path + "%")))])
+    return {row[0]: as_figures(row[1:]) for row in rows}
 
 
 def by_enterprise(user: User, today: date, node: Organisation,
                   period: Period) -> dict[tuple[str | None, bool | None], Figures]:
-    """Figures per (enterprise kind, has a Party organisation) of the introducing CĐCS."""
-    rows = _figures(user, today, node, period, UnionOrg.enterprise_kind, UnionOrg.has_party_org)
+    """Figures per (enterprise kind, has a Party organisation) of the introducing CĐCS;
+    their sum is the node's total."""
+    rows = period_figures(user, today, under(UnionOrg, node.path), period,
+                          UnionOrg.enterprise_kind, UnionOrg.has_party_org)
     out = {}
     for kind, has_party, *values in rows:
         key = (kind.value if hasattr(kind, "value") else kind, has_party)
-        out[key] = _as_figures(values)
+        out[key] = as_figures(values)
     return out
 
 

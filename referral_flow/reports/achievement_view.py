@@ -19,7 +19,7 @@ from ..admin.forms import ENTERPRISE_LABELS
 from ..charts import column_chart, percent_bars
 from ..exports import Table
 from ..extensions import db
-from ..i18n import vn_date
+from ..i18n import format_number, vn_date
 from ..models import Organisation, Tree
 from ..security.grants import covers, granted_nodes, is_admin
 from ..security.scope import MAX_ID, UNION_SIDE
@@ -80,11 +80,6 @@ class Report:
     classes: list[a.ClassRow]
 
 
-def _add(into: a.Figures, more: a.Figures) -> None:
-    for name in a.MEASURES:
-        setattr(into, name, getattr(into, name) + getattr(more, name))
-
-
 def gather(node: Organisation, period: a.Period, tops: list[Organisation]) -> Report:
     """Every table of the dashboard for ``node`` and ``period``: a bounded number of
     aggregate statements (about fifteen), whatever the number of cases and units."""
@@ -97,23 +92,24 @@ def gather(node: Organisation, period: a.Period, tops: list[Organisation]) -> Re
     day = min(period.end, today)
     targets = a.targets_of(children + [node], period.year, day)
     figures = a.by_child(user, today, node, period, children)
-    total = a.totals(user, today, node, period)
-    total.target = targets.get(node.id)
     rows = []
     for child in children:
         row = figures.get(child.id, a.Figures())
         row.target = targets.get(child.id)
         rows.append((child, row))
     split = a.by_enterprise(user, today, node, period)
+    total = a.Figures(target=targets.get(node.id))
+    for fig in split.values():
+        a.add(total, fig)
     enterprise, party = [], {True: a.Figures(), False: a.Figures(), None: a.Figures()}
     for kind in list(ENTERPRISE_LABELS) + [None]:
         every, without = a.Figures(), a.Figures()
         for (k, has_party), fig in split.items():
             if k == kind:
-                _add(every, fig)
-                _add(party[has_party], fig)
+                a.add(every, fig)
+                a.add(party[has_party], fig)
                 if has_party is False:
-                    _add(without, fig)
+                    a.add(without, fig)
         if every.introduced or every.in_class or every.admitted:
             label = str(ENTERPRISE_LABELS[kind]) if kind else _("Not recorded")
             enterprise.append((label, every, without))
@@ -145,7 +141,7 @@ def summary(report: Report) -> list[str]:
     t, p = report.total, report.period
     when = (_("quarter %(q)d of %(y)d", q=p.quarter, y=p.year) if p.quarter
             else _("the year %(y)d", y=p.year))
-    n = format_decimal
+    n = format_number
     if t.target:
         first = _("In %(when)s, the unions of %(node)s introduced %(n)s outstanding members "
                   "to the Party, %(pct)s of the year's target (%(target)s).",

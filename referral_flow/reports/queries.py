@@ -1,16 +1,18 @@
 """Aggregate report queries: every count is one GROUP BY through ``scoped_cases``.
 
-Nothing here loops over cases issuing queries; the cohort's time per step fetches one
-row per case-step of one cohort (bounded by the cohort) and measures it in working days
-with a cumulative index of the calendar built once (O(days), not O(cases)).
+Nothing here loops over cases: the cohort's time per step is measured in SQL against a
+cumulative index of the working-day calendar, and comes back as a histogram per step.
 """
 from __future__ import annotations
 
+import json
 import statistics
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import (ColumnElement, Date, Integer, and_, func, literal, or_, select, true,
+                        union_all)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -25,16 +27,13 @@ STEPS = ("nominated", "accepted", "in_class", "certified", "dossier", "cell_revi
          "committee_review", "decision_pending", "admitted", "probation",
          "recognition_review", "official")
 ENDS = ("rejected", "withdrawn", "removed")
-# Period counts: events of the calendar year by step.
+# The period counts, in order.
 PERIOD_STEPS = ("nominated", "in_class", "admitted")
 # Due lists of the Party dashboard: state -> the key date the deadline runs from.
 DUE_LISTS = ("decision_pending", "admitted", "probation")
 DUE_LIMIT = 50
 
 
-def event_on():
-    """The step date of an event (``data["on"]``, ISO text: sorts as dates)."""
-    return AuditEvent.data["on"].as_string()
 
 
 def party_subtree(node: Organisation) -> ColumnElement[bool]:
@@ -105,34 +104,6 @@ def cohort_size(user: User, today: date, year: int, where) -> int:
                              .where(where, cohort_filter(year))) or 0
 
 
-def reached_counts(user: User, today: date, year: int, where) -> dict[str, int]:
-    """Cases of the cohort having an event into each state: one GROUP BY."""
-    stmt = (scoped_cases(user, today, select(AuditEvent.to_state,
-                                             func.count(func.distinct(Case.id)))
-                         .select_from(Case))
-            .join(AuditEvent, AuditEvent.case_id == Case.id)
-            .where(where, cohort_filter(year), AuditEvent.to_state.in_(STEPS + ENDS))
-            .group_by(AuditEvent.to_state))
-    return {state: n for state, n in db.session.execute(stmt)}
-
-
-def step_spans(user: User, today: date, year: int, where) -> list[tuple[int, str, str, str]]:
-    """(case, state, entered_on, left_on) per completed step visit of the cohort: LEAD
-    over each case's state-changing events in id order, in one statement."""
-    inner = (scoped_cases(user, today, select(
-        Case.id.label("case_id"), AuditEvent.to_state.label("state"),
-        event_on().label("entered_on"),
-        func.lead(event_on()).over(partition_by=AuditEvent.case_id,
-                                   order_by=AuditEvent.id).label("left_on"))
-        .select_from(Case))
-        .join(AuditEvent, AuditEvent.case_id == Case.id)
-        .where(where, cohort_filter(year), AuditEvent.to_state.is_not(None),
-               AuditEvent.subject == "case")).subquery()
-    stmt = select(inner.c.case_id, inner.c.state, inner.c.entered_on, inner.c.left_on) \
-        .where(inner.c.left_on.is_not(None), inner.c.state.in_(STEPS))
-    return [tuple(r) for r in db.session.execute(stmt)]
-
-
 def working_day_index(calendar: WorkingCalendar, first: date, last: date) -> dict[date, int]:
     """date -> working days in (first, date]: the working days between two dates of the
     range are a subtraction."""
@@ -145,8 +116,65 @@ def working_day_index(calendar: WorkingCalendar, first: date, last: date) -> dic
     return index
 
 
-def _as_date(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+def calendar_rows(index: dict[date, int]):
+    """The cumulative working-day index as a CTE of (day, n), sent as one or two bound
+    values (arrays on PostgreSQL, a JSON array on SQLite), not as a VALUES list of
+    thousands of parameters that SQLAlchemy would compile anew at every request. SQLite
+    keeps dates as ISO text, as its JSON does."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = func.unnest(literal(list(index), ARRAY(Date)),
+                           literal(list(index.values()), ARRAY(Integer))).table_valued(
+            "day", "n").render_derived()
+        return select(rows.c.day, rows.c.n).cte("cal")
+    pairs = json.dumps([[day.isoformat(), n] for day, n in index.items()])
+    rows = func.json_each(literal(pairs)).table_valued("value")
+    return select(func.json_extract(rows.c.value, "$[0]").label("day"),
+                  func.json_extract(rows.c.value, "$[1]").label("n")).cte("cal")
+
+
+def cohort_steps(user: User, today: date, year: int, where, calendar: WorkingCalendar
+                 ) -> tuple[dict[str, int], dict[str, list[tuple[int, int]]]]:
+    """For the cohort, in one statement over its step events (read once, materialised):
+
+    * reached: state -> cases with an event into it;
+    * durations: state -> [(working days spent in the step, how many cases)] for the
+      completed steps (a step visited twice adds up). Each visit is the LEAD over the
+      case's step events; its working days come from joining the calendar's cumulative
+      index over the days the cohort can span (``calendar_rows``); rows are grouped per
+      case and step, then per number of days, so what comes back is bounded by the steps
+      and the spread of durations, not by the number of cases."""
+    first, last = date(year - 1, 1, 1), max(today, date(year, 12, 31))
+    cal = calendar_rows(working_day_index(calendar, first, last))
+    entered, left = cal.alias("cal_in"), cal.alias("cal_out")
+    events = (scoped_cases(user, today, select(
+        AuditEvent.case_id.label("case_id"), AuditEvent.id.label("event_id"),
+        AuditEvent.to_state.label("state"), AuditEvent.step_on.label("on")).select_from(Case))
+        .join(AuditEvent, AuditEvent.case_id == Case.id)
+        .where(where, cohort_filter(year), AuditEvent.to_state.is_not(None),
+               AuditEvent.subject == "case")
+        ).cte("events").prefix_with("MATERIALIZED", dialect="postgresql")     # read once
+    visits = select(events.c.case_id, events.c.state, events.c.on.label("entered_on"),
+                    func.lead(events.c.on).over(partition_by=events.c.case_id,
+                                                order_by=events.c.event_id).label("left_on")
+                    ).subquery("visits")
+    per_case = (select(visits.c.state, func.sum(left.c.n - entered.c.n).label("days"))
+                .join(entered, entered.c.day == visits.c.entered_on)
+                .join(left, left.c.day == visits.c.left_on)
+                .where(visits.c.state.in_(STEPS))
+                .group_by(visits.c.case_id, visits.c.state)).subquery("per_case")
+    reached_rows = (select(literal("reached").label("kind"), events.c.state,
+                           literal(0).label("days"), func.count(func.distinct(events.c.case_id)))
+                    .where(events.c.state.in_(STEPS + ENDS)).group_by(events.c.state))
+    duration_rows = (select(literal("days").label("kind"), per_case.c.state, per_case.c.days,
+                            func.count()).group_by(per_case.c.state, per_case.c.days))
+    reached: dict[str, int] = {}
+    durations: dict[str, list[tuple[int, int]]] = {}
+    for kind, state, days, n in db.session.execute(union_all(reached_rows, duration_rows)):
+        if kind == "reached":
+            reached[state] = int(n)
+        else:
+            durations.setdefault(state, []).append((int(days), int(n)))
+    return reached, durations
 
 
 def percentile_summary(values: list[int]) -> tuple[float | None, float | None]:
@@ -159,31 +187,12 @@ def percentile_summary(values: list[int]) -> tuple[float | None, float | None]:
     return float(median), float(p90)
 
 
-def step_durations(spans, calendar: WorkingCalendar) -> dict[str, list[int]]:
-    """Working days per case in each step (a step visited twice adds up)."""
-    spans = [(c, s, _as_date(a), _as_date(b)) for c, s, a, b in spans]
-    if not spans:
-        return {}
-    first = min(a for _, _, a, _ in spans)
-    last = max(b for _, _, _, b in spans)
-    index = working_day_index(calendar, first, last)
-    per_case: dict[tuple[str, int], int] = {}
-    for case_id, state, entered, left in spans:
-        key = (state, case_id)
-        per_case[key] = per_case.get(key, 0) + index[left] - index[entered]
-    out: dict[str, list[int]] = {}
-    for (state, _), days in per_case.items():
-        out.setdefault(state, []).append(days)
-    return out
-
-
 def cohort_table(user: User, today: date, year: int, where, calendar: WorkingCalendar):
     size = cohort_size(user, today, year, where)
-    reached = reached_counts(user, today, year, where)
-    durations = step_durations(step_spans(user, today, year, where), calendar)
+    reached, histogram = cohort_steps(user, today, year, where, calendar)
     rows = []
     for state in STEPS:
-        values = durations.get(state, [])
+        values = sorted(d for d, n in histogram.get(state, []) for _ in range(n))
         median, p90 = percentile_summary(values)
         n = reached.get(state, 0)
         rows.append(StepRow(state, n, 100.0 * n / size if size else 0.0, len(values),
@@ -193,14 +202,9 @@ def cohort_table(user: User, today: date, year: int, where, calendar: WorkingCal
 
 
 def period_counts(user: User, today: date, year: int, where) -> dict[str, int]:
-    """Cases with a step event dated in calendar year ``year``, whatever their cohort."""
-    on = event_on()
-    stmt = (scoped_cases(user, today, select(AuditEvent.to_state,
-                                             func.count(func.distinct(Case.id)))
-                         .select_from(Case))
-            .join(AuditEvent, AuditEvent.case_id == Case.id)
-            .where(where, AuditEvent.to_state.in_(PERIOD_STEPS),
-                   on >= f"{year:04d}-01-01", on <= f"{year:04d}-12-31")
-            .group_by(AuditEvent.to_state))
-    found = {state: n for state, n in db.session.execute(stmt)}
-    return {state: found.get(state, 0) for state in PERIOD_STEPS}
+    """Steps taken during calendar year ``year``, whatever the cases' cohort, on the same
+    key dates as the achievement dashboard: introduced on ``nominated_on``, sent to a class
+    on the enrolment's date, admitted on the decision's date."""
+    from .achievement import Period, as_figures, period_figures
+    figures = as_figures(period_figures(user, today, where, Period(year))[0])
+    return dict(zip(PERIOD_STEPS, (figures.introduced, figures.in_class, figures.admitted)))

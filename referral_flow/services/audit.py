@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 
 from ..extensions import db
 from ..models import AuditEvent
-from ..models.audit import GENESIS
+from ..models.audit import GENESIS, step_date
 from ..models.base import utcnow
 
 # Any constant: serialises appends to the chain on PostgreSQL until commit.
@@ -45,7 +45,8 @@ def append(*, trigger: str, actor_id: int | None, case_id: int | None = None,
     event = AuditEvent(
         at=utcnow().replace(tzinfo=None), actor_id=actor_id, case_id=case_id, subject=subject,
         trigger=trigger, from_state=from_state, to_state=to_state, comment=comment,
-        data=json_safe(data or {}), rule_set=rule_set, prev_hash=prev)
+        data=json_safe(data or {}), rule_set=rule_set,
+        step_on=step_date(to_state, data or {}), prev_hash=prev)
     event.hash = event.compute_hash()
     db.session.add(event)
     db.session.flush()
@@ -74,6 +75,8 @@ def verify(batch: int = 5000) -> ChainReport:
                 return ChainReport(checked, event.id, "link to the previous event is broken")
             if event.compute_hash() != event.hash:
                 return ChainReport(checked, event.id, "content does not match its hash")
+            if event.step_on != step_date(event.to_state, event.data):
+                return ChainReport(checked, event.id, "step date does not match its content")
             prev, checked = event.hash, checked + 1
     finally:
         # Stopping early must close the server-side cursor that yield_per opens on PostgreSQL.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select, text
@@ -109,11 +110,12 @@ def _tamper_sql(db, column: str) -> tuple[str, dict]:
         value = json.dumps({"on": "2020-01-01", "forged": True})
         cast = "CAST(:v AS JSON)" if _on_pg(db) else ":v"
         return f"UPDATE audit_event SET data = {cast} WHERE id = :id", {"v": value}
-    values = {"comment": "sửa lén", "to_state": "official", "from_state": "draft"}
+    values = {"comment": "sửa lén", "to_state": "official", "from_state": "draft",
+              "step_on": date(2020, 1, 1)}
     return f"UPDATE audit_event SET {column} = :v WHERE id = :id", {"v": values[column]}
 
 
-@pytest.mark.parametrize("column", ["comment", "data", "to_state"])
+@pytest.mark.parametrize("column", ["comment", "data", "to_state", "step_on"])
 def test_verify_names_an_edited_event(trail, app, db, column):
     victim = trail[len(trail) // 2]
     assert _verify(app).exit_code == 0
