@@ -16,7 +16,6 @@ from datetime import date, timedelta
 
 from sqlalchemy import (ColumnElement, Integer, and_, case, cast, extract, func,
                         literal, or_, select)
-from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import (AwarenessClass, Case, EnrolmentResult, Enrolment, Member, Organisation,
@@ -66,8 +65,7 @@ class Figures:
         return 100.0 * self.introduced / self.target
 
 
-def period_figures(user: User, today: date, where, period: Period, *group_by,
-                   joins=()):
+def period_figures(user: User, today: date, where, period: Period, *group_by):
     """Rows of (group..., the five measures) for the scoped cases matching ``where`` that
     did something in the period. The period's enrolments are one grouped subquery joined once
     (not a lookup per case)."""
@@ -84,8 +82,6 @@ def period_figures(user: User, today: date, where, period: Period, *group_by,
     stmt = (scoped_cases(user, today, select(*group_by, *sums).select_from(Case))
             .join(Member, Member.id == Case.member_id)
             .outerjoin(enrolled, enrolled.c.case_id == Case.id))
-    for target, on in joins:
-        stmt = stmt.join(target, on)
     stmt = stmt.where(where, or_(introduced, admitted, in_class))
     return db.session.execute(stmt.group_by(*group_by) if group_by else stmt).all()
 
@@ -102,14 +98,17 @@ def add(into: Figures, more: Figures) -> Figures:
 
 def by_child(user: User, today: date, node: Organisation, period: Period,
              children: list[Organisation]) -> dict[int, Figures]:
-    """The figures of each child's subtree, in one GROUP BY on the path prefix."""
-    if not children:
-        return {}
-    child = aliased(Organisation, name="child")
-    rows = period_figures(user, today, under(UnionOrg, node.path), period, child.id,
-                          joins=[(child, and_(
-        child.id.in_([c.id for c in children]), UnionOrg.path.like(child.path + "%")))])
-    return {row[0]: as_figures(row[1:]) for row in rows}
+    """The figures of each child's subtree: one GROUP BY per introducing unit (no join on
+    path prefixes, which SQLite would evaluate case by child), then each unit's row is
+    added to the child its materialised path names (a loop over units, not cases)."""
+    wanted = {c.id for c in children}
+    out: dict[int, Figures] = {}
+    for path, *values in period_figures(user, today, under(UnionOrg, node.path), period,
+                                        UnionOrg.path):
+        head = path[len(node.path):].split("/", 1)[0]
+        if head.isdigit() and int(head) in wanted:
+            add(out.setdefault(int(head), Figures()), as_figures(values))
+    return out
 
 
 def by_enterprise(user: User, today: date, node: Organisation,
