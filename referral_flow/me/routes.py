@@ -15,7 +15,6 @@ from ..services.deadlines import deadlines
 from ..web import nav_entry
 from ..workflow.calendar import load_calendar
 from ..workflow.states import ORDER, STATES
-from ..workflow.transitions import TRANSITIONS
 from .plain import NOW, WHO_NEXT
 
 bp = Blueprint("me", __name__, url_prefix="/me")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l

@@ -21,11 +21,12 @@ from ..exports import Table
 from ..extensions import db
 from ..i18n import format_number, vn_date
 from ..models import Organisation, Tree
-from ..security.grants import covers, granted_nodes, is_admin
-from ..security.scope import MAX_ID, UNION_SIDE
+from ..security.grants import granted_nodes, is_admin
+from ..security.scope import UNION_SIDE
 from . import achievement as a
 from .export import report_export
-from .routes import bp
+from ..targets.routes import scoped_node
+from .routes import bp, report_year
 
 SILENT_PER_PAGE = 50
 CHILDREN_CHARTED = 40
@@ -46,21 +47,8 @@ def roots() -> list[Organisation]:
                   key=lambda n: n.path)
 
 
-def chosen_node(tops: list[Organisation]) -> Organisation:
-    raw = request.args.get("node", type=int)
-    if raw is None:
-        return tops[0]
-    node = db.session.get(Organisation, raw) if 0 < raw <= MAX_ID else None
-    if node is None or node.tree != Tree.union or not (
-            is_admin(current_user) or covers(current_user, UNION_SIDE, node)):
-        abort(404)
-    return node
-
-
 def chosen_period(today: date) -> a.Period:
-    year = request.args.get("year", type=int) or today.year
-    if not 1990 <= year <= today.year + 1:
-        year = today.year
+    year = report_year(today)
     quarter = request.args.get("quarter", type=int)
     return a.Period(year, quarter if quarter in a.QUARTERS else None)
 
@@ -194,7 +182,7 @@ def achievement():
     today = clock.today()
     if not tops:
         return render_template("reports/achievement.html", report=None)
-    node, period = chosen_node(tops), chosen_period(today)
+    node, period = scoped_node(tops, request.args.get("node")), chosen_period(today)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
     report = gather(node, period, tops)
     page = max(request.args.get("page", 1, type=int), 1)
@@ -268,7 +256,7 @@ def achievement_export():
     if not tops:
         abort(403)
     today = clock.today()
-    node, period = chosen_node(tops), chosen_period(today)
+    node, period = scoped_node(tops, request.args.get("node")), chosen_period(today)
     report = gather(node, period, tops)
     silent_rows = db.session.execute(
         a.silent_units(current_user, today, node, period.year)

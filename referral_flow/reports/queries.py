@@ -20,6 +20,7 @@ from ..models import AuditEvent, Case, Organisation, User
 from ..security.scope import CellOrg, PartyOrg, UnionOrg, scoped_cases, under
 from ..services.deadlines import active_deadline
 from ..workflow.calendar import WorkingCalendar
+from .achievement import Period, as_figures, period_figures
 
 # The steps of the cohort table, in order (PROCESS.md §2, draft excluded: a cohort is
 # the cases the union introduced).
@@ -205,6 +206,5 @@ def period_counts(user: User, today: date, year: int, where) -> dict[str, int]:
     """Steps taken during calendar year ``year``, whatever the cases' cohort, on the same
     key dates as the achievement dashboard: introduced on ``nominated_on``, sent to a class
     on the enrolment's date, admitted on the decision's date."""
-    from .achievement import Period, as_figures, period_figures
     figures = as_figures(period_figures(user, today, where, Period(year))[0])
     return dict(zip(PERIOD_STEPS, (figures.introduced, figures.in_class, figures.admitted)))

@@ -62,6 +62,12 @@ def _chosen(nodes: list[Organisation], tree: Tree, roles) -> Organisation | None
     return node
 
 
+def report_year(today: date) -> int:
+    """``?year=``, or this year when it is missing or implausible."""
+    year = request.args.get("year", type=int) or today.year
+    return year if 1990 <= year <= today.year + 1 else today.year
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -155,9 +161,7 @@ class CohortReport:
 
 def cohort_report() -> CohortReport:
     today = clock.today()
-    year = request.args.get("year", type=int) or today.year
-    if not 1990 <= year <= today.year + 1:
-        year = today.year
+    year = report_year(today)
     nodes = _nodes(Tree.union, UNION_SIDE)
     nodes = [n for n in nodes if n.kind != "grassroots"] if len(nodes) > 50 else nodes
     node = _chosen(nodes, Tree.union, UNION_SIDE)

@@ -7,7 +7,7 @@ when set, is a flag the granted Party node must carry.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from flask_babel import lazy_gettext as _l

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from referral_flow.admin.forms import KIND_LABELS, PARAMS, field_name
 from referral_flow.extensions import db as _db
-from referral_flow.models import (AuditEvent, EnterpriseKind, HolidayOverride, Member,
+from referral_flow.models import (AuditEvent, EnterpriseKind, HolidayOverride,
                                   Organisation, Role, RoleGrant, RuleSet, Tree, UnionKind, User)
 from referral_flow.workflow.rulesets import REQUIRED_KEYS, rule_set_on
 
