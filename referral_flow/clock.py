@@ -1,15 +1,46 @@
-"""Today's date for the application. ``FROZEN_TODAY`` in the config pins it (browser
-tests walk a case through 12 months of probation); nothing else should call date.today()."""
+"""The application's one clock: nothing else reads the system date or time.
+
+"Today" is the date in Vietnam (``BABEL_DEFAULT_TIMEZONE``, Asia/Ho_Chi_Minh) whatever the server's
+zone: between 00:00 and 07:00 Vietnam time the UTC date is still yesterday. ``FROZEN_TODAY``
+in the config pins the date (tests, and browser tests that walk a case through 12 months of
+probation); ``now()`` then keeps the time of day but moves to the pinned date, so that what is
+recorded "now" falls on the pinned day as well.
+"""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
+DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
+
+
+@lru_cache(maxsize=4)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def zone() -> ZoneInfo:
+    name = current_app.config.get("BABEL_DEFAULT_TIMEZONE", DEFAULT_ZONE) \
+        if has_app_context() else DEFAULT_ZONE
+    return _zone(name)
+
+
+def _frozen() -> date | None:
+    return current_app.config.get("FROZEN_TODAY") if has_app_context() else None
+
+
+def now() -> datetime:
+    """The current instant, timezone-aware in UTC (on the pinned day when the date is pinned)."""
+    local = datetime.now(zone())
+    frozen = _frozen()
+    if frozen:
+        local = local.replace(year=frozen.year, month=frozen.month, day=frozen.day)
+    return local.astimezone(timezone.utc)
+
 
 def today() -> date:
-    if has_app_context():
-        frozen = current_app.config.get("FROZEN_TODAY")
-        if frozen:
-            return frozen
-    return date.today()
+    """Today's date in Vietnam."""
+    return _frozen() or datetime.now(zone()).date()

@@ -1,5 +1,6 @@
 """Configuration classes; secrets and URLs come from the environment."""
 import os
+from datetime import date
 from pathlib import Path
 
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
@@ -29,9 +30,17 @@ class Config:
     TESTING = False
 
 
+def pinned_date(name: str) -> date | None:
+    """A date from the environment (YYYY-MM-DD), to pin the application's today."""
+    value = os.environ.get(name)
+    return date.fromisoformat(value) if value else None
+
+
 class DevelopmentConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     DEMO_ALLOWED = True
+    # Try later steps of the demo (probation, recognition) on another day; never in production.
+    FROZEN_TODAY = pinned_date("REFERRAL_FLOW_TODAY")
 
 
 class TestingConfig(Config):

@@ -34,8 +34,10 @@ def _upgrade(url: str) -> None:
 
 
 def _config(url: str) -> dict:
+    """The testing config on ``url``, with the application's today pinned to the tests' day
+    (nothing in a test depends on the machine's date or time zone)."""
     return {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()} | {
-        "SQLALCHEMY_DATABASE_URI": url}
+        "SQLALCHEMY_DATABASE_URI": url, "FROZEN_TODAY": factories.TODAY}
 
 
 def _admin_engine():
@@ -82,9 +84,12 @@ def database_url(template_db, tmp_path, request):
 class FreshRequestClient(FlaskClient):
     """Requests reuse the test's open app context (and its ``g``); forget the cached
     login and locale before each one so that, as in production, the session cookie and
-    the language are read afresh."""
+    the language are read afresh. Responses are buffered and closed."""
 
     def open(self, *args, **kwargs):
+        # Read every response whole and close it, so that a streamed download (a spooled
+        # export file) is closed even when a test looks only at its headers.
+        kwargs.setdefault("buffered", True)
         g.pop("_login_user", None)
         g.pop("csrf_token", None)       # Flask-WTF caches the session's token in g
         with self.application.test_request_context():

@@ -1,6 +1,9 @@
 """Shared column helpers."""
-from datetime import datetime, timezone
+from datetime import datetime
+
+from .. import clock
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Column default: the application clock's current instant (UTC)."""
+    return clock.now()

@@ -13,7 +13,7 @@ from referral_flow.extensions import db
 from referral_flow.models import Case, Organisation
 from referral_flow.workflow.calendar import add_months
 
-T0 = date.today()
+from ..factories import TODAY as T0
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def clock(live_app):
         live_app.config["FROZEN_TODAY"] = day
     set_today(T0)
     yield set_today
-    live_app.config.pop("FROZEN_TODAY", None)
+    set_today(T0)
 
 
 class Step:

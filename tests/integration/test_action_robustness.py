@@ -13,7 +13,7 @@ from referral_flow.security import can
 from referral_flow.workflow.transitions import TRANSITIONS
 
 from ..conftest import csrf_token
-from ..factories import advance, new_case, user
+from ..factories import TODAY, advance, new_case, user
 
 SCRIPT = "<script>alert(1)</script>"
 PAYLOADS = {
@@ -42,8 +42,8 @@ def _actor(world, case, trigger):
 @pytest.mark.parametrize("trigger, state", ROWS)
 @pytest.mark.parametrize("kind", list(PAYLOADS))
 def test_bad_input_is_refused_cleanly(world, db, auth, client, app, trigger, state, kind):
-    case = new_case(world, start=date.today() - timedelta(days=900))
-    advance(case, world, state, today=date.today(), gap=1)
+    case = new_case(world, start=TODAY - timedelta(days=900))
+    advance(case, world, state, today=TODAY, gap=1)
     actor = _actor(world, case, trigger)
     db.session.commit()
     before = (case.state, case.version, len(case.documents), len(case.votes))

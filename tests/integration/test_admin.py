@@ -19,11 +19,10 @@ from referral_flow.models import (AuditEvent, EnterpriseKind, HolidayOverride,
 from referral_flow.workflow.rulesets import REQUIRED_KEYS, rule_set_on
 
 from ..conftest import Auth, counting, csrf_token
-from ..factories import member, org, user
+from ..factories import TODAY, member, org, user
 
 HOSTILE = ["<script>alert(1)</script>", "'; DROP TABLE user_account; --", "Công\u200bđoàn",
            "Tên\u202eđảo"]
-TODAY = date.today()
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -4,13 +4,13 @@ from datetime import date, timedelta
 import pytest
 
 from ..conftest import csrf_token
-from ..factories import advance, new_case
+from ..factories import TODAY, advance, new_case
 
 
 @pytest.fixture
 def nominated(world, db):
-    case = new_case(world, start=date.today() - timedelta(days=60))
-    advance(case, world, "nominated", today=date.today())
+    case = new_case(world, start=TODAY - timedelta(days=60))
+    advance(case, world, "nominated", today=TODAY)
     db.session.commit()
     return case
 
@@ -53,10 +53,10 @@ def test_cell_outside_the_receiving_organisation_is_not_offered(world, db, auth,
 
 
 def test_failed_guard_shows_its_reason_next_to_the_form(world, db, auth, client):
-    draft = new_case(world, start=date.today() - timedelta(days=30))
+    draft = new_case(world, start=TODAY - timedelta(days=30))
     db.session.commit()
     auth.login(world.users["union_chair_a"].username)
-    on = date.today().isoformat()
+    on = TODAY.isoformat()
     response = _post(client, draft, "submit", draft.version, held_on=on, eligible=9, present=9,
                      votes_for=4, votes_against=5, resolution_no="NQ-01", on=on)
     assert response.status_code == 422

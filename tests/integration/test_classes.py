@@ -11,12 +11,11 @@ from referral_flow.models import AwarenessClass, Case, Enrolment, EnrolmentResul
 from referral_flow.services.transitions import fire
 
 from ..conftest import csrf_token
-from ..factories import advance, new_case
+from ..factories import TODAY, advance, new_case
 from referral_flow.services.transitions import CONFLICT
 
 from .test_web import counting, vi
 
-TODAY = date.today()
 
 
 def make_class(world, side="a", *, capacity=10, prefix="GCN-T-", starts=-5, ends=30,

@@ -56,10 +56,10 @@ def _groups(client):
 
 
 def test_inbox_groups_and_counts(world, db, auth, client):
-    nominated = new_case(world, start=date.today() - timedelta(days=40))
-    advance(nominated, world, "nominated", today=date.today())
-    certified = new_case(world, start=date.today() - timedelta(days=80))
-    advance(certified, world, "certified", today=date.today())
+    nominated = new_case(world, start=TODAY - timedelta(days=40))
+    advance(nominated, world, "nominated", today=TODAY)
+    certified = new_case(world, start=TODAY - timedelta(days=80))
+    advance(certified, world, "certified", today=TODAY)
     db.session.commit()
     officer = world.users["party_officer_a"]
     auth.login(officer.username)
@@ -67,8 +67,8 @@ def test_inbox_groups_and_counts(world, db, auth, client):
     watching = client.get("/inbox/?group=watching").text
     assert f"/cases/{nominated.id}" in todo            # the officer accepts it
     assert f"/cases/{certified.id}" in todo            # the officer may start the dossier
-    advance_case = new_case(world, start=date.today() - timedelta(days=60))
-    advance(advance_case, world, "in_class", today=date.today())
+    advance_case = new_case(world, start=TODAY - timedelta(days=60))
+    advance(advance_case, world, "in_class", today=TODAY)
     db.session.commit()
     watching = client.get("/inbox/?group=watching").text
     assert f"/cases/{advance_case.id}" in watching     # waiting on the class organiser
@@ -83,8 +83,8 @@ def test_inbox_groups_and_counts(world, db, auth, client):
 
 
 def test_inbox_shows_overdue_in_working_days(world, db, auth, client):
-    case = new_case(world, start=date.today() - timedelta(days=400))
-    advance(case, world, "decision_pending", gap=5, today=date.today())
+    case = new_case(world, start=TODAY - timedelta(days=400))
+    advance(case, world, "decision_pending", gap=5, today=TODAY)
     db.session.commit()
     auth.login(world.users["competent_officer_a"].username)
     page = client.get("/inbox/").text
@@ -95,8 +95,8 @@ def test_inbox_shows_overdue_in_working_days(world, db, auth, client):
 @pytest.mark.parametrize("n", [3, 60])
 def test_inbox_issues_a_bounded_number_of_statements(world, db, auth, client, n, request):
     for _ in range(n):
-        advance(new_case(world, start=date.today() - timedelta(days=400)), world,
-                "decision_pending", gap=5, today=date.today())
+        advance(new_case(world, start=TODAY - timedelta(days=400)), world,
+                "decision_pending", gap=5, today=TODAY)
     auth.login(world.users["competent_officer_a"].username)
     with counting(request.getfixturevalue("app"), db) as seen:
         assert client.get("/inbox/").status_code == 200
@@ -111,8 +111,8 @@ def test_anonymous_inbox_redirects_to_login(client):
 
 @pytest.fixture
 def candidate(world, db):
-    case = new_case(world, start=date.today() - timedelta(days=100))
-    advance(case, world, "nominated", today=date.today())
+    case = new_case(world, start=TODAY - timedelta(days=100))
+    advance(case, world, "nominated", today=TODAY)
     fire(case, "accept", world.users["party_officer_a"], expected_version=case.version,
          data={"host_cell_id": world["cell_a"].id, "helpers": ["Lê Văn An"]},
          comment="Ghi chú nội bộ: chưa nộp ảnh")
@@ -135,7 +135,7 @@ def test_member_sees_a_comment_marked_visible(world, db, auth, client, candidate
     case, me = candidate
     fire(case, "skip_class", world.users["party_officer_a"], expected_version=case.version,
          data={"certificate_no": "GCN-1", "certificate_issuer": "Trung tâm",
-               "certificate_on": date.today() - timedelta(days=300)},
+               "certificate_on": TODAY - timedelta(days=300)},
          comment="Chúc mừng bạn đã hoàn thành lớp học", comment_visible=True)
     db.session.commit()
     auth.login(me.username)
@@ -156,8 +156,8 @@ def test_member_cannot_open_another_case(world, db, auth, client, candidate):
 
 @pytest.fixture
 def in_dossier(world, db):
-    case = new_case(world, start=date.today() - timedelta(days=100))
-    advance(case, world, "certified", today=date.today())
+    case = new_case(world, start=TODAY - timedelta(days=100))
+    advance(case, world, "certified", today=TODAY)
     fire(case, "open_dossier", None, expected_version=case.version, check_permission=False)
     db.session.commit()
     return case
@@ -174,7 +174,7 @@ def test_secretary_records_documents_and_sees_the_checklist(world, db, auth, cli
     page = client.get(f"/cases/{in_dossier.id}").text
     assert page.count('class="badge doc-missing"') == 4        # 1-, 2-, 3-, 5-KNĐ; 4A on file
     ok = _add_document(client, in_dossier, form_code="1-KNĐ", number="",
-                       issued_on=date.today().isoformat(), issuer="")
+                       issued_on=TODAY.isoformat(), issuer="")
     assert ok.status_code == 302
     page = client.get(f"/cases/{in_dossier.id}").text
     assert page.count('class="badge doc-missing"') == 3
@@ -186,15 +186,15 @@ def test_secretary_records_documents_and_sees_the_checklist(world, db, auth, cli
 def test_unverified_history_and_bad_input_are_flagged(world, db, auth, client, in_dossier):
     auth.login(world.users["cell_secretary_a"].username)
     assert _add_document(client, in_dossier, form_code="2-KNĐ",
-                         issued_on=date.today().isoformat()).status_code == 302
+                         issued_on=TODAY.isoformat()).status_code == 302
     assert 'class="badge doc-unverified"' in client.get(f"/cases/{in_dossier.id}").text
-    future = (date.today() + timedelta(days=3)).isoformat()
+    future = (TODAY + timedelta(days=3)).isoformat()
     refused = _add_document(client, in_dossier, form_code="5-KNĐ", issued_on=future,
                             issuer="<script>alert(1)</script>")
     assert refused.status_code == 422
     assert "<script>alert(1)</script>" not in refused.text
     assert _add_document(client, in_dossier, form_code="9-KNĐ",
-                         issued_on=date.today().isoformat()).status_code == 400
+                         issued_on=TODAY.isoformat()).status_code == 400
     assert _add_document(client, in_dossier, form_code="1-KNĐ",
                          issued_on="31/02/2026").status_code == 400
 
@@ -208,7 +208,7 @@ def test_other_roles_cannot_record_documents(world, db, auth, client, in_dossier
     token = csrf_token(page.text)
     response = client.post(f"/cases/{in_dossier.id}/documents", data={
         "doc-csrf_token": token, "doc-form_code": "1-KNĐ",
-        "doc-issued_on": date.today().isoformat()})
+        "doc-issued_on": TODAY.isoformat()})
     assert response.status_code in (400, 403)
     db.session.expire_all()
     assert not [d for d in in_dossier.documents if d.form_code == "1-KNĐ"]

@@ -18,11 +18,10 @@ from referral_flow.services.cases import open_draft
 from referral_flow.services.transitions import fire
 
 from ..conftest import counting, csrf_token
-from ..factories import member, user
+from ..factories import TODAY, member, user
 
 EDIT_LINK = re.compile(r'href="/members/(\d+)/edit"')
 NOMINATE = re.compile(r'action="/members/(\d+)/nominate')
-TODAY = date.today()
 ROSTER_BOUND = 8
 
 

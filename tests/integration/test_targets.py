@@ -10,6 +10,7 @@ from sqlalchemy import select
 from referral_flow.models import AuditEvent, EnterpriseKind, Target, Tree, UnionKind, UnitPlan
 from tests import factories
 from tests.conftest import counting, csrf_token
+from tests.factories import TODAY
 
 
 def _targets(db, year):
@@ -29,7 +30,7 @@ def _post_grid(client, node_id, year, values, page_html=None):
 
 
 def _year():
-    return date.today().year        # a year always offered in the selector
+    return TODAY.year        # a year always offered in the selector
 
 
 def test_access(client, auth, world, db):
@@ -144,7 +145,7 @@ def test_rollup_and_difference_on_three_levels(client, auth, world, db):
     # the service too
     from referral_flow.services.targets import rollup
     sums = rollup([w["federation"].id, w["upper_a"].id, w["upper_b"].id], y,
-                  date.today())
+                  TODAY)
     assert sums[w["federation"].id] == (5, 4, 4)
     assert sums[w["upper_a"].id] == (3, 2, 2)
 

@@ -175,7 +175,7 @@ def test_detail_shows_timeline_and_overdue_deadline(world, app, db, client, auth
     for state in ["draft", *DECISION_PENDING_PATH]:
         assert vi(app, STATES[state]) in timeline, state
 
-    active = [d for d in deadlines(overdue_case, load_calendar(), date.today()) if d.active]
+    active = [d for d in deadlines(overdue_case, load_calendar(), TODAY) if d.active]
     assert len(active) == 1 and active[0].key == "decision"
     assert active[0].overdue_by > 0
     assert 'class="badge overdue"' in page.text
