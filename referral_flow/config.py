@@ -26,6 +26,9 @@ class Config:
     SESSION_COOKIE_SECURE = False
     WTF_CSRF_TIME_LIMIT = None
     CASES_PER_PAGE = 50
+    # A step that opens on a date (the recognition review at the end of probation) enters
+    # the inbox's "to do" this many working days before, so the cell can gather documents.
+    REVIEW_WINDOW_WORKING_DAYS = int(os.environ.get("REVIEW_WINDOW_WORKING_DAYS", "20"))
     DEMO_ALLOWED = False
     TESTING = False
 

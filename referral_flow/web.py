@@ -17,18 +17,27 @@ class NavEntry:
     endpoint: str
     label: object
     visible: Callable[[User], bool]
+    home: Callable[[User], bool] | None = None
+    home_endpoint: str | None = None
 
 
 NAV: list[NavEntry] = []
 
 
-def nav_entry(endpoint: str, label, visible: Callable[[User], bool] = lambda user: True):
-    """Register a top-level menu entry, shown to users for whom ``visible(user)`` holds."""
-    NAV.append(NavEntry(endpoint, label, visible))
+def nav_entry(endpoint: str, label, visible: Callable[[User], bool] = lambda user: True, *,
+              home: Callable[[User], bool] | None = None, home_endpoint: str | None = None):
+    """Register a top-level menu entry, shown to users for whom ``visible(user)`` holds.
+    ``home(user)``: this is where that user's work is, so he lands here after logging in
+    (on ``home_endpoint`` when the entry's work is on a page other than its first)."""
+    NAV.append(NavEntry(endpoint, label, visible, home, home_endpoint))
 
 
 def landing_page(user: User) -> str:
-    """Where a user starts: the first menu entry shown to him (a member: his own case)."""
+    """Where a user starts: the first entry that is his work's home, else the first menu
+    entry shown to him."""
+    for entry in NAV:
+        if entry.home and entry.visible(user) and entry.home(user):
+            return entry.home_endpoint or entry.endpoint
     entries = [e for e in NAV if e.visible(user)]
     return entries[0].endpoint if entries else "cases.index"
 

@@ -13,15 +13,15 @@ from .. import clock
 from ..extensions import db
 from ..models import AuditEvent, Case
 from ..security import actionable, scoped_cases
-from ..security.grants import is_staff
-from ..services.deadlines import active_deadline
+from ..security.grants import has_case_work, is_staff
+from ..services.deadlines import active_deadline, work_horizon
 from ..web import nav_entry
 from ..workflow.calendar import load_calendar
 from ..workflow.rulesets import rule_book
 from ..workflow.states import OPEN, ORDER, STATES
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
-nav_entry("inbox.index", _l("My work"), is_staff)
+nav_entry("inbox.index", _l("My work"), is_staff, home=has_case_work)
 
 GROUPS = {
     "todo": _l("To do"),
@@ -30,13 +30,13 @@ GROUPS = {
 }
 
 
-def _group_filter(group: str, today: date):
+def _group_filter(group: str, today: date, horizon: date):
     acted = exists().where(AuditEvent.case_id == Case.id, AuditEvent.subject == "case",
                            AuditEvent.actor_id == current_user.id)
     if group == "todo":
-        return actionable(current_user, today)
+        return actionable(current_user, today, horizon)
     if group == "watching":
-        return Case.state.in_(OPEN) & not_(actionable(current_user, today))
+        return Case.state.in_(OPEN) & not_(actionable(current_user, today, horizon))
     return acted
 
 
@@ -44,21 +44,22 @@ def _group_filter(group: str, today: date):
 @login_required
 def index():
     today = clock.today()
+    calendar, rules_on = load_calendar(), rule_book()
+    horizon = work_horizon(calendar, today)
     group = request.args.get("group", "todo")
     group = group if group in GROUPS else "todo"
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     per_page = current_app.config["CASES_PER_PAGE"]
     counts = {g: db.session.scalar(scoped_cases(current_user, today, select(func.count(Case.id)))
-                                   .where(_group_filter(g, today)))
+                                   .where(_group_filter(g, today, horizon)))
               for g in GROUPS}
     pages = max((counts[group] + per_page - 1) // per_page, 1)
     page = min(page, pages)
     order = [Case.state_since, Case.id] if group != "done" else [Case.state_since.desc(), Case.id]
     rows = db.session.scalars(
-        scoped_cases(current_user, today).where(_group_filter(group, today))
+        scoped_cases(current_user, today).where(_group_filter(group, today, horizon))
         .options(joinedload(Case.union_unit), joinedload(Case.party_org))
         .order_by(*order).limit(per_page).offset((page - 1) * per_page)).unique().all()
-    calendar, rules_on = load_calendar(), rule_book()
     by_state: dict[str, list] = {}
     for case in sorted(rows, key=lambda c: ORDER.index(c.state)):
         by_state.setdefault(case.state, []).append(

@@ -18,7 +18,8 @@ from ..workflow.states import ORDER, STATES
 from .plain import NOW, WHO_NEXT
 
 bp = Blueprint("me", __name__, url_prefix="/me")
-nav_entry("me.index", _l("My case"), lambda user: has_role(user, {Role.member}))
+nav_entry("me.index", _l("My case"), lambda user: has_role(user, {Role.member}),
+          home=lambda user: has_role(user, {Role.member}))
 
 # The main road, for "what comes next" (side roads and ends have no next step).
 MAIN_ROAD = ORDER[:ORDER.index("official") + 1]

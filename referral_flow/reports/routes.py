@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from .. import clock
 from ..exports import Table
 from ..extensions import db
-from ..models import Organisation, Tree
+from ..models import Organisation, Role, Tree
 from ..security.grants import covers, granted_nodes, has_role, is_admin, is_staff
 from ..security.scope import PARTY_SIDE, UNION_SIDE
 from ..web import nav_entry
@@ -24,7 +24,9 @@ from . import queries as q
 from .export import report_export
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-nav_entry("reports.index", _l("Reports"), is_staff)
+nav_entry("reports.index", _l("Reports"), is_staff,
+          home=lambda user: has_role(user, {Role.federation_officer}),
+          home_endpoint="reports.achievement")
 
 MAX_NODES = 500
 

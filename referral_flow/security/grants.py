@@ -6,13 +6,20 @@ from datetime import date
 
 from .. import clock
 from ..models import Organisation, Role, User
+from ..workflow.transitions import TRANSITIONS
 
 
 STAFF_ROLES = frozenset(Role) - {Role.member}
+# Roles that take the steps cases wait for (the inbox is their work).
+WORK_ROLES = frozenset(role for t in TRANSITIONS if t.work for role in t.roles)
 
 
 def is_staff(user: User, day: date | None = None) -> bool:
     return has_role(user, STAFF_ROLES, day)
+
+
+def has_case_work(user: User, day: date | None = None) -> bool:
+    return has_role(user, WORK_ROLES, day)
 
 
 def granted_nodes(user: User, roles: Iterable[Role], day: date | None = None,

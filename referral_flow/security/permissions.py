@@ -66,23 +66,44 @@ def allowed_triggers(user: User, case: Case, day: date | None = None) -> list[st
     return [t for t in triggers_from(case.state) if can(user, t, case, day)]
 
 
-def actionable(user: User, day: date | None = None) -> ColumnElement[bool]:
-    """SQL twin of ``allowed_triggers(...) != []``, on a ``scoped_cases`` query: the cases
-    where the user may fire some transition now (for inboxes and counts)."""
+def is_open(trigger: str, case: Case, horizon: date) -> bool:
+    """Has the date from which ``trigger`` may be taken come by ``horizon``?"""
+    opens = spec(trigger).opens
+    return opens is None or (getattr(case, opens) is not None and getattr(case, opens) <= horizon)
+
+
+def work_triggers(user: User, case: Case, day: date | None = None,
+                  horizon: date | None = None) -> list[str]:
+    """The steps the case is waiting for that ``user`` may take (the inbox's "to do"):
+    no side road, and a step that opens on a date only from ``horizon`` (default: the day)."""
     day = day or clock.today()
+    return [t for t in allowed_triggers(user, case, day)
+            if spec(t).work and is_open(t, case, horizon or day)]
+
+
+def actionable(user: User, day: date | None = None,
+               horizon: date | None = None) -> ColumnElement[bool]:
+    """SQL twin of ``work_triggers(...) != []``, on a ``scoped_cases`` query: the cases
+    waiting for a step this user may take (for inboxes and counts)."""
+    day = day or clock.today()
+    horizon = horizon or day
     anchors = {"union": lambda p: under(UnionOrg, p), "party": lambda p: under(PartyOrg, p),
                "cell": lambda p: and_(Case.host_cell_id.is_not(None), under(CellOrg, p))}
     states: dict[tuple, set[str]] = {}
     for grant in user.active_grants(day):
         for t in TRANSITIONS:
-            if grant.role not in t.roles:
+            if grant.role not in t.roles or not t.work:
                 continue
             if t.anchor == "own":
                 if user.member_id:
-                    states.setdefault(("own", None), set()).update(t.source)
+                    states.setdefault(("own", None, t.opens), set()).update(t.source)
             elif grant.org is not None and (not t.capability or getattr(grant.org, t.capability)):
-                states.setdefault((t.anchor, grant.org.path), set()).update(t.source)
-    clauses = [and_(Case.state.in_(sorted(sources)),
-                    Case.member_id == user.member_id if anchor == "own" else anchors[anchor](path))
-               for (anchor, path), sources in states.items()]
+                states.setdefault((t.anchor, grant.org.path, t.opens), set()).update(t.source)
+    clauses = []
+    for (anchor, path, opens), sources in states.items():
+        clause = and_(Case.state.in_(sorted(sources)),
+                      Case.member_id == user.member_id if anchor == "own" else anchors[anchor](path))
+        if opens:
+            clause = and_(clause, getattr(Case, opens) <= horizon)
+        clauses.append(clause)
     return or_(*clauses) if clauses else false()

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from .. import clock
@@ -62,3 +63,9 @@ def active_deadline(case: Case, calendar: WorkingCalendar, today: date,
                     rules_on: Callable[[date], RuleSet] = rule_set_on) -> Deadline | None:
     """The deadline the case is waiting on now, if any."""
     return next((d for d in deadlines(case, calendar, today, rules_on) if d.active), None)
+
+
+def work_horizon(calendar: WorkingCalendar, today: date | None = None) -> date:
+    """Steps that open on a date count as work from this many working days before it
+    (``REVIEW_WINDOW_WORKING_DAYS``): the inbox shows them once ``opens <= horizon``."""
+    return calendar.add(today or clock.today(), current_app.config["REVIEW_WINDOW_WORKING_DAYS"])

@@ -4,6 +4,12 @@
 ``union`` (the nominating CĐCS), ``party`` (the receiving Party organisation),
 ``cell`` (the host cell) or ``own`` (the member's own case). ``capability``,
 when set, is a flag the granted Party node must carry.
+
+``work`` says whether the step is the work a case waits for at its state (the inbox's
+"to do"); side roads that are always open to someone (withdraw, extend, skip the class
+with a certificate already held, remove) are not. ``opens`` names the case's date from
+which the step can be taken (the end of probation); the inbox shows it a configurable
+number of working days before.
 """
 from __future__ import annotations
 
@@ -35,6 +41,8 @@ class Transition:
     route: Callable | None = None        # extra routing condition (returns bool)
     unless: Callable | None = None
     send_back: bool = False
+    work: bool = True
+    opens: str | None = None
 
 
 def T(trigger, source, dest, label, roles, anchor, guards=(), effect=fx.send_back, **kw):
@@ -57,7 +65,7 @@ TRANSITIONS: list[Transition] = [
     T("enroll", "accepted", "in_class", _l("Enrol in an awareness class"), {ORGANISER}, "party",
       [g.class_named], fx.enroll, capability="runs_classes"),
     T("skip_class", "accepted", "certified", _l("Record a valid certificate already held"),
-      {OFFICER}, "party", [g.certificate_still_valid], fx.certify),
+      {OFFICER}, "party", [g.certificate_still_valid], fx.certify, work=False),
     T("pass_class", "in_class", "certified", _l("Passed: record the certificate"), {ORGANISER},
       "party", [g.read_certificate, g.certificate_number_free], fx.certify,
       capability="runs_classes"),
@@ -89,7 +97,7 @@ TRANSITIONS: list[Transition] = [
     T("extend_decision", "decision_pending", "decision_pending",
       _l("Extend the decision deadline"), {COMPETENT}, "party",
       [g.reason_given, g.not_yet_extended], fx.extend_decision, reason=True,
-      capability="competent_body"),
+      capability="competent_body", work=False),
     T("admit", "decision_pending", "admitted", _l("Record the admission decision (9-KNĐ)"),
       {COMPETENT}, "party", [g.read_decision], fx.admit, capability="competent_body"),
     T("decline", "decision_pending", "rejected", _l("Decide not to admit"), {COMPETENT}, "party",
@@ -99,18 +107,18 @@ TRANSITIONS: list[Transition] = [
     T("open_recognition", "probation", "recognition_review",
       _l("Record the cell's recognition resolution (13-KNĐ)"), {SECRETARY}, "cell",
       [g.read_documents, g.recognition_documents, g.recognition_cell_vote],
-      fx.recognition_cell),
+      fx.recognition_cell, opens="probation_ends_on"),
     T("recognise", "recognition_review", "official", _l("Recognise as an official member"),
       {COMPETENT}, "party", [g.recognition_decision], fx.recognise,
       capability="competent_body"),
     T("remove", ("probation", "recognition_review"), "removed",
       _l("Remove from the probationary list"), {COMPETENT}, "party",
       [g.reason_given, g.probation_over],
-      fx.close, reason=True, capability="competent_body"),
+      fx.close, reason=True, capability="competent_body", work=False, opens="probation_ends_on"),
     T("withdraw", BEFORE_DECISION, "withdrawn", _l("Withdraw the referral"), {CHAIR}, "union",
-      [g.reason_given], fx.close, reason=True),
+      [g.reason_given], fx.close, reason=True, work=False),
     T("withdraw_self", BEFORE_DECISION, "withdrawn", _l("Withdraw my application"), {MEMBER},
-      "own", [g.reason_given], fx.close, reason=True),
+      "own", [g.reason_given], fx.close, reason=True, work=False),
 ]
 
 BY_TRIGGER: dict[str, list[Transition]] = {}

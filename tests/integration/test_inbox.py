@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from referral_flow.demo import PATHS
 from referral_flow.models import AuditEvent, Case, Role
-from referral_flow.security import actionable, allowed_triggers, scoped_cases
+from referral_flow.security import actionable, scoped_cases, work_triggers
 from referral_flow.services.transitions import fire
 
 from ..conftest import counting, csrf_token
@@ -31,13 +31,16 @@ def many_states(world, db):
     return cases
 
 
-def test_sql_inbox_filter_agrees_with_can_for_every_user_and_state(world, db, many_states):
-    """``actionable`` (SQL, for lists) must select exactly the cases where ``can`` offers
-    an action: the inbox never shows a case without an action, nor hides one."""
+@pytest.mark.parametrize("horizon_days", [0, 400])
+def test_sql_inbox_filter_agrees_with_can_for_every_user_and_state(world, db, many_states,
+                                                                   horizon_days):
+    """``actionable`` (SQL, for lists) must select exactly the cases where ``work_triggers``
+    offers a step: the inbox never shows a case without its work, nor hides one."""
+    horizon = TODAY + timedelta(days=horizon_days)
     for key, u in world.users.items():
         in_sql = set(db.session.scalars(
-            scoped_cases(u, TODAY, select(Case.id)).where(actionable(u, TODAY))))
-        expected = {c.id for c in many_states if allowed_triggers(u, c, TODAY)}
+            scoped_cases(u, TODAY, select(Case.id)).where(actionable(u, TODAY, horizon))))
+        expected = {c.id for c in many_states if work_triggers(u, c, TODAY, horizon)}
         assert in_sql == expected, key
 
 
@@ -46,7 +49,7 @@ def test_member_inbox_filter_covers_only_his_own_case(world, db, many_states):
     me = user(Role.member, None, member_id=case.member_id)
     ids = set(db.session.scalars(scoped_cases(me, TODAY, select(Case.id))
                                  .where(actionable(me, TODAY))))
-    assert ids == ({case.id} if allowed_triggers(me, case, TODAY) else set())
+    assert ids == ({case.id} if work_triggers(me, case, TODAY) else set())
 
 
 def _groups(client):
@@ -80,6 +83,64 @@ def test_inbox_groups_and_counts(world, db, auth, client):
          data={"host_cell_id": world["cell_a"].id, "helpers": ["Lê Văn An"]})
     db.session.commit()
     assert f"/cases/{nominated.id}" in client.get("/inbox/?group=done").text
+
+
+def _todo_and_watching(client) -> tuple[str, str]:
+    return client.get("/inbox/?group=todo").text, client.get("/inbox/?group=watching").text
+
+
+def test_union_chair_has_only_drafts_to_do(world, db, auth, client):
+    """The chair may withdraw any open referral, but that is not work the case waits for:
+    cases at the Party's steps are watched, not "to do"."""
+    draft = new_case(world, start=TODAY - timedelta(days=10))
+    waiting = {state: advance(new_case(world, start=TODAY - timedelta(days=300)), world, state)
+               for state in ("nominated", "accepted", "in_class", "dossier", "decision_pending")}
+    db.session.commit()
+    auth.login(world.users["union_chair_a"].username)
+    todo, watching = _todo_and_watching(client)
+    assert f"/cases/{draft.id}" in todo
+    for case in waiting.values():
+        assert f"/cases/{case.id}" not in todo
+        assert f"/cases/{case.id}" in watching
+
+
+@pytest.mark.parametrize("ends_in_days, in_todo", [(10, True), (400, False), (-5, True)])
+def test_probation_is_work_for_the_cell_only_when_its_review_window_opens(
+        world, db, auth, client, app, ends_in_days, in_todo):
+    """The review window opens REVIEW_WINDOW_WORKING_DAYS working days before probation
+    ends; the competent body, which may only remove, never has probation "to do"."""
+    case = advance(new_case(world, start=TODAY - timedelta(days=900)), world, "probation")
+    case.probation_ends_on = TODAY + timedelta(days=ends_in_days)
+    db.session.commit()
+    assert app.config["REVIEW_WINDOW_WORKING_DAYS"] == 20     # 10 days < 20 working days < 400
+    auth.login(world.users["cell_secretary_a"].username)
+    todo, watching = _todo_and_watching(client)
+    assert (f"/cases/{case.id}" in todo) is in_todo
+    assert (f"/cases/{case.id}" in watching) is not in_todo
+    auth.logout()
+    auth.login(world.users["competent_officer_a"].username)
+    todo, watching = _todo_and_watching(client)
+    assert f"/cases/{case.id}" not in todo and f"/cases/{case.id}" in watching
+
+
+@pytest.mark.parametrize("role, landing", [
+    ("federation_officer_a", "/reports/achievement"),
+    ("union_chair_a", "/inbox/"),
+    ("cell_secretary_a", "/inbox/"),
+    ("competent_officer_a", "/inbox/"),
+    ("class_organiser_a", "/inbox/"),
+    ("administrator", "/inbox/"),
+])
+def test_each_role_lands_where_its_work_is(world, auth, client, role, landing):
+    auth.login(world.users[role].username)
+    assert client.get("/").headers["Location"] == landing
+
+
+def test_member_lands_on_his_own_case(world, db, auth, client):
+    me = user(Role.member, None, member_id=new_case(world).member_id, username="thanhvien")
+    db.session.commit()
+    auth.login(me.username)
+    assert client.get("/").headers["Location"] == "/me/"
 
 
 def test_inbox_shows_overdue_in_working_days(world, db, auth, client):
