@@ -23,17 +23,22 @@ def select_locale() -> str:
 
 
 def vn_date(value: date | datetime | str | None) -> str:
+    """dd/mm/yyyy; an instant (stored in UTC) on the day it was in the user's time zone."""
     if isinstance(value, str):
         value = date.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = _local(value)
     return value.strftime("%d/%m/%Y") if value else ""
 
 
 def vn_datetime(value: datetime | None) -> str:
-    if not value:
-        return ""
+    return _local(value).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+def _local(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return to_user_timezone(value).strftime("%d/%m/%Y %H:%M")
+    return to_user_timezone(value)
 
 
 @lru_cache(maxsize=8)

@@ -2,21 +2,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
 
 from .. import clock
 from ..extensions import db
-from ..models import Case, Organisation, User
+from ..forms import clean_text
+from ..models import AuditEvent, Case, Organisation, User
 from ..security import allowed_triggers
-from ..services.meetings import MEETINGS, record_meeting
+from ..services.meetings import MEETINGS, meeting_trigger, record_meeting
 from ..services.transitions import fire
-from ..workflow.guards import CELL_KINDS
+from ..workflow.guards import CELL_KINDS, meets
 from ..workflow.transitions import Transition, spec
-from .forms import AcceptForm, ActionForm, form_for
+from ..workflow.rulesets import rule_set_on
+from .forms import AcceptForm, ActionForm, VoteForm, form_for
 
 # Refusals are recorded by the meeting form of the approval: the vote decides.
 DECIDED_BY_MEETING = frozenset(refuse for _approve, refuse, _t in MEETINGS.values())
+MEETING_OF = {refuse: approve for approve, refuse, _t in MEETINGS.values()}
+MEETING_LABELS = {
+    "cell_approve": _l("Record the cell meeting on admission (6-KNĐ)"),
+    "committee_approve": _l("Record the grassroots committee meeting on admission (8-KNĐ)"),
+}
 # Enrolment happens from an awareness class's page, where capacity is known.
 ELSEWHERE = frozenset({"enroll"})
 
@@ -26,10 +38,29 @@ class Action:
     transition: Transition
     form: ActionForm | None
     stale: bool = False      # no longer possible; shown so that nothing typed is lost
+    opens_on: date | None = None    # not yet: the step can be taken from this date
 
     @property
     def trigger(self) -> str:
         return self.transition.trigger
+
+    @property
+    def label(self):
+        return MEETING_LABELS.get(self.trigger, self.transition.label)
+
+    @property
+    def rank(self) -> int:
+        """Main step first, then sending back, then side roads, then what closes the case."""
+        t = self.transition
+        if t.trigger in MEETINGS or (t.work and not t.reason):
+            return 0
+        if t.send_back:
+            return 1
+        return 3 if t.reason else 2
+
+    @property
+    def negative(self) -> bool:
+        return self.rank == 3
 
 
 def host_cells(case: Case) -> list[Organisation]:
@@ -42,35 +73,136 @@ def host_cells(case: Case) -> list[Organisation]:
         .order_by(Organisation.name)).all()
 
 
-def build_form(trigger: str, case: Case, formdata=None) -> ActionForm:
+def build_form(trigger: str, case: Case, formdata=None, data: dict | None = None,
+               prefix: str | None = None) -> ActionForm:
+    """The form of ``trigger`` on ``case``: blank (version and today's date filled in),
+    bound to what was posted, or filled with ``data`` (a step being corrected)."""
     form_class = form_for(trigger, spec(trigger).reason)
-    form = form_class(formdata=formdata, prefix=trigger) if formdata is not None \
-        else form_class(prefix=trigger)
+    form = form_class(formdata=formdata, prefix=prefix or trigger, data=data)
+    if spec(trigger).dated_by:
+        del form.on         # the meeting's, decision's or ceremony's date is the step's date
     if isinstance(form, AcceptForm):
         form.host_cell_id.choices = [(c.id, c.name) for c in host_cells(case)]
     if formdata is None:
         form.version.data = case.version
-        form.on.data = clock.today()
+        if "on" in form:
+            form.on.data = clock.today()
+    if isinstance(form, VoteForm):
+        explain_vote(form, case, filled=formdata is None and data is None)
     return form
 
 
-def available(user: User, case: Case, bound: dict[str, ActionForm] | None = None) -> list[Action]:
+def explain_vote(form: VoteForm, case: Case, filled: bool) -> None:
+    """Say what the vote needs, from the rule set in force today: "at least 2/3 in favour:
+    6 of 9" when the body's size is known (and fill it in on a blank form)."""
+    threshold = {"union": "union_vote", "cell": "cell_vote", "committee": "committee_vote"}
+    rule = rule_set_on(clock.today())[threshold[form.BODY]]
+    size = {"union": None, "committee": case.party_org.committee_members,
+            "cell": case.host_cell.official_members if case.host_cell else None}[form.BODY]
+    prefix = form.VOTE_PREFIX
+    ratio = f"{rule['num']}/{rule['den']}"
+    if size:
+        need = next((k for k in range(size + 1) if meets(k, size, rule)), size + 1)
+        text = (_l("More than %(ratio)s in favour needed: %(need)d of %(n)d.", ratio=ratio,
+                   need=need, n=size) if rule["strict"]
+                else _l("At least %(ratio)s in favour needed: %(need)d of %(n)d.", ratio=ratio,
+                        need=need, n=size))
+        if filled:
+            form[prefix + "eligible"].data = size
+    else:
+        text = (_l("More than %(ratio)s of the members counted above must vote in favour.",
+                   ratio=ratio) if rule["strict"]
+                else _l("At least %(ratio)s of the members counted above must vote in favour.",
+                        ratio=ratio))
+    form[prefix + "votes_for"].description = text
+
+
+def available(user: User, case: Case, bound: dict[str, ActionForm] | None = None,
+              today: date | None = None) -> list[Action]:
+    today = today or clock.today()
     bound = bound or {}
     actions = []
-    for trigger in allowed_triggers(user, case):
+    for trigger in allowed_triggers(user, case, today):
         if trigger in DECIDED_BY_MEETING:
             continue
-        form = None if trigger in ELSEWHERE else bound.get(trigger) or build_form(trigger, case)
-        actions.append(Action(spec(trigger), form))
+        opens = spec(trigger).opens
+        opens_on = getattr(case, opens) if opens else None
+        if opens_on is not None and opens_on <= today:
+            opens_on = None
+        form = (None if trigger in ELSEWHERE or opens_on
+                else bound.get(trigger) or build_form(trigger, case))
+        actions.append(Action(spec(trigger), form, opens_on=opens_on))
     shown = {a.trigger for a in actions}
     actions += [Action(spec(t), form, stale=True) for t, form in bound.items() if t not in shown]
-    return actions
+    return sorted(actions, key=lambda a: a.rank)
 
 
-def perform(case: Case, trigger: str, user: User, form: ActionForm) -> Case:
-    kwargs = dict(expected_version=form.version.data, data=form.step_data(),
-                  comment=form.comment.data or "", on=form.on.data,
-                  comment_visible=form.comment_visible.data)
-    if trigger in MEETINGS:
-        return record_meeting(case, trigger, user, **kwargs)
-    return fire(case, trigger, user, **kwargs)
+def step_trigger(action: str, form: ActionForm) -> str:
+    """The trigger an action fires: for a meeting, the approval or refusal its vote decides."""
+    return meeting_trigger(action, form.step_data()) if action in MEETINGS else action
+
+
+def perform(case: Case, action: str, user: User, form: ActionForm, *,
+            check_permission: bool = True, expected_version: int | None = None) -> Case:
+    """Fire ``action`` with what ``form`` holds."""
+    kwargs = dict(expected_version=form.version.data if expected_version is None
+                  else expected_version, data=form.step_data(),
+                  comment=form.comment.data or "", comment_visible=form.comment_visible.data,
+                  check_permission=check_permission)
+    if action in MEETINGS:
+        return record_meeting(case, action, user, **kwargs)
+    return fire(case, action, user, on=form.on.data if "on" in form else None, **kwargs)
+
+
+class CorrectionFields:
+    """What a correction adds to the step's form: the reason, and whether to record the
+    step again with the corrected figures or only take it back (then the step's own
+    fields are not checked)."""
+    reason = TextAreaField(_l("Reason for the correction"),
+                           validators=[DataRequired(), Length(max=2000)], filters=[clean_text])
+    mode = RadioField(_l("Correction"), default="again", choices=[
+        SelectChoice("again", _l("Record the step again with the corrected data")),
+        SelectChoice("undo", _l("Only take the step back (the case returns to the step "
+                                "before)"))])
+
+    def validate(self, extra_validators=None):
+        if self.mode.data != "undo":
+            return super().validate(extra_validators)
+        checked = [self[name].validate(self) for name in ("csrf_token", "version", "reason",
+                                                          "mode") if name in self]
+        return all(checked)
+
+
+def correction_action(event: AuditEvent) -> str:
+    """The action that records the corrected step again (a meeting's, for its refusal)."""
+    return MEETING_OF.get(event.trigger, event.trigger)
+
+
+def correction_form(event: AuditEvent, case: Case, formdata=None) -> ActionForm:
+    """The corrected step's form, filled with what was recorded, plus the reason."""
+    action = correction_action(event)
+    base = form_for(action, spec(action).reason)
+    form_class = type("CorrectionForm", (CorrectionFields, base), {})
+    recorded = {k: v for k, v in event.data.items() if k not in ("undo", "comment_visible")}
+    recorded["comment"] = "" if action in MEETINGS and event.trigger != action else event.comment
+    form = form_class(formdata=formdata, prefix=f"fix{event.id}",
+                      data=_typed(form_class, recorded) if formdata is None else None)
+    if spec(action).dated_by:
+        del form.on
+    if isinstance(form, AcceptForm):
+        form.host_cell_id.choices = [(c.id, c.name) for c in host_cells(case)]
+    if formdata is None:
+        form.version.data = case.version
+    return form
+
+
+def _typed(form_class, recorded: dict) -> dict:
+    """Recorded step data (JSON: dates as text) as the form's fields expect it."""
+    from wtforms import DateField
+    out = {}
+    for key, value in recorded.items():
+        field = getattr(form_class, key, None)
+        if field is not None and field.field_class is DateField and isinstance(value, str):
+            value = date.fromisoformat(value[:10])
+        out[key] = value
+    return out

@@ -19,9 +19,19 @@ class ActionForm(FlaskForm):
     on = DateField(_l("Date of the step"), validators=[Optional()])
     comment_visible = BooleanField(_l("The candidate may read this comment"))
 
+    # Fields of the form itself, not of the step (a correction adds its reason and mode).
+    RESERVED = frozenset({"csrf_token", "version", "comment", "on", "comment_visible", "reason",
+                          "mode"})
+
     def step_data(self) -> dict:
-        reserved = {"csrf_token", "version", "comment", "on", "comment_visible"}
-        return {k: v for k, v in self.data.items() if k not in reserved and v not in (None, "")}
+        return {k: v for k, v in self.data.items()
+                if k not in self.RESERVED and v not in (None, "")}
+
+    def __iter__(self):
+        """The step's own fields first, then its date, comment and who may read it."""
+        last = [name for name in ("on", "comment", "comment_visible") if name in self._fields]
+        return iter([f for name, f in self._fields.items() if name not in last]
+                     + [self._fields[name] for name in last])
 
 
 class ReasonForm(ActionForm):
@@ -29,24 +39,71 @@ class ReasonForm(ActionForm):
                             filters=[clean_text])
 
 
-def _count(label):
-    return IntegerField(label, validators=[InputRequired(), NumberRange(min=0, max=10_000)])
+def _count(label, description=""):
+    return IntegerField(label, description=description,
+                        validators=[InputRequired(), NumberRange(min=0, max=10_000)])
+
+
+# Who votes, body by body: (everyone counted, present, in favour, against, who is counted).
+VOTERS = {
+    "union": (_l("Members of the union executive committee"),
+              _l("Executive committee members present"),
+              _l("Executive committee members in favour"),
+              _l("Executive committee members against"),
+              _l("The sitting members of the grassroots union's executive committee.")),
+    "cell": (_l("Official members of the cell"), _l("Official members present"),
+             _l("Official members in favour"), _l("Official members against"),
+             _l("Probationary members do not vote. Official members exempted from Party work "
+                "and activities, or on temporary transfer, are not counted when absent.")),
+    "committee": (_l("Members of the Party committee"), _l("Committee members present"),
+                  _l("Committee members in favour"), _l("Committee members against"),
+                  _l("All sitting members of the grassroots Party committee.")),
+}
+
+
+def vote_fields(body: str, prefix: str = "", required: bool = True) -> dict:
+    """The fields of one body's vote, named as the guards read them (``prefix`` + name)."""
+    counted, present, in_favour, against, who = VOTERS[body]
+    if required:
+        count = _count
+        first = [DataRequired()]
+    else:
+        def count(label, description=""):
+            return IntegerField(label, description=description,
+                                validators=[Optional(), NumberRange(min=0, max=10_000)])
+        first = [Optional()]
+    return {
+        prefix + "held_on": DateField(_l("Meeting date"), validators=first),
+        prefix + "eligible": count(counted, who),
+        prefix + "present": count(present),
+        prefix + "votes_for": count(in_favour),
+        prefix + "votes_against": count(against),
+        prefix + "resolution_no": StringField(
+            _l("Resolution number"), validators=first + [Length(max=40)],
+            filters=[clean_text]),
+    }
 
 
 class VoteForm(ActionForm):
-    held_on = DateField(_l("Meeting date"), validators=[DataRequired()])
-    eligible = _count(_l("Members entitled to vote"))
-    present = _count(_l("Members present"))
-    votes_for = _count(_l("Votes for"))
-    votes_against = _count(_l("Votes against"))
-    resolution_no = StringField(_l("Resolution number"),
-                                validators=[DataRequired(), Length(max=40)], filters=[clean_text])
+    """A body's vote; ``BODY`` names who votes (see ``VOTERS``)."""
+    BODY = "cell"
+    VOTE_PREFIX = ""
+
+
+UnionVoteForm = type("UnionVoteForm", (VoteForm,), {"BODY": "union", **vote_fields("union")})
+CellVoteForm = type("CellVoteForm", (VoteForm,), {"BODY": "cell", **vote_fields("cell")})
 
 
 class MeetingForm(VoteForm):
-    """A meeting whose result the guard decides; the comment becomes the reason on refusal."""
+    """A meeting whose result the vote decides; the comment becomes the reason on refusal."""
     comment = TextAreaField(_l("Conclusions of the meeting"),
                             validators=[Optional(), Length(max=2000)], filters=[clean_text])
+
+
+CellMeetingForm = type("CellMeetingForm", (MeetingForm,),
+                       {"BODY": "cell", **vote_fields("cell")})
+CommitteeMeetingForm = type("CommitteeMeetingForm", (MeetingForm,),
+                            {"BODY": "committee", **vote_fields("committee")})
 
 
 class AcceptForm(ActionForm):
@@ -81,26 +138,26 @@ class CeremonyForm(ActionForm):
 
 
 class RecogniseForm(DecisionForm):
-    committee_held_on = DateField(_l("Committee meeting date"), validators=[Optional()])
-    committee_eligible = IntegerField(_l("Committee members"), validators=[Optional()])
-    committee_present = IntegerField(_l("Members present"), validators=[Optional()])
-    committee_votes_for = IntegerField(_l("Votes for"), validators=[Optional()])
-    committee_votes_against = IntegerField(_l("Votes against"), validators=[Optional()])
-    committee_resolution_no = StringField(_l("Committee resolution (15-KNĐ)"),
-                                          validators=[Optional(), Length(max=40)],
-                                          filters=[clean_text])
+    """The competent body's decision, with the grassroots committee's vote (15-KNĐ) where
+    the host cell is not itself grassroots."""
+    BODY = "committee"
+    VOTE_PREFIX = "committee_"
+
+
+for _name, _field in vote_fields("committee", "committee_", required=False).items():
+    setattr(RecogniseForm, _name, _field)
 
 
 FORMS: dict[str, type[ActionForm]] = {
-    "submit": VoteForm,
+    "submit": UnionVoteForm,
     "accept": AcceptForm,
     "pass_class": CertificateForm,
     "skip_class": CertificateForm,
-    "cell_approve": MeetingForm,
-    "committee_approve": MeetingForm,
+    "cell_approve": CellMeetingForm,
+    "committee_approve": CommitteeMeetingForm,
     "admit": DecisionForm,
     "hold_ceremony": CeremonyForm,
-    "open_recognition": VoteForm,
+    "open_recognition": CellVoteForm,
     "recognise": RecogniseForm,
 }
 

@@ -22,11 +22,14 @@ from ..services.dossier import checklist, may_record, record_document
 from ..text import fold
 from ..web import nav_entry
 from ..workflow.calendar import load_calendar
+from ..services.corrections import CORRECT, correct, correctable
+from ..services.outcome import Outcome, needs_confirmation, preview
 from ..workflow.errors import Conflict, WorkflowError
 from ..workflow.rulesets import rule_book
-from ..workflow.states import STATES
+from ..workflow.states import STATES, label
 from ..workflow.transitions import BY_TRIGGER
-from .actions import available, build_form, perform
+from .actions import (available, build_form, correction_action, correction_form, perform,
+                      step_trigger)
 from .export import case_export
 from .forms import DocumentForm
 
@@ -92,23 +95,80 @@ def detail(case_id: int):
 @bp.post("/<int:case_id>/<trigger>")
 @login_required
 def act(case_id: int, trigger: str):
-    """Fire ``trigger``: the form carries the case version it was loaded with."""
+    """Fire ``trigger``: the form carries the case version it was loaded with. A step whose
+    figures decide the outcome, or that can close the case, is saved once confirmed."""
     case = get_case_or_404(case_id, current_user)
     if trigger not in BY_TRIGGER:
         abort(404)
     form = build_form(trigger, case, formdata=request.form)
     if not form.validate_on_submit():
         return _detail_page(case, bound={trigger: form}), 400
+
+    def run() -> Case:
+        return perform(case, trigger, current_user, form)
+    return _carry_out(case, trigger, form, run, bound={trigger: form})
+
+
+@bp.post("/<int:case_id>/correct/<int:event_id>")
+@login_required
+def correct_step(case_id: int, event_id: int):
+    """Take back the case's latest step, and record it again with the corrected data
+    unless only the taking back was asked for."""
+    case = get_case_or_404(case_id, current_user)
+    allowed = correctable(current_user, case)
+    if allowed is None or allowed.event.id != event_id:
+        return _detail_page(case, error=_("Only the case's latest step can be corrected, by its "
+                                          "author on the day it was recorded or by the "
+                                          "competent body above.")), 409
+    action = correction_action(allowed.event)
+    form = correction_form(allowed.event, case, formdata=request.form)
+    if not form.validate_on_submit():
+        return _detail_page(case, fix=form), 400
+    again = form.mode.data == "again"
+
+    def run() -> Case:
+        correct(case, event_id, current_user, reason=form.reason.data,
+                expected_version=form.version.data)
+        if again:
+            perform(case, action, current_user, form, check_permission=False,
+                    expected_version=case.version)
+        return case
+    if not again:
+        return _carry_out(case, CORRECT, form, run, fix=form)
+    return _carry_out(case, action, form, run, fix=form)
+
+
+@bp.get("/<int:case_id>/<trigger>")
+@bp.get("/<int:case_id>/correct/<int:event_id>")
+@login_required
+def action_page(case_id: int, trigger: str = "", event_id: int = 0):
+    """A reload or "back" after a refused form lands on the case, not on a 405."""
+    case = get_case_or_404(case_id, current_user)
+    anchor = "#correction" if event_id else f"#action-{trigger}"
+    return redirect(url_for("cases.detail", case_id=case.id) + anchor)
+
+
+def _carry_out(case: Case, action: str, form, run, **shown):
+    """Run the step (after its confirmation, when it needs one), commit, and say where the
+    case now stands; a refusal re-shows the page with what was typed."""
     try:
-        perform(case, trigger, current_user, form)
+        if action != CORRECT and needs_confirmation(action):
+            trigger = step_trigger(action, form)
+            outcome = preview(trigger, form.step_data(), request.form, clock.today(), run)
+            confirmed = request.form.get("confirm") == outcome.token and (
+                not outcome.closes or request.form.get("confirm_close") == "1")
+            if not confirmed:
+                db.session.rollback()
+                case = get_case_or_404(case.id, current_user)
+                return _detail_page(case, outcome=outcome, **shown)
+        run()
         db.session.commit()
     except WorkflowError as exc:
         db.session.rollback()
-        case = get_case_or_404(case_id, current_user)
-        form = build_form(trigger, case, formdata=request.form)
-        return _detail_page(case, bound={trigger: form}, error=str(exc),
-                            conflict=isinstance(exc, Conflict)), exc.http_status
-    flash(_("Saved."), "info")
+        case = get_case_or_404(case.id, current_user)
+        return _detail_page(case, error=str(exc), conflict=isinstance(exc, Conflict),
+                            **shown), exc.http_status
+    flash(_("Saved. The case is now at the step: %(state)s.", state=label(case.state)), "info")
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
@@ -144,16 +204,25 @@ def document_form(case: Case, formdata=None) -> DocumentForm | None:
 
 
 def _detail_page(case: Case, bound: dict | None = None, error: str | None = None,
-                 conflict: bool = False, document: DocumentForm | None = None) -> str:
+                 conflict: bool = False, document: DocumentForm | None = None,
+                 outcome: Outcome | None = None, fix=None) -> str:
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.subject == "case")
         .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)).all()
     today = clock.today()
+    allowed = correctable(current_user, case, today)
+    if allowed is not None and fix is None:
+        fix = correction_form(allowed.event, case)
     return render_template("cases/detail.html", case=case, events=events,
-                           actions=available(current_user, case, bound),
+                           actions=available(current_user, case, bound, today),
                            deadlines=deadlines(case, load_calendar(), today, rule_book()),
-                           states=STATES,
-                           error=error, conflict=conflict, failed=next(iter(bound or {}), None),
+                           states=STATES, triggers=BY_TRIGGER,
+                           corrected={e.corrects_id: e for e in events if e.corrects_id},
+                           error=error, conflict=conflict,
+                           failed=next(iter(bound or {}), "correction" if fix and (
+                               error or outcome or fix.errors) else None),
+                           outcome=outcome, correctable=allowed if fix else None, fix=fix,
+                           needs_confirmation=needs_confirmation,
                            checklist=checklist(case, today),
                            document=document or document_form(case))
 

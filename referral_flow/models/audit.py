@@ -10,7 +10,7 @@ import hashlib
 import json
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -62,6 +62,8 @@ class AuditEvent(db.Model):
     rule_set: Mapped[str | None] = mapped_column(String(40))
     # The step's date, copied from ``data["on"]`` for reports (not hashed: derived).
     step_on: Mapped[date | None] = mapped_column(Date)
+    # The event a correction undoes, copied from ``data["corrects"]`` (not hashed: derived).
+    corrects_id: Mapped[int | None] = mapped_column(Integer, index=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 

@@ -58,14 +58,17 @@ class Case(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     def latest_document(self, form_code: str) -> Document | None:
-        docs = [d for d in self.documents if d.form_code == form_code]
+        """The newest document of ``form_code`` still in force (not withdrawn)."""
+        docs = self.documents_of(form_code)
         return docs[-1] if docs else None
 
-    def documents_of(self, form_code: str) -> list[Document]:
-        return [d for d in self.documents if d.form_code == form_code]
+    def documents_of(self, form_code: str, withdrawn: bool = False) -> list[Document]:
+        """Documents of ``form_code`` in the order recorded; withdrawn ones only if asked."""
+        return [d for d in self.documents
+                if d.form_code == form_code and (withdrawn or d.withdrawn_on is None)]
 
     def latest_vote(self, kind: VoteKind) -> Vote | None:
-        votes = [v for v in self.votes if v.kind == kind]
+        votes = [v for v in self.votes if v.kind == kind and v.voided_on is None]
         return votes[-1] if votes else None
 
 
@@ -99,6 +102,8 @@ class Vote(db.Model):
     votes_for: Mapped[int] = mapped_column(Integer)
     votes_against: Mapped[int] = mapped_column(Integer)
     resolution_no: Mapped[str] = mapped_column(String(40), default="")
+    # Set when a correction of the step that recorded the vote voided it.
+    voided_on: Mapped[date | None] = mapped_column(Date)
     case: Mapped[Case] = relationship(back_populates="votes")
 
 
@@ -115,4 +120,14 @@ class Document(db.Model):
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     # form-specific facts, e.g. an introducer's {"official": true, "months_together": 14}
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    # A document is withdrawn (with the reason), never deleted; a corrected one is withdrawn
+    # and its replacement points at it.
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     case: Mapped[Case] = relationship(back_populates="documents")
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_on is None

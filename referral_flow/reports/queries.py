@@ -10,10 +10,10 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import (ColumnElement, Date, Integer, and_, func, literal, or_, select, true,
+from sqlalchemy import (ColumnElement, Date, Integer, and_, exists, func, literal, or_, select, true,
                         union_all)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
 from ..models import AuditEvent, Case, Organisation, User
@@ -133,6 +133,13 @@ def calendar_rows(index: dict[date, int]):
                   func.json_extract(rows.c.value, "$[1]").label("n")).cte("cal")
 
 
+def taken_into_account():
+    """Step events that stand: neither a correction nor a step a correction took back."""
+    corrections = aliased(AuditEvent)
+    return and_(AuditEvent.corrects_id.is_(None),
+                ~exists().where(corrections.corrects_id == AuditEvent.id))
+
+
 def cohort_steps(user: User, today: date, year: int, where, calendar: WorkingCalendar
                  ) -> tuple[dict[str, int], dict[str, list[tuple[int, int]]]]:
     """For the cohort, in one statement over its step events (read once, materialised):
@@ -152,7 +159,7 @@ def cohort_steps(user: User, today: date, year: int, where, calendar: WorkingCal
         AuditEvent.to_state.label("state"), AuditEvent.step_on.label("on")).select_from(Case))
         .join(AuditEvent, AuditEvent.case_id == Case.id)
         .where(where, cohort_filter(year), AuditEvent.to_state.is_not(None),
-               AuditEvent.subject == "case")
+               AuditEvent.subject == "case", taken_into_account())
         ).cte("events").prefix_with("MATERIALIZED", dialect="postgresql")     # read once
     visits = select(events.c.case_id, events.c.state, events.c.on.label("entered_on"),
                     func.lead(events.c.on).over(partition_by=events.c.case_id,

@@ -46,7 +46,8 @@ def append(*, trigger: str, actor_id: int | None, case_id: int | None = None,
         at=utcnow().replace(tzinfo=None), actor_id=actor_id, case_id=case_id, subject=subject,
         trigger=trigger, from_state=from_state, to_state=to_state, comment=comment,
         data=json_safe(data or {}), rule_set=rule_set,
-        step_on=step_date(to_state, data or {}), prev_hash=prev)
+        step_on=step_date(to_state, data or {}), corrects_id=(data or {}).get("corrects"),
+        prev_hash=prev)
     event.hash = event.compute_hash()
     db.session.add(event)
     db.session.flush()
@@ -77,6 +78,9 @@ def verify(batch: int = 5000) -> ChainReport:
                 return ChainReport(checked, event.id, "content does not match its hash")
             if event.step_on != step_date(event.to_state, event.data):
                 return ChainReport(checked, event.id, "step date does not match its content")
+            if event.corrects_id != event.data.get("corrects"):
+                return ChainReport(checked, event.id,
+                                   "corrected event does not match its content")
             prev, checked = event.hash, checked + 1
     finally:
         # Stopping early must close the server-side cursor that yield_per opens on PostgreSQL.

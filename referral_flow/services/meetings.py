@@ -1,4 +1,5 @@
-"""A meeting records one vote; the rule set in force decides whether it approves or refuses."""
+"""A meeting records one vote; the rule set in force on the meeting's date decides whether
+it approves or refuses."""
 from __future__ import annotations
 
 from datetime import date
@@ -10,7 +11,8 @@ from ..models import Case, User
 from ..workflow import stepdata as sd
 from ..workflow.guards import meets
 from ..workflow.rulesets import rule_set_on
-from .transitions import fire
+from .outcome import vote_summary
+from .transitions import fire, step_day
 
 # UI action -> (trigger on a pass, trigger on a failure, threshold parameter)
 MEETINGS = {
@@ -19,19 +21,26 @@ MEETINGS = {
 }
 
 
-def record_meeting(case: Case, action: str, user: User | None, *, expected_version: int,
-                   data: dict, comment: str = "", on: date | None = None,
-                   today: date | None = None, comment_visible: bool = False) -> Case:
+def meeting_trigger(action: str, data: dict) -> str:
+    """The trigger the meeting's vote decides: the approval when the votes for reach the
+    threshold of the rule set in force on the meeting's date, else the refusal."""
     approve, refuse, threshold = MEETINGS[action]
-    on = on or today or clock.today()
+    held_on = step_day(approve, data) or clock.today()
     votes_for = sd.count(data, "votes_for", _l("Votes for"))
     eligible = sd.count(data, "eligible", _l("Members entitled to vote"))
-    if meets(votes_for, eligible, rule_set_on(on)[threshold]):  # the guards re-check it
-        return fire(case, approve, user, expected_version=expected_version, data=data,
-                    comment=comment, on=on, today=today, comment_visible=comment_visible)
-    rule = rule_set_on(on)[threshold]
-    reason = str(_l("The vote did not reach %(num)d/%(den)d: %(f)d for of %(e)d.",
-                    num=rule["num"], den=rule["den"], f=votes_for, e=eligible))
-    return fire(case, refuse, user, expected_version=expected_version, data=data,
-                comment=f"{reason} {comment}".strip(), on=on, today=today,
-                comment_visible=comment_visible)
+    return approve if meets(votes_for, eligible, rule_set_on(held_on)[threshold]) else refuse
+
+
+def record_meeting(case: Case, action: str, user: User | None, *, expected_version: int,
+                   data: dict, comment: str = "", today: date | None = None,
+                   comment_visible: bool = False, check_permission: bool = True) -> Case:
+    """Fire the approval or the refusal the vote decides (the guards re-check it); a
+    refusal's reason starts with the vote's shortfall."""
+    trigger = meeting_trigger(action, data)
+    if trigger != MEETINGS[action][0]:
+        held_on = step_day(trigger, data) or today or clock.today()
+        shortfall = vote_summary(data, "", MEETINGS[action][2], held_on)
+        comment = f"{shortfall}. {comment}".strip()
+    return fire(case, trigger, user, expected_version=expected_version, data=data,
+                comment=comment, today=today, comment_visible=comment_visible,
+                check_permission=check_permission)

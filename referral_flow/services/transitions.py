@@ -13,11 +13,12 @@ from ..models import Case, User
 from ..security import can
 from ..workflow.calendar import load_calendar
 from ..workflow.context import StepContext
+from ..workflow import stepdata as sd
 from ..workflow.errors import Conflict, InvalidStepData, NotAllowed, NotAvailable
 from ..workflow.machine import attached
 from ..workflow.rulesets import rule_set_on
-from ..workflow.transitions import BY_TRIGGER
-from . import audit
+from ..workflow.transitions import BY_TRIGGER, STEP_DATE_LABELS, spec
+from . import audit, undo
 
 MAX_COMMENT = 2000
 CONFLICT = _l("Someone else acted on this case first. Reload it to see what changed.")
@@ -29,14 +30,16 @@ def fire(case: Case, trigger: str, user: User | None, *, expected_version: int,
          comment_visible: bool = False) -> Case:
     """Move ``case`` by ``trigger``; flushes, never commits.
 
-    ``on`` is the step's date (defaults to today); the rule set in force on it applies.
+    ``on`` is the step's date (defaults to today); for a step dated by its own data (a
+    meeting, a decision, a ceremony) it is that date. The rule set in force on it applies.
     ``comment_visible``: the candidate may read the comment on his own case page.
+    What the step writes is recorded in its audit event so that it can be corrected.
     Raises a WorkflowError subclass whose message is in the user's language.
     """
     today = today or clock.today()
-    on = on or today
     if trigger not in BY_TRIGGER:
         raise NotAvailable(_l("Unknown action."))
+    on = step_day(trigger, data or {}) or on or today
     if check_permission and not can(user, trigger, case, today):
         raise NotAllowed(_l("You may not take this action on this case."))
     if case.version != expected_version:
@@ -54,23 +57,32 @@ def fire(case: Case, trigger: str, user: User | None, *, expected_version: int,
     ctx = StepContext(case=case, user=user, data=dict(data or {}), on=on, rules=rules,
                       calendar=load_calendar(), comment=comment)
     source = case.state
-    # No autoflush while effects write: a lazy load in the middle of an effect would flush
-    # the half-written case and bump its version twice; the flush below is the one
-    # compare-and-set of the step.
-    with attached(case), db.session.no_autoflush:
-        try:
-            moved = case.trigger(trigger, ctx=ctx)
-        except MachineError:
+    with undo.recording(case) as written:
+        # No autoflush while effects write: a lazy load in the middle of an effect would
+        # flush the half-written case and bump its version twice; the flush below is the
+        # one compare-and-set of the step.
+        with attached(case), db.session.no_autoflush:
+            try:
+                moved = case.trigger(trigger, ctx=ctx)
+            except MachineError:
+                raise NotAvailable(
+                    _l("This action is not available in the case's current state.")) from None
+        if not moved:       # only routing conditions can refuse silently
             raise NotAvailable(_l("This action is not available in the case's current state."))
-    if not moved:       # only routing conditions can refuse silently
-        raise NotAvailable(_l("This action is not available in the case's current state."))
-    case.state_since = on
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict(CONFLICT) from None
+        case.state_since = on
+        try:
+            db.session.flush()
+        except StaleDataError:
+            raise Conflict(CONFLICT) from None
     audit.append(trigger=trigger, actor_id=user.id if user else None, case_id=case.id,
                  from_state=source, to_state=case.state, comment=comment,
-                 data={"on": on, **ctx.data, "comment_visible": bool(comment_visible and comment)},
+                 data={"on": on, **ctx.data, "comment_visible": bool(comment_visible and comment),
+                       "undo": written.as_json()},
                  rule_set=rules.code)
     return case
+
+
+def step_day(trigger: str, data: dict) -> date | None:
+    """The step's own date from its data, for a step dated by it (else None)."""
+    field = spec(trigger).dated_by
+    return sd.day(data, field, STEP_DATE_LABELS[field], required=False) if field else None

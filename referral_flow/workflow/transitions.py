@@ -10,6 +10,10 @@ when set, is a flag the granted Party node must carry.
 with a certificate already held, remove) are not. ``opens`` names the case's date from
 which the step can be taken (the end of probation); the inbox shows it a configurable
 number of working days before.
+
+``dated_by`` names the step data field that holds the step's own date (the meeting, the
+decision, the ceremony): that date is the step's date, so the case entered its state on it
+and the rule set in force on it judges every fact of the step, the vote included.
 """
 from __future__ import annotations
 
@@ -43,6 +47,7 @@ class Transition:
     send_back: bool = False
     work: bool = True
     opens: str | None = None
+    dated_by: str | None = None
 
 
 def T(trigger, source, dest, label, roles, anchor, guards=(), effect=fx.send_back, **kw):
@@ -77,20 +82,21 @@ TRANSITIONS: list[Transition] = [
       {SECRETARY, OFFICER}, "cell", [g.read_documents, g.dossier_complete],
       fx.record_documents),
     T("cell_approve", "cell_review", "decision_pending", _l("Record the cell's approval (6-KNĐ)"),
-      {SECRETARY}, "cell", [g.cell_vote], fx.cell_resolution, route=g.host_cell_is_grassroots),
+      {SECRETARY}, "cell", [g.cell_vote], fx.cell_resolution, route=g.host_cell_is_grassroots,
+      dated_by="held_on"),
     T("cell_approve", "cell_review", "committee_review",
       _l("Record the cell's approval (6-KNĐ)"), {SECRETARY}, "cell", [g.cell_vote],
-      fx.cell_resolution, unless=g.host_cell_is_grassroots),
+      fx.cell_resolution, unless=g.host_cell_is_grassroots, dated_by="held_on"),
     T("cell_reject", "cell_review", "rejected", _l("Record the cell's refusal"), {SECRETARY},
-      "cell", [g.reason_given, g.cell_vote_failed], fx.close, reason=True),
+      "cell", [g.reason_given, g.cell_vote_failed], fx.close, reason=True, dated_by="held_on"),
     T("cell_defer", "cell_review", "dossier", _l("Defer: back to the dossier"), {SECRETARY},
       "cell", [g.reason_given], reason=True, send_back=True),
     T("committee_approve", "committee_review", "decision_pending",
       _l("Record the committee's approval (8-KNĐ)"), {OFFICER}, "party", [g.committee_vote],
-      fx.committee_resolution, capability="grassroots_committee"),
+      fx.committee_resolution, capability="grassroots_committee", dated_by="held_on"),
     T("committee_reject", "committee_review", "rejected", _l("Record the committee's refusal"),
       {OFFICER}, "party", [g.reason_given, g.committee_vote_failed], fx.close, reason=True,
-      capability="grassroots_committee"),
+      capability="grassroots_committee", dated_by="held_on"),
     T("committee_return", "committee_review", "dossier", _l("Return to the cell"), {OFFICER},
       "party", [g.reason_given], reason=True, capability="grassroots_committee",
       send_back=True),
@@ -99,18 +105,19 @@ TRANSITIONS: list[Transition] = [
       [g.reason_given, g.not_yet_extended], fx.extend_decision, reason=True,
       capability="competent_body", work=False),
     T("admit", "decision_pending", "admitted", _l("Record the admission decision (9-KNĐ)"),
-      {COMPETENT}, "party", [g.read_decision], fx.admit, capability="competent_body"),
+      {COMPETENT}, "party", [g.read_decision], fx.admit, capability="competent_body",
+      dated_by="decision_on"),
     T("decline", "decision_pending", "rejected", _l("Decide not to admit"), {COMPETENT}, "party",
       [g.reason_given], fx.close, reason=True, capability="competent_body"),
     T("hold_ceremony", "admitted", "probation", _l("Record the admission ceremony"),
-      {SECRETARY}, "cell", [g.ceremony_in_time], fx.ceremony),
+      {SECRETARY}, "cell", [g.ceremony_in_time], fx.ceremony, dated_by="ceremony_on"),
     T("open_recognition", "probation", "recognition_review",
       _l("Record the cell's recognition resolution (13-KNĐ)"), {SECRETARY}, "cell",
       [g.read_documents, g.recognition_documents, g.recognition_cell_vote],
-      fx.recognition_cell, opens="probation_ends_on"),
+      fx.recognition_cell, opens="probation_ends_on", dated_by="held_on"),
     T("recognise", "recognition_review", "official", _l("Recognise as an official member"),
       {COMPETENT}, "party", [g.recognition_decision], fx.recognise,
-      capability="competent_body"),
+      capability="competent_body", dated_by="decision_on"),
     T("remove", ("probation", "recognition_review"), "removed",
       _l("Remove from the probationary list"), {COMPETENT}, "party",
       [g.reason_given, g.probation_over],
@@ -134,6 +141,11 @@ def triggers_from(state: str) -> list[str]:
         if state in t.source:
             seen.setdefault(t.trigger)
     return list(seen)
+
+
+# The labels of the fields that carry a step's own date (``dated_by``).
+STEP_DATE_LABELS = {"held_on": _l("Meeting date"), "decision_on": _l("Decision date"),
+                    "ceremony_on": _l("Ceremony date")}
 
 
 def spec(trigger: str) -> Transition:
