@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import AwarenessClass, Case, Enrolment, Organisation, PartyKind
+from .workflow.guards import pending_enrolment
 
 
 def vote_data(held_on: date, eligible: int, votes_for: int | None = None, prefix: str = "",
@@ -47,28 +48,39 @@ def class_runner(party_org: Organisation) -> Organisation:
 
 
 def class_for(case: Case, on: date) -> AwarenessClass:
-    """A class of the quarter of ``on``, run above the case's Party organisation and with a
-    free place: found, or opened (one per node and quarter, then more when full)."""
+    """A five-day class run above the case's Party organisation that has not ended on ``on``,
+    ends within a week and has a free place: found, or opened on ``on``."""
     runner = class_runner(case.party_org)
-    first = date(on.year, 3 * ((on.month - 1) // 3) + 1, 1)
-    last = (first + timedelta(days=95)).replace(day=1) - timedelta(days=1)
     taken = (select(func.count(Enrolment.id)).where(Enrolment.class_id == AwarenessClass.id)
              .scalar_subquery())
     found = db.session.scalars(
         select(AwarenessClass).where(AwarenessClass.organiser_id == runner.id,
-                                     AwarenessClass.starts_on <= on, AwarenessClass.ends_on >= on,
+                                     AwarenessClass.ends_on >= on,
+                                     AwarenessClass.ends_on <= on + timedelta(days=7),
                                      taken < AwarenessClass.capacity)
         .order_by(AwarenessClass.id).limit(1)).first()
     if found is None:
-        quarter = (first.month - 1) // 3 + 1
         found = AwarenessClass(
-            name=f"Lớp bồi dưỡng nhận thức về Đảng quý {quarter}/{on.year} – {runner.name}"[:200],
-            organiser=runner, co_organiser="Liên đoàn Lao động tỉnh", starts_on=first,
-            ends_on=last, place="Trung tâm chính trị", capacity=60,
-            certificate_prefix=f"GCN-{runner.id}-{on.year}Q{quarter}-", certificate_seq=0)
+            name=f"Lớp bồi dưỡng nhận thức về Đảng khai giảng {on:%d/%m/%Y} – {runner.name}"[:200],
+            organiser=runner, co_organiser="Liên đoàn Lao động tỉnh", starts_on=on,
+            ends_on=on + timedelta(days=4), place="Trung tâm chính trị", capacity=60,
+            certificate_prefix=f"GCN-{runner.id}-{on:%y%m%d}-", certificate_seq=0)
         db.session.add(found)
         db.session.flush()
     return found
+
+
+def earliest_on(trigger: str, case: Case, on: date) -> date:
+    """``on``, or later when the step cannot be taken before a date the case sets: class
+    results from the class's last day, the recognition review and removal from the end of
+    probation."""
+    if trigger in ("pass_class", "fail_class"):
+        enrolment = pending_enrolment(case)
+        if enrolment is not None:
+            return max(on, enrolment.awareness_class.ends_on)
+    if trigger in ("open_recognition", "remove"):
+        return max(on, case.probation_ends_on)
+    return on
 
 
 def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> tuple[dict, str]:

@@ -1,12 +1,11 @@
 """Effects: what a successful transition writes on the case besides its state."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from ..extensions import db
 from ..models import CaseHelper, Document, Enrolment, EnrolmentResult, Vote, VoteKind
 from .calendar import add_months
 from .context import StepContext
+from .guards import pending_enrolment
 
 
 def _vote(ctx: StepContext, kind: VoteKind, form: str, vote: dict | None = None) -> None:
@@ -45,15 +44,9 @@ def enroll(ctx: StepContext) -> None:
     ctx.data["class_name"] = klass.name
 
 
-def _pending_enrolment(ctx: StepContext) -> Enrolment | None:
-    return db.session.scalars(select(Enrolment).where(
-        Enrolment.case_id == ctx.case.id, Enrolment.result == EnrolmentResult.pending)
-        .order_by(Enrolment.id.desc()).limit(1)).first()
-
-
 def fail_class(ctx: StepContext) -> None:
     """Back to ``accepted``; the enrolment keeps the result and the reason."""
-    enrolment = _pending_enrolment(ctx)
+    enrolment = pending_enrolment(ctx.case)
     if enrolment is not None:
         enrolment.result = EnrolmentResult.failed
         enrolment.reason = ctx.comment.strip()
@@ -62,7 +55,7 @@ def fail_class(ctx: StepContext) -> None:
 def certify(ctx: StepContext) -> None:
     cert = ctx.parsed["certificate"]
     if ctx.case.state == "in_class":
-        enrolment = _pending_enrolment(ctx)
+        enrolment = pending_enrolment(ctx.case)
         if enrolment is not None:
             enrolment.result = EnrolmentResult.passed
             enrolment.certificate_no = cert["number"]

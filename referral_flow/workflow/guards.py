@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import AwarenessClass, Case, Enrolment, Organisation, PartyKind, Role
+from ..models import (AwarenessClass, Case, Enrolment, EnrolmentResult, Organisation, PartyKind,
+                      Role)
 from . import stepdata as sd
 from .calendar import add_months, months_between
 from .context import StepContext
@@ -174,6 +175,29 @@ def class_named(ctx: StepContext) -> None:
     ctx.parsed["class"] = klass
 
 
+def pending_enrolment(case: Case) -> Enrolment | None:
+    """The class enrolment awaiting its result (the newest)."""
+    return db.session.scalars(select(Enrolment).where(
+        Enrolment.case_id == case.id, Enrolment.result == EnrolmentResult.pending)
+        .order_by(Enrolment.id.desc()).limit(1)).first()
+
+
+def class_over(ctx: StepContext) -> None:
+    """A class result (pass or fail) is recorded on or after the class's last day; a
+    certificate of the class is not dated before it starts."""
+    enrolment = pending_enrolment(ctx.case)
+    if enrolment is None:
+        return
+    klass = enrolment.awareness_class
+    if ctx.on < klass.ends_on:
+        raise GuardFailed(_l("The class %(name)s ends on %(d)s: its results are recorded from "
+                             "that day.", name=klass.name, d=klass.ends_on.strftime("%d/%m/%Y")))
+    cert = ctx.parsed.get("certificate")
+    if cert and cert["issued_on"] < klass.starts_on:
+        raise InvalidStepData(_l("The certificate cannot be dated before the class starts "
+                                 "(%(d)s).", d=klass.starts_on.strftime("%d/%m/%Y")))
+
+
 def read_certificate(ctx: StepContext) -> None:
     cert = {
         "number": sd.text(ctx.data, "certificate_no", _l("Certificate number"), limit=40),
@@ -188,9 +212,7 @@ def read_certificate(ctx: StepContext) -> None:
 def certificate_number_free(ctx: StepContext) -> None:
     """A certificate number is used once in a class (after ``read_certificate``)."""
     number = ctx.parsed["certificate"]["number"]
-    enrolment = db.session.scalars(select(Enrolment).where(
-        Enrolment.case_id == ctx.case.id, Enrolment.result == "pending")
-        .order_by(Enrolment.id.desc()).limit(1)).first()
+    enrolment = pending_enrolment(ctx.case)
     if enrolment is not None and db.session.scalar(select(func.count(Enrolment.id)).where(
             Enrolment.class_id == enrolment.class_id, Enrolment.certificate_no == number)):
         raise GuardFailed(_l("The certificate number %(no)s is already used in this class.",
@@ -249,14 +271,30 @@ def read_documents(ctx: StepContext) -> None:
 
 
 def _dossier(ctx: StepContext) -> list[dict]:
+    """The documents in force (withdrawn ones left out) and those supplied with the step."""
     on_file = [{"form_code": d.form_code, "issued_on": d.issued_on, "issuer": d.issuer,
-                "verified": d.verified, "detail": d.detail or {}} for d in ctx.case.documents]
+                "verified": d.verified, "detail": d.detail or {}}
+               for d in ctx.case.documents if d.withdrawn_on is None]
     return on_file + ctx.parsed.get("documents", [])
 
 
+def not_after(docs: list[dict], day: date, names: dict) -> None:
+    """The documents a step relies on (a meeting's dossier) exist on its day."""
+    for doc in docs:
+        if doc["form_code"] in names and doc["issued_on"] > day:
+            raise GuardFailed(_l("The %(doc)s is dated %(d)s, after %(m)s, the date of this "
+                                 "step: a step cannot rely on a later document.",
+                                 doc=names[doc["form_code"]],
+                                 d=doc["issued_on"].strftime("%d/%m/%Y"),
+                                 m=day.strftime("%d/%m/%Y")))
+
+
 def dossier_complete(ctx: StepContext, day: date | None = None) -> None:
+    """Every form of the admission dossier is on file, valid on ``day`` and, when ``day``
+    is a meeting's, not dated after it; the awareness-class certificate too."""
     day = day or ctx.on
     docs = _dossier(ctx)
+    not_after(docs, day, DOSSIER_FORMS)
     validity = ctx.rules["document_validity_months"]
     for form, name in DOSSIER_FORMS.items():
         mine = [d for d in docs if d["form_code"] == form]
@@ -280,6 +318,10 @@ def dossier_complete(ctx: StepContext, day: date | None = None) -> None:
     cert = ctx.case.latest_document("certificate")
     if cert is None:
         raise GuardFailed(_l("The awareness-class certificate is missing."))
+    if cert.issued_on > day:
+        raise GuardFailed(_l("The awareness-class certificate is dated %(d)s, after %(m)s, the "
+                             "date of this step.", d=cert.issued_on.strftime("%d/%m/%Y"),
+                             m=day.strftime("%d/%m/%Y")))
     _certificate_valid_on(ctx, cert.issued_on, day)
 
 
@@ -389,10 +431,12 @@ def recognition_cell_vote(ctx: StepContext) -> None:
 
 
 def recognition_documents(ctx: StepContext) -> None:
-    on_file = {d["form_code"] for d in _dossier(ctx)}
+    docs = _dossier(ctx)
+    on_file = {d["form_code"] for d in docs}
     for form, name in RECOGNITION_FORMS.items():
         if form not in on_file:
             raise GuardFailed(_l("The recognition dossier lacks the %(doc)s.", doc=name))
+    not_after(docs, ctx.on, RECOGNITION_FORMS)
 
 
 def recognition_decision(ctx: StepContext) -> None:

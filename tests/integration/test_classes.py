@@ -18,7 +18,7 @@ from .test_web import counting, vi
 
 
 
-def make_class(world, side="a", *, capacity=10, prefix="GCN-T-", starts=-5, ends=30,
+def make_class(world, side="a", *, capacity=10, prefix="GCN-T-", starts=-5, ends=0,
                name="Lớp bồi dưỡng thử") -> AwarenessClass:
     from referral_flow.extensions import db
     klass = AwarenessClass(name=name, organiser=world[f"bloc_{side}"], co_organiser="LĐLĐ tỉnh",

@@ -21,6 +21,8 @@ from referral_flow.workflow.calendar import load_calendar
 from referral_flow.workflow.errors import GuardFailed, InvalidStepData
 from referral_flow.workflow.rulesets import rule_set_on
 
+from referral_flow.demo_steps import earliest_on
+
 from ..factories import TODAY, advance, new_case
 
 D = date
@@ -279,7 +281,7 @@ def failed_cell_vote(on):
 ])
 def test_reason_is_mandatory(world, db, state, trigger, dest, data):
     case = case_in(world, state, start=D(2024, 6, 1))
-    on = max(case.state_since, case.probation_ends_on or case.state_since)
+    on = earliest_on(trigger, case, case.state_since)     # a class's last day, probation's end
     data = data(on) if data else {}
     for blank in ("", "   "):
         assert refused(case, trigger, on, data, blank, error=InvalidStepData) == (
