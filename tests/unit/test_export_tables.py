@@ -38,15 +38,17 @@ def test_sheet_titles_are_legal_and_unique(titles, expected):
 
 
 def test_csv_writes_each_titled_table_with_a_blank_row_between():
+    """Outside a request (no user): the Vietnamese CSV, ';' between fields, decimal comma."""
     resp = tables_response(TABLES, "csv", "report")
     data = body(resp)
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig")
     assert "\n" not in text.replace("\r\n", "")
-    assert list(csv.reader(io.StringIO(text, newline=""))) == [
+    assert text.splitlines()[:2] == ["Nhóm giới thiệu 2025", "Bước;Số hồ sơ"]
+    assert list(csv.reader(io.StringIO(text, newline=""), delimiter=";")) == [
         ["Nhóm giới thiệu 2025"], ["Bước", "Số hồ sơ"], ["Nguyễn Thị Ánh", "3"],
         ["'=1+1", "2"], [],
-        ["Số liệu trong kỳ"], ["Tỷ lệ (%)", "Ngày"], ["12.5", "04/03/2025"]]
+        ["Số liệu trong kỳ"], ["Tỷ lệ (%)", "Ngày"], ["12,5", "04/03/2025"]]
 
 
 def test_xlsx_has_one_typed_sheet_per_table():
@@ -65,7 +67,7 @@ def test_xlsx_has_one_typed_sheet_per_table():
 def test_the_one_table_export_has_no_title_row():
     resp = export_response(["Họ và tên"], [["Nguyễn Thị Ánh"]], "csv", "cases")
     assert body(resp).decode("utf-8-sig") == "Họ và tên\r\nNguyễn Thị Ánh\r\n"
-    assert 'filename="cases-' in resp.headers["Content-Disposition"]
+    assert resp.headers["Content-Disposition"] == 'attachment; filename="cases.csv"'
 
 
 def test_an_unknown_format_is_refused():
