@@ -5,7 +5,8 @@ and ``format_percentage`` (Jinja filters ``number`` and ``percent``), so that on
 reads the same everywhere and can be pasted into a report: Vietnamese 2.158; 17,4;
 110,7 %; 1.150 % (thousands ``.``, decimal ``,``, a space before ``%``), English 2,158;
 17.4; 110.7 %. ``shown`` is the rounding both use and that the spreadsheets store, so a
-downloaded figure equals the one on the page."""
+downloaded figure equals the one on the page. ``csv_style`` is how a CSV download writes
+its separators for the user's language (see ``exports``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from babel.numbers import get_group_symbol
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_decimal, get_locale, to_user_timezone
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from .extensions import babel
@@ -84,7 +86,7 @@ class CsvStyle:
     regional settings (see ``exports``)."""
     delimiter: str
     decimal: str
-    region: object          # the regional settings it suits (a lazy translated name)
+    region: LazyString      # the regional settings it suits
 
 
 VIETNAMESE_CSV = CsvStyle(";", ",", _l("Vietnam"))

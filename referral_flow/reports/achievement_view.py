@@ -238,7 +238,8 @@ def achievement():
         ("introduced", _("Introduced"), report.months["introduced"]),
         ("admitted", _("Admitted"), report.months["admitted"])],
         width=560, height=280, x_title=_("Month"), y_title=_("Number of members"))
-    bars = percent_bars([(c.name, f.achievement) for c, f in children[:CHILDREN_CHARTED]])
+    bars = percent_bars([(c.name, f.achievement) for c, f in children[:CHILDREN_CHARTED]],
+                        width=960, label_width=340)
     return render_template(
         "reports/achievement.html", report=report, summary=summary(report), node=node,
         period=period, children=children, sort=sort, silent=silent, page=page, pages=pages,

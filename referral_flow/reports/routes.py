@@ -87,6 +87,9 @@ def index():
 DUE_TITLES = {"decision_pending": _l("Admission decisions due"),
               "admitted": _l("Admission ceremonies due"),
               "probation": _l("Recognition reviews due")}
+DUE_SHEETS = {"decision_pending": _l("Decisions due"),      # worksheet names: 31 characters
+              "admitted": _l("Ceremonies due"),
+              "probation": _l("Recognitions due")}
 # Why a step shows fewer cases than the step after it (queries.SKIPPED_BY).
 SKIP_NOTES = {"in_class": _l("%(n)s went on without the class: they already held a valid "
                              "certificate."),
@@ -135,11 +138,6 @@ def party():
                            states=STATES, order=ORDER, limit=q.DUE_LIMIT, today=report.today)
 
 
-DUE_SHEETS = {"decision_pending": _l("Decisions due"),
-              "admitted": _l("Ceremonies due"),
-              "probation": _l("Recognitions due")}
-
-
 def party_tables(report: PartyReport) -> list[Table]:
     counts = Table(_("Cases per step in this jurisdiction"), [_("Step"), _("Cases")],
                    [[str(STATES[s]), report.counts[s]] for s in ORDER
@@ -148,11 +146,11 @@ def party_tables(report: PartyReport) -> list[Table]:
              _("Step"), _("Deadline"), _("Runs from"), _("Due"), _("Working days left"),
              _("Overdue by (working days)")]
     return [counts] + [
-        Table(str(DUE_TITLES[state]), heads,
+        Table(DUE_TITLES[state], heads,
               [[case.id, case.member.full_name, case.union_unit.name, case.party_org.name,
                 str(STATES[case.state]), str(due.label), due.start, due.due, due.days_left,
                 due.overdue_by or None] for case, due in rows],
-              sheet=str(DUE_SHEETS[state]), plain=(0,))
+              sheet=DUE_SHEETS[state], plain=(0,))
         for state, rows in report.lists.items()]
 
 
