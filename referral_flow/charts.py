@@ -42,12 +42,17 @@ class ColumnChart:
     ticks: list[tuple[int, float]]          # (value, y)
     categories: list[tuple[str, float]]     # (label, x of its centre)
     series: list[tuple[str, str]]           # (key, label) for the legend
+    x_title: str = ""                       # axis titles, drawn when given
+    y_title: str = ""
 
 
 def column_chart(categories: list[str], series: list[tuple[str, str, list[int]]], *,
-                 width: int = 720, height: int = 240) -> ColumnChart:
-    """Grouped columns: one group per category, one column per series."""
-    left, right, top, bottom = 44, 8, 12, height - 28
+                 width: int = 720, height: int = 240, x_title: str = "",
+                 y_title: str = "") -> ColumnChart:
+    """Grouped columns: one group per category, one column per series; room is kept for
+    the axis titles when there are any."""
+    left = 48 + (20 if y_title else 0)
+    right, top, bottom = 8, 12, height - 28 - (20 if x_title else 0)
     plot_w, plot_h = width - left - right, bottom - top
     peak = max([v for _k, _l, values in series for v in values] + [0])
     step = nice_step(peak)
@@ -64,7 +69,7 @@ def column_chart(categories: list[str], series: list[tuple[str, str, list[int]]]
     ticks = [(v, round(bottom - plot_h * v / ceiling, 1)) for v in range(0, ceiling + 1, step)]
     centres = [(label, round(left + (c + 0.5) * group_w, 1)) for c, label in enumerate(categories)]
     return ColumnChart(width, height, left, bottom, bars, ticks, centres,
-                       [(key, label) for key, label, _v in series])
+                       [(key, label) for key, label, _v in series], x_title, y_title)
 
 
 @dataclass(frozen=True)

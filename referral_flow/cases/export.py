@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flask import Response, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select
 from sqlalchemy.orm import contains_eager
 
 from ..admin.forms import ENTERPRISE_LABELS
-from ..exports import Counted, export_response
+from ..exports import Counted, download_name, export_response
 from ..extensions import db
 from ..models import Case
 from ..models.member import Gender
@@ -25,6 +26,7 @@ from ..services import audit
 from ..workflow.states import STATES
 
 BATCH = 500
+PLAIN_COLUMNS = (0, 12)     # the case number and the referral year: no thousands separator
 
 
 def headers() -> list[str]:
@@ -55,8 +57,20 @@ def _rows(cases) -> Iterator[list]:
         ]
 
 
+def file_name(*, unit=None, year: int | None = None, state: str = "",
+              searched: bool = False) -> str:
+    """The download's name from the list's filters, in Vietnamese without diacritics and
+    never a date: ho-so, ho-so-2024, ho-so-<unit>-chi-bo-xet-de-nghi-ket-nap,
+    ho-so-tim-kiem (a name search; the searched text stays out of the file name)."""
+    with force_locale("vi"):
+        step = str(STATES[state]) if state in STATES else None
+    return download_name("ho-so", unit.name if unit is not None else None, year, step,
+                         "tim-kiem" if searched else None)
+
+
 def case_export(stmt: Select, list_name: str, file_name: str, filters: dict) -> Response:
-    """``stmt`` (ordered) as the download ``?format=csv|xlsx``; logged and committed."""
+    """``stmt`` (ordered) as the download ``?format=csv|xlsx`` named ``file_name``; logged
+    and committed."""
     fmt = request.args.get("format", "")
     stmt = stmt.options(
         contains_eager(Case.member),
@@ -65,7 +79,7 @@ def case_export(stmt: Select, list_name: str, file_name: str, filters: dict) -> 
         contains_eager(Case.host_cell.of_type(CellOrg)),
     ).execution_options(yield_per=BATCH)
     rows = Counted(_rows(db.session.scalars(stmt)) if fmt in ("csv", "xlsx") else ())
-    response = export_response(headers(), rows, fmt, file_name)
+    response = export_response(headers(), rows, fmt, file_name, plain=PLAIN_COLUMNS)
     # Exports of personal records are logged: which list, how many rows, which filters.
     audit.append(trigger="export", subject="case_export", actor_id=current_user.id,
                  case_id=None, data={"list": list_name, "rows": rows.n, "filters": filters,

@@ -30,7 +30,7 @@ from ..workflow.states import STATES, label
 from ..workflow.transitions import BY_TRIGGER
 from .actions import (available, build_form, correction_action, correction_form, perform,
                       step_trigger)
-from .export import case_export
+from .export import case_export, file_name
 from .forms import DocumentForm
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -75,7 +75,8 @@ def index():
 def export():
     """All the cases of the filtered list (every page), as CSV or XLSX; logged."""
     stmt, state, query = filtered_cases()
-    return case_export(stmt.order_by(Case.state_since, Case.id), "cases", "cases",
+    return case_export(stmt.order_by(Case.state_since, Case.id), "cases",
+                       file_name(state=state, searched=bool(query)),
                        {"state": state if state in STATES else "", "q": query})
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from .. import clock
-from ..cases.export import case_export
+from ..cases.export import case_export, file_name
 from ..extensions import db
 from ..models import Case, Member, Organisation, Role, Target, Tree, UnionKind, UnitPlan, User
 from ..security import scoped_cases
@@ -305,5 +305,5 @@ def cases_export():
     stmt, unit, state, year = unit_cases(chair_units())
     return case_export(
         stmt.join(Case.member).order_by(Case.referral_year.desc(), Case.id.desc()),
-        "unit_cases", "unit-cases",
+        "unit_cases", file_name(unit=unit, year=year, state=state),
         {"unit": unit.id if unit else None, "state": state, "year": year})

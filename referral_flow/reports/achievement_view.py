@@ -10,16 +10,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import abort, render_template, request
-from flask_babel import format_decimal, gettext as _, ngettext
+from flask_babel import gettext as _, ngettext, pgettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from .. import clock
 from ..admin.forms import ENTERPRISE_LABELS
 from ..charts import column_chart, percent_bars
-from ..exports import Table
+from ..exports import Table, download_name
 from ..extensions import db
-from ..i18n import format_number, vn_date
+from ..i18n import format_number, format_percentage, shown, vn_date
 from ..models import Organisation, Tree
 from ..security.grants import granted_nodes, is_admin
 from ..security.scope import UNION_SIDE
@@ -120,52 +120,93 @@ def gather(node: Organisation, period: a.Period, tops: list[Organisation]) -> Re
                   quarters, silent_total, classes)
 
 
-def percent(value: float | None) -> str:
-    return "—" if value is None else format_decimal(round(value, 1), "#,##0.0") + " %"
+def class_phrase(name: str) -> str:
+    """The class named ``name`` in a sentence: “Lớp bồi dưỡng…”, not lớp “Lớp bồi dưỡng…”
+    (the word for a class is not repeated when the name begins with it)."""
+    word = pgettext("the common noun a class name may begin with", "class")
+    if name.split(" ", 1)[0].casefold() == word.casefold():
+        return f"“{name}”"
+    return _("the class “%(name)s”", name=name)
 
 
-def summary(report: Report) -> list[str]:
-    """The figures as a provincial report states them."""
+def _headline(report: Report) -> str:
     t, p = report.total, report.period
     when = (_("quarter %(q)d of %(y)d", q=p.quarter, y=p.year) if p.quarter
             else _("the year %(y)d", y=p.year))
-    n = format_number
+    facts = dict(when=when, node=report.node.name, n=format_number(t.introduced))
     if t.target:
-        first = _("In %(when)s, the unions of %(node)s introduced %(n)s outstanding members "
-                  "to the Party, %(pct)s of the year's target (%(target)s).",
-                  when=when, node=report.node.name, n=n(t.introduced), pct=percent(t.achievement),
-                  target=n(t.target))
-    else:
-        first = _("In %(when)s, the unions of %(node)s introduced %(n)s outstanding members "
-                  "to the Party (no target is set).", when=when, node=report.node.name,
-                  n=n(t.introduced))
-    lines = [first, _("%(cls)s members were sent to awareness classes; %(adm)s were admitted "
-                      "to the Party, of whom %(dp)s direct production workers.",
-                      cls=n(t.in_class), adm=n(t.admitted), dp=n(t.admitted_dp))]
+        return ngettext(
+            "In %(when)s, the unions of %(node)s introduced %(n)s outstanding member to the "
+            "Party, %(pct)s of the year's target (%(target)s).",
+            "In %(when)s, the unions of %(node)s introduced %(n)s outstanding members to the "
+            "Party, %(pct)s of the year's target (%(target)s).", t.introduced,
+            pct=format_percentage(t.achievement), target=format_number(t.target), **facts)
+    return ngettext(
+        "In %(when)s, the unions of %(node)s introduced %(n)s outstanding member to the "
+        "Party (no target is set).",
+        "In %(when)s, the unions of %(node)s introduced %(n)s outstanding members to the "
+        "Party (no target is set).", t.introduced, **facts)
+
+
+def _classes_and_admissions(t: a.Figures) -> str:
+    """Sent to classes, admitted, of whom direct production workers: a zero leaves its
+    sentence or clause out."""
+    n = format_number
+    said = []
+    if t.in_class:
+        said.append(ngettext("%(n)s member was sent to an awareness class.",
+                             "%(n)s members were sent to awareness classes.", t.in_class,
+                             n=n(t.in_class)))
+    if t.admitted and t.admitted_dp:
+        said.append(ngettext(
+            "%(n)s member was admitted to the Party, including %(dp)s working in direct "
+            "production.",
+            "%(n)s members were admitted to the Party, including %(dp)s working in direct "
+            "production.", t.admitted, n=n(t.admitted), dp=n(t.admitted_dp)))
+    elif t.admitted:
+        said.append(ngettext("%(n)s member was admitted to the Party.",
+                             "%(n)s members were admitted to the Party.", t.admitted,
+                             n=n(t.admitted)))
+    return " ".join(said)
+
+
+def _dedicated_class(row: a.ClassRow) -> str:
+    """A class held only for members of enterprises without a Party organisation, as a
+    provincial report states its joint class."""
+    k, n = row.klass, format_number
+    who = (_("%(org)s jointly with %(co)s", org=k.organiser.name, co=k.co_organiser)
+           if k.co_organiser else k.organiser.name)
+    facts = dict(who=who, klass=class_phrase(k.name), start=vn_date(k.starts_on),
+                 end=vn_date(k.ends_on), m=n(row.members))
+    said = [_("%(who)s ran %(klass)s (%(start)s – %(end)s) for members from enterprises "
+              "without a Party organisation (%(m)s, of whom %(ns)s from non-state "
+              "enterprises).", ns=n(row.non_state), **facts) if row.non_state else
+            _("%(who)s ran %(klass)s (%(start)s – %(end)s) for members from enterprises "
+              "without a Party organisation (%(m)s).", **facts)]
+    if row.certified:
+        said.append(_("Certificates were issued to %(cert)s of them.", cert=n(row.certified)))
+    return " ".join(said)
+
+
+def summary(report: Report) -> list[str]:
+    """The figures as a provincial report states them, one paragraph per line; a count of
+    zero leaves its clause out."""
+    lines = [_headline(report), _classes_and_admissions(report.total)]
     # Classes whose members all came from enterprises without a Party organisation,
-    # largest first, each stated as a report states its joint class.
+    # largest first: the first few described, the others named.
     dedicated = sorted((c for c in report.classes if c.only_without_party),
                        key=lambda c: (-c.members, c.klass.starts_on, c.klass.id))
-    for row in dedicated[:NAMED_CLASSES]:
-        k = row.klass
-        facts = dict(name=k.name, org=k.organiser.name, co=k.co_organiser,
-                     start=vn_date(k.starts_on), end=vn_date(k.ends_on), m=n(row.members),
-                     ns=n(row.non_state), cert=n(row.certified))
-        lines.append(_(
-            "The class “%(name)s”, run by %(org)s jointly with %(co)s (%(start)s – %(end)s), "
-            "was held for %(m)s members from enterprises without a Party organisation, %(ns)s "
-            "of them from non-state enterprises; %(cert)s received their certificate.", **facts)
-            if k.co_organiser else _(
-            "The class “%(name)s”, run by %(org)s (%(start)s – %(end)s), was held for %(m)s "
-            "members from enterprises without a Party organisation, %(ns)s of them from "
-            "non-state enterprises; %(cert)s received their certificate.", **facts))
+    lines += [_dedicated_class(row) for row in dedicated[:NAMED_CLASSES]]
     rest = dedicated[NAMED_CLASSES:]
     if rest:
         lines.append(ngettext(
-            "%(num)d more class was held only for such members (%(m)s members).",
-            "%(num)d more classes were held only for such members (%(m)s members).",
-            len(rest), m=n(sum(c.members for c in rest))))
-    return lines
+            "%(num)d more class was held only for members from enterprises without a Party "
+            "organisation: %(names)s (members: %(m)s).",
+            "%(num)d more classes were held only for members from enterprises without a "
+            "Party organisation: %(names)s (%(m)s members in all).", len(rest),
+            names=", ".join(f"“{c.klass.name}”" for c in rest),
+            m=format_number(sum(c.members for c in rest))))
+    return [line for line in lines if line]
 
 
 def _children_sorted(report: Report, sort: str):
@@ -195,26 +236,28 @@ def achievement():
     months = [_("Month %(m)d", m=m) for m in range(1, 13)]
     trend = column_chart([str(m) for m in range(1, 13)], [
         ("introduced", _("Introduced"), report.months["introduced"]),
-        ("admitted", _("Admitted"), report.months["admitted"])])
-    bars = percent_bars([(c.name, f.achievement) for c, f in children[:CHILDREN_CHARTED]])
+        ("admitted", _("Admitted"), report.months["admitted"])],
+        width=560, height=280, x_title=_("Month"), y_title=_("Number of members"))
+    bars = percent_bars([(c.name, f.achievement) for c, f in children[:CHILDREN_CHARTED]],
+                        width=960, label_width=340)
     return render_template(
         "reports/achievement.html", report=report, summary=summary(report), node=node,
         period=period, children=children, sort=sort, silent=silent, page=page, pages=pages,
-        trend=trend, bars=bars, months=months, charted=CHILDREN_CHARTED, percent=percent,
+        trend=trend, bars=bars, months=months, charted=CHILDREN_CHARTED,
         years=range(today.year + 1, 2014, -1), tops=tops)
 
 
-def export_tables(report: Report, silent_rows) -> list:
-    """The dashboard's tables for the spreadsheet (all the silent CĐCS, not one page)."""
-    def pct(value):
-        return None if value is None else round(value, 1)
-
+def export_tables(report: Report, silent_rows) -> list[Table]:
+    """The dashboard's tables for the spreadsheet (all the silent CĐCS, not one page); each
+    with a worksheet name that fits Excel's 31 characters."""
     def figures(f: a.Figures) -> list:
-        return [f.target, f.introduced, pct(f.achievement), f.in_class, f.admitted,
+        return [f.target, f.introduced, shown(f.achievement), f.in_class, f.admitted,
                 f.admitted_dp]
-    heads = [_("Target"), _("Introduced"), _("Achievement (%(sign)s)", sign="%"), _("Sent to awareness classes"),
-             _("Admitted"), _("of whom direct production workers")]
-    tables = [
+    heads = [_("Target"), _("Introduced"), _("Achievement (%(sign)s)", sign="%"),
+             _("Sent to awareness classes"), _("Admitted"),
+             _("of whom direct production workers")]
+    year = report.period.year
+    return [
         Table(_("Summary"), [_("Report")], [[line] for line in summary(report)]),
         Table(_("Totals"), [_("Union organisation")] + heads,
               [[report.node.name] + figures(report.total)]),
@@ -231,10 +274,11 @@ def export_tables(report: Report, silent_rows) -> list:
               [[label, f.introduced, w.introduced, f.in_class, f.admitted, f.admitted_dp]
                for label, f, w in report.enterprise]),
         Table(_("By Party organisation in the enterprise"),
-              ["", _("Introduced"), _("Sent to awareness classes"), _("Admitted"),
-               _("of whom direct production workers")],
+              [_("Enterprise"), _("Introduced"), _("Sent to awareness classes"),
+               _("Admitted"), _("of whom direct production workers")],
               [[label, f.introduced, f.in_class, f.admitted, f.admitted_dp]
-               for label, f in report.party_split]),
+               for label, f in report.party_split],
+              sheet=_("By Party organisation")),
         Table(_("Classes for enterprises without a Party organisation"),
               [_("Class"), _("Organised by"), _("Jointly with"), _("Starts"), _("Ends"),
                _("Members of this organisation"),
@@ -242,11 +286,20 @@ def export_tables(report: Report, silent_rows) -> list:
                _("Certified")],
               [[r.klass.name, r.klass.organiser.name, r.klass.co_organiser, r.klass.starts_on,
                 r.klass.ends_on, r.members, r.without_party, r.non_state, r.certified]
-               for r in report.classes]),
-        Table(_("CĐCS with no introduction in %(y)d", y=report.period.year),
-              [_("CĐCS"), _("Target")], ([unit.name, target] for unit, target in silent_rows)),
+               for r in report.classes],
+              sheet=_("Classes, no Party organisation")),
+        Table(_("CĐCS with no introduction in %(y)d", y=year), [_("CĐCS"), _("Target")],
+              ([unit.name, target] for unit, target in silent_rows),
+              sheet=_("CĐCS, none introduced %(y)d", y=year)),
     ]
-    return tables
+
+
+def export_name(node: Organisation, period: a.Period, tops: list[Organisation]) -> str:
+    """ket-qua-chi-tieu-2024, ket-qua-chi-tieu-2024-quy-2; a unit below the user's own
+    adds its name (ket-qua-chi-tieu-2024-cong-doan-vien-chuc-tinh)."""
+    return download_name("ket-qua-chi-tieu", period.year,
+                         f"quy-{period.quarter}" if period.quarter else None,
+                         None if node in tops else node.name)
 
 
 @bp.get("/achievement/export")
@@ -261,5 +314,6 @@ def achievement_export():
     silent_rows = db.session.execute(
         a.silent_units(current_user, today, node, period.year)
         .execution_options(yield_per=500))
-    return report_export("achievement", export_tables(report, silent_rows),
+    return report_export("achievement", export_name(node, period, tops),
+                         export_tables(report, silent_rows),
                          {"node": node.id, "year": period.year, "quarter": period.quarter})

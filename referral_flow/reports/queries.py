@@ -10,8 +10,8 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import (ColumnElement, Date, Integer, and_, exists, func, literal, or_, select, true,
-                        union_all)
+from sqlalchemy import (ColumnElement, Date, Integer, and_, case, exists, func, literal, or_,
+                        select, true, union_all)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased, joinedload
 
@@ -33,8 +33,11 @@ PERIOD_STEPS = ("nominated", "in_class", "admitted")
 # Due lists of the Party dashboard: state -> the key date the deadline runs from.
 DUE_LISTS = ("decision_pending", "admitted", "probation")
 DUE_LIMIT = 50
-
-
+# Steps some cases go on without, each with the transition (from, to) that bypasses it: a
+# candidate who already holds a valid certificate goes from "accepted" straight to
+# "certified"; a grassroots Party cell sends its approval straight to the competent body.
+SKIPPED_BY = {"in_class": ("accepted", "certified"),
+              "committee_review": ("cell_review", "decision_pending")}
 
 
 def party_subtree(node: Organisation) -> ColumnElement[bool]:
@@ -50,8 +53,10 @@ def union_subtree(node: Organisation | None) -> ColumnElement[bool]:
 # --- Party dashboard -------------------------------------------------------------------
 
 def state_counts(user: User, today: date, where: ColumnElement[bool]) -> dict[str, int]:
+    """Cases per state in the Party node's jurisdiction, without the union's drafts (not
+    yet sent to the Party)."""
     stmt = scoped_cases(user, today, select(Case.state, func.count(Case.id))) \
-        .where(where).group_by(Case.state)
+        .where(where, Case.state != "draft").group_by(Case.state)
     return {state: n for state, n in db.session.execute(stmt)}
 
 
@@ -94,10 +99,14 @@ class StepRow:
     completed: int          # cases that have left the step (durations known)
     median: float | None    # working days
     p90: float | None
+    skipped: int = 0        # cases that went past this step without it (SKIPPED_BY)
 
 
 def cohort_filter(year: int) -> ColumnElement[bool]:
-    return and_(Case.referral_year == year, Case.nominated_on.is_not(None))
+    """The cohort of ``year``: the cases the union introduced (submitted to the Party) in
+    that calendar year, on the same date the achievement dashboard counts them by, so the
+    two pages give the same number whatever year a draft was opened in."""
+    return Period(year).holds(Case.nominated_on)
 
 
 def cohort_size(user: User, today: date, year: int, where) -> int:
@@ -141,10 +150,12 @@ def taken_into_account():
 
 
 def cohort_steps(user: User, today: date, year: int, where, calendar: WorkingCalendar
-                 ) -> tuple[dict[str, int], dict[str, list[tuple[int, int]]]]:
+                 ) -> tuple[dict[str, int], dict[str, list[tuple[int, int]]], dict[str, int]]:
     """For the cohort, in one statement over its step events (read once, materialised):
 
     * reached: state -> cases with an event into it;
+    * skipped: state -> cases that went past it by its bypass (``SKIPPED_BY``) and never
+      entered it;
     * durations: state -> [(working days spent in the step, how many cases)] for the
       completed steps (a step visited twice adds up). Each visit is the LEAD over the
       case's step events; its working days come from joining the calendar's cumulative
@@ -156,7 +167,8 @@ def cohort_steps(user: User, today: date, year: int, where, calendar: WorkingCal
     entered, left = cal.alias("cal_in"), cal.alias("cal_out")
     events = (scoped_cases(user, today, select(
         AuditEvent.case_id.label("case_id"), AuditEvent.id.label("event_id"),
-        AuditEvent.to_state.label("state"), AuditEvent.step_on.label("on")).select_from(Case))
+        AuditEvent.from_state.label("from_state"), AuditEvent.to_state.label("state"),
+        AuditEvent.step_on.label("on")).select_from(Case))
         .join(AuditEvent, AuditEvent.case_id == Case.id)
         .where(where, cohort_filter(year), AuditEvent.to_state.is_not(None),
                AuditEvent.subject == "case", taken_into_account())
@@ -175,14 +187,32 @@ def cohort_steps(user: User, today: date, year: int, where, calendar: WorkingCal
                     .where(events.c.state.in_(STEPS + ENDS)).group_by(events.c.state))
     duration_rows = (select(literal("days").label("kind"), per_case.c.state, per_case.c.days,
                             func.count()).group_by(per_case.c.state, per_case.c.days))
+    # Per case, whether it took each bypass and whether it entered the step: one grouping
+    # (an anti-join on the CTE would be planned as a nested loop, cases x cases).
+    flags = select(events.c.case_id, *(
+        column for state, (source, dest) in SKIPPED_BY.items() for column in (
+            func.max(case((and_(events.c.from_state == source, events.c.state == dest), 1),
+                          else_=0)).label(f"by_{state}"),
+            func.max(case((events.c.state == state, 1), else_=0)).label(f"in_{state}")))
+    ).group_by(events.c.case_id).cte("flags")
+    skipped_rows = [
+        select(literal("skipped").label("kind"), literal(state).label("state"),
+               literal(0).label("days"),
+               func.coalesce(func.sum(case((and_(flags.c[f"by_{state}"] == 1,
+                                                 flags.c[f"in_{state}"] == 0), 1), else_=0)), 0))
+        for state in SKIPPED_BY]
     reached: dict[str, int] = {}
+    skipped: dict[str, int] = {}
     durations: dict[str, list[tuple[int, int]]] = {}
-    for kind, state, days, n in db.session.execute(union_all(reached_rows, duration_rows)):
+    for kind, state, days, n in db.session.execute(
+            union_all(reached_rows, duration_rows, *skipped_rows)):
         if kind == "reached":
             reached[state] = int(n)
+        elif kind == "skipped":
+            skipped[state] = int(n)
         else:
             durations.setdefault(state, []).append((int(days), int(n)))
-    return reached, durations
+    return reached, durations, skipped
 
 
 def percentile_summary(values: list[int]) -> tuple[float | None, float | None]:
@@ -197,14 +227,14 @@ def percentile_summary(values: list[int]) -> tuple[float | None, float | None]:
 
 def cohort_table(user: User, today: date, year: int, where, calendar: WorkingCalendar):
     size = cohort_size(user, today, year, where)
-    reached, histogram = cohort_steps(user, today, year, where, calendar)
+    reached, histogram, skipped = cohort_steps(user, today, year, where, calendar)
     rows = []
     for state in STEPS:
         values = sorted(d for d, n in histogram.get(state, []) for _ in range(n))
         median, p90 = percentile_summary(values)
         n = reached.get(state, 0)
         rows.append(StepRow(state, n, 100.0 * n / size if size else 0.0, len(values),
-                            median, p90))
+                            median, p90, skipped.get(state, 0)))
     ends = {state: reached.get(state, 0) for state in ENDS}
     return size, rows, ends
 

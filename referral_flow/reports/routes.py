@@ -11,11 +11,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from .. import clock
-from ..exports import Table
+from ..exports import Table, download_name
 from ..extensions import db
+from ..i18n import shown
 from ..models import Organisation, Role, Tree
 from ..security.grants import covers, granted_nodes, has_role, is_admin, is_staff
-from ..security.scope import PARTY_SIDE, UNION_SIDE
+from ..security.scope import MAX_ID, PARTY_SIDE, UNION_SIDE
 from ..web import nav_entry
 from ..workflow.calendar import load_calendar
 from ..workflow.rulesets import rule_book
@@ -51,16 +52,22 @@ def _nodes(tree: Tree, roles) -> list[Organisation]:
     return db.session.scalars(stmt.order_by(Organisation.path).limit(MAX_NODES)).all()
 
 
-def _chosen(nodes: list[Organisation], tree: Tree, roles) -> Organisation | None:
-    node_id = request.args.get("node", type=int)
-    if node_id is None:
+def _chosen(nodes: list[Organisation], tree: Tree, roles, *,
+            strict: bool = False) -> Organisation | None:
+    """The node of ``?node=`` when the user may report on it; None when none is asked for.
+    A node outside the user's scope (or not a node id) is None, or 404 when ``strict``."""
+    raw = request.args.get("node", "")
+    if raw == "":
         return None
+    node_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
     node = next((n for n in nodes if n.id == node_id), None)
-    if node is None and 0 < node_id < 2**31:
+    if node is None and node_id is not None and 0 < node_id <= MAX_ID:
         found = db.session.get(Organisation, node_id)
         if found is not None and found.tree == tree and (
                 is_admin(current_user) or covers(current_user, roles, found)):
             node = found
+    if node is None and strict:
+        abort(404)
     return node
 
 
@@ -82,6 +89,15 @@ def index():
 DUE_TITLES = {"decision_pending": _l("Admission decisions due"),
               "admitted": _l("Admission ceremonies due"),
               "probation": _l("Recognition reviews due")}
+DUE_SHEETS = {"decision_pending": _l("Decisions due"),      # worksheet names: 31 characters
+              "admitted": _l("Ceremonies due"),
+              "probation": _l("Recognitions due")}
+# Why a step shows fewer cases than the step after it (queries.SKIPPED_BY).
+SKIP_NOTES = {"in_class": _l("%(n)s went on without the class: they already held a valid "
+                             "certificate."),
+              "committee_review": _l("%(n)s went on without this review: their cell is a "
+                                     "grassroots Party cell, whose resolution goes straight "
+                                     "to the competent body.")}
 PERIOD_LABELS = {"nominated": _l("Introduced to the Party"),
                  "in_class": _l("Sent to the awareness class"),
                  "admitted": _l("Admitted")}
@@ -99,11 +115,11 @@ class PartyReport:
 
 
 def party_report(limit: int | None) -> PartyReport:
-    """The dashboard of the chosen Party node (the first in scope by default), each due
-    list cut at ``limit`` cases (None: all of them)."""
+    """The dashboard of the chosen Party node (the first in scope by default; 404 for a node
+    outside the user's scope), each due list cut at ``limit`` cases (None: all of them)."""
     today = clock.today()
     nodes = _nodes(Tree.party, PARTY_SIDE)
-    node = _chosen(nodes, Tree.party, PARTY_SIDE) or (nodes[0] if nodes else None)
+    node = _chosen(nodes, Tree.party, PARTY_SIDE, strict=True) or (nodes[0] if nodes else None)
     counts, lists = {}, {}
     if node is not None:
         where = q.party_subtree(node)
@@ -127,7 +143,7 @@ def party():
 def party_tables(report: PartyReport) -> list[Table]:
     counts = Table(_("Cases per step in this jurisdiction"), [_("Step"), _("Cases")],
                    [[str(STATES[s]), report.counts[s]] for s in ORDER
-                    if report.counts.get(s)])
+                    if report.counts.get(s)], sheet=_("Cases per step"))
     heads = [_("Case no."), _("Full name"), _("Union unit"), _("Receiving Party organisation"),
              _("Step"), _("Deadline"), _("Runs from"), _("Due"), _("Working days left"),
              _("Overdue by (working days)")]
@@ -135,7 +151,8 @@ def party_tables(report: PartyReport) -> list[Table]:
         Table(DUE_TITLES[state], heads,
               [[case.id, case.member.full_name, case.union_unit.name, case.party_org.name,
                 str(STATES[case.state]), str(due.label), due.start, due.due, due.days_left,
-                due.overdue_by or None] for case, due in rows])
+                due.overdue_by or None] for case, due in rows],
+              sheet=DUE_SHEETS[state], plain=(0,))
         for state, rows in report.lists.items()]
 
 
@@ -145,7 +162,8 @@ def party_export():
     report = party_report(None)
     if report.node is None:
         abort(403)
-    return report_export("party", party_tables(report), {"node": report.node.id})
+    return report_export("party", download_name("tong-hop-phia-dang", report.node.name),
+                         party_tables(report), {"node": report.node.id})
 
 
 # --- the cohort and the period counts ---------------------------------------------------
@@ -182,11 +200,7 @@ def cohort():
                            years=range(clock.today().year, 2014, -1), nodes=report.nodes,
                            node=report.node, size=report.size, rows=report.rows,
                            ends=report.ends, period=report.period, period_labels=PERIOD_LABELS,
-                           admitted=admitted, states=STATES)
-
-
-def _one_decimal(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+                           admitted=admitted, states=STATES, skip_notes=SKIP_NOTES)
 
 
 def cohort_tables(report: CohortReport) -> list[Table]:
@@ -195,11 +209,14 @@ def cohort_tables(report: CohortReport) -> list[Table]:
         _("Cohort %(year)d: of those introduced in %(year)d", year=year),
         [_("Step"), _("Reached"), _("Share of the cohort (%(sign)s)", sign="%"),
          _("Left the step"), _("Median working days in the step"),
-         _("90th percentile, working days")],
-        [[str(STATES[r.state]), r.reached, _one_decimal(r.share), r.completed,
-          _one_decimal(r.median), _one_decimal(r.p90)] for r in report.rows])
+         _("90th percentile, working days"), _("Went past the step without it")],
+        [[str(STATES[r.state]), r.reached, shown(r.share), r.completed, shown(r.median),
+          shown(r.p90), r.skipped if r.state in q.SKIPPED_BY else None]
+         for r in report.rows],
+        sheet=_("Cohort %(year)d", year=year))
     ends = Table(_("Cohort %(year)d: closed cases", year=year), [_("Step"), _("Cases")],
-                 [[str(STATES[state]), n] for state, n in report.ends.items()])
+                 [[str(STATES[state]), n] for state, n in report.ends.items()],
+                 sheet=_("Closed cases %(year)d", year=year))
     period = Table(_("Period counts for %(year)d", year=year),
                    [_("During %(year)d", year=year), _("Cases")],
                    [[str(label), report.period[key]] for key, label in PERIOD_LABELS.items()])
@@ -210,7 +227,9 @@ def cohort_tables(report: CohortReport) -> list[Table]:
 @login_required
 def cohort_export():
     report = cohort_report()
-    return report_export("cohort", cohort_tables(report),
+    name = download_name("theo-nam-gioi-thieu", report.year,
+                         report.node.name if report.node else None)
+    return report_export("cohort", name, cohort_tables(report),
                          {"year": report.year, "node": report.node.id if report.node else None})
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..admin.forms import KIND_LABELS
-from ..exports import Table
+from ..exports import Table, download_name
 from ..extensions import db
 from ..models import Organisation, Role, Target, Tree, UnionKind, UnitPlan, User
 from ..reports.export import report_export
@@ -106,7 +106,7 @@ def index():
             return redirect(url_for("targets.plan"))
         abort(403)
     node = scoped_node(roots, request.args.get("node"))
-    year = chosen_year(request.args.get("year")) or svc.default_year()
+    year = chosen_year(request.args.get("year")) or clock.today().year
     return grid_page(roots, node, year, request.args.get("page"))
 
 
@@ -179,9 +179,10 @@ def export():
     if not roots:
         abort(403)
     node = scoped_node(roots, request.args.get("node"))
-    year = chosen_year(request.args.get("year")) or svc.default_year()
+    year = chosen_year(request.args.get("year")) or clock.today().year
     table = grid_table(node, year, grid_data(node, year, None, None))
-    return report_export("targets", [table], {"node": node.id, "year": year})
+    name = download_name("chi-tieu", year, None if node in roots else node.name)
+    return report_export("targets", name, [table], {"node": node.id, "year": year})
 
 
 def _form_scope():

@@ -71,7 +71,8 @@ def test_totals_against_the_sum_of_the_unit_targets(year_2025, db, auth, client)
     assert "no target" not in page
     assert ("the unions of LDLD introduced 5 outstanding members to the Party, 71.4 % of "
             "the year&#39;s target (7)") in page
-    assert "4 were admitted to the Party, of whom 3 direct production workers" in page
+    assert ("4 members were sent to awareness classes. 4 members were admitted to the Party, "
+            "including 3 working in direct production.") in page
 
 
 def test_drill_down_by_unit(year_2025, db, auth, client):
@@ -253,7 +254,8 @@ def test_export_holds_every_table(year_2025, db, auth, client, fmt):
     auth.login(english(w, db, "federation_officer_a"))
     response = client.get(f"/reports/achievement/export?format={fmt}&year=2025")
     assert response.status_code == 200
-    assert "achievement-" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Disposition"] == \
+        f'attachment; filename="ket-qua-chi-tieu-2025.{fmt}"'
     if fmt == "csv":
         text = response.data.decode("utf-8-sig")
         assert "LDLD,7,5,71.4,4,4,3" in text
@@ -281,9 +283,10 @@ def test_a_class_held_for_enterprises_without_a_party_organisation(year_2025, db
     page = client.get("/reports/achievement?year=2025").text
     summary = re.sub(r"\s+", " ", re.search(r'id="summary">(.*?)</section>', page,
                                             re.S).group(1))
-    assert ("was held for 1 members from enterprises without a Party organisation, 1 of "
-            "them from non-state enterprises; 1 received their certificate.") in summary
-    assert "run by BLOC-a" in summary
+    assert re.search(r"BLOC-a jointly with Liên đoàn Lao động tỉnh ran the class “[^”]+” \(\d\d/\d\d/2025 – \d\d/\d\d/2025\) for "
+                     r"members from enterprises without a Party organisation \(1, of whom 1 "
+                     r"from non-state enterprises\)\. Certificates were issued to 1 of them\.",
+                     summary), summary
     classes = re.search(r'id="classes">(.*?)</section>', page, re.S).group(1)
     # the header and the Q3 class (the Q1 class holds only unit_a's members)
     assert classes.count("<tr>") == 2
@@ -317,8 +320,9 @@ def test_summary_names_the_largest_joint_classes_and_counts_the_rest(app):
     with app.test_request_context(headers={"Cookie": "lang=en"}):
         lines = summary(report)
     assert "2,158" in lines[0] and "110.7 %" in lines[0]
-    named = [line for line in lines if line.startswith("The class")]
+    named = [line for line in lines if line.startswith("LĐLĐ tỉnh ran")]
     assert len(named) == NAMED_CLASSES
-    assert "Lớp 5" in named[0] and "held for 50 members" in named[0]
-    assert lines[-1] == "2 more classes were held only for such members (30 members)."
+    assert "“Lớp 5”" in named[0] and "(50, of whom 50 from non-state" in named[0]
+    assert lines[-1] == ("2 more classes were held only for members from enterprises without "
+                         "a Party organisation: “Lớp 2”, “Lớp 1” (30 members in all).")
     assert not any("hỗn hợp" in line for line in lines)

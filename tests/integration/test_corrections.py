@@ -260,6 +260,6 @@ def test_a_corrected_step_leaves_the_cohort(world, db, app, auth, client, at_cel
     event = correctable(world.users["cell_secretary_a"], at_cell).event
     _correct(client, at_cell, event.id, vote(TODAY, 9, 8))
     db.session.expire_all()
-    reached, _ = cohort_steps(world.users["administrator"], TODAY, at_cell.referral_year,
+    reached, _, _ = cohort_steps(world.users["administrator"], TODAY, at_cell.referral_year,
                               Case.id == at_cell.id, load_calendar())
     assert "rejected" not in reached and reached["committee_review"] == 1

@@ -34,13 +34,14 @@ def frozen(app):
 
 
 def tables(resp, fmt: str, name: str) -> list[tuple[str, list[list]]]:
-    """(title, [header, *rows]) per table; empty cells are None, CSV numbers stay text."""
+    """(title, [header, *rows]) per table; empty cells are None, CSV numbers stay text
+    (the Vietnamese CSV: ';' between fields, decimal commas)."""
     assert resp.status_code == 200, resp.status_code
     assert resp.headers["Content-Type"] == TYPES[fmt]
-    assert resp.headers["Content-Disposition"] == \
-        f'attachment; filename="{name}-{TODAY.isoformat()}.{fmt}"'
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="{name}.{fmt}"'
     if fmt == "csv":
-        rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"), newline="")))
+        rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"), newline=""),
+                               delimiter=";"))
         chunks, chunk = [], []
         for row in rows + [[]]:
             if row:
@@ -60,7 +61,8 @@ def tables(resp, fmt: str, name: str) -> list[tuple[str, list[list]]]:
 
 
 def num(value) -> float | None:
-    return None if value is None else float(value)
+    """A cell as a number: an XLSX number, or a CSV field with a decimal comma."""
+    return None if value is None else float(str(value).replace(",", "."))
 
 
 def events(db) -> list[AuditEvent]:
@@ -98,7 +100,8 @@ def test_cohort_export_has_the_pages_figures(world, db, auth, client, cohort, fm
     page = client.get("/reports/cohort?year=2025").text
     assert f"/reports/cohort/export?format={fmt}&amp;year=2025" in page
     (t_steps, steps), (t_ends, ends), (t_period, counts) = tables(
-        client.get(f"/reports/cohort/export?format={fmt}&year=2025"), fmt, "cohort")
+        client.get(f"/reports/cohort/export?format={fmt}&year=2025"), fmt,
+        "theo-nam-gioi-thieu-2025")
     assert len({t_steps, t_ends, t_period}) == 3
     assert "2025" in t_steps and "2025" in t_period
     assert "%" in steps[0][2]
@@ -121,12 +124,12 @@ def test_cohort_export_has_the_pages_figures(world, db, auth, client, cohort, fm
 def test_cohort_export_keeps_the_users_scope(world, db, auth, client, cohort, fmt):
     url = f"/reports/cohort/export?format={fmt}&year=2025"
     auth.login(world.users["administrator"].username)
-    steps = tables(client.get(url), fmt, "cohort")[0][1]
+    steps = tables(client.get(url), fmt, "theo-nam-gioi-thieu-2025")[0][1]
     assert num(steps[1][1]) == 4                         # side b counted for the admin
     auth.logout()
     auth.login(world.users["union_chair_a"].username)
     for node in ("", world["unit_b"].id):                # a node outside: ignored, as the page
-        steps = tables(client.get(f"{url}&node={node}"), fmt, "cohort")[0][1]
+        steps = tables(client.get(f"{url}&node={node}"), fmt, "theo-nam-gioi-thieu-2025")[0][1]
         assert num(steps[1][1]) == 3
 
 
@@ -165,7 +168,8 @@ def test_party_export_has_all_due_cases_with_the_pages_figures(world, db, auth, 
     page = client.get("/reports/party").text
     node = world["bloc_a"].id
     assert f"/reports/party/export?format={fmt}&amp;node={node}" in page
-    found = tables(client.get(f"/reports/party/export?format={fmt}"), fmt, "party")
+    found = tables(client.get(f"/reports/party/export?format={fmt}"), fmt,
+                   "tong-hop-phia-dang-bloc-a")
     assert len(found) == 1 + len(queries.DUE_LISTS)
     counts = {r[0]: num(r[1]) for r in found[0][1][1:]}
     assert sorted(counts.values()) == [1, 3]
@@ -200,13 +204,18 @@ def test_party_export_has_all_due_cases_with_the_pages_figures(world, db, auth, 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_party_export_keeps_the_users_scope(world, db, auth, client, due, fmt):
     auth.login(world.users["competent_officer_a"].username)
-    found = tables(client.get(f"/reports/party/export?format={fmt}&node={world['bloc_b'].id}"),
-                   fmt, "party")
-    assert due["other"].id not in due_rows(found, 1)      # falls back to bloc a, as the page
+    found = tables(client.get(f"/reports/party/export?format={fmt}"), fmt,
+                   "tong-hop-phia-dang-bloc-a")
+    assert due["other"].id not in due_rows(found, 1)
     assert world["unit_b"].name not in str(found)
+    # a node outside the user's scope: 404, as the page (nothing logged)
+    assert client.get(f"/reports/party/export?format={fmt}&node={world['bloc_b'].id}"
+                      ).status_code == 404
+    assert events(db)[-1].data["filters"] == {"node": world["bloc_a"].id}
     auth.logout()
     auth.login(world.users["competent_officer_b"].username)
-    found = tables(client.get(f"/reports/party/export?format={fmt}"), fmt, "party")
+    found = tables(client.get(f"/reports/party/export?format={fmt}"), fmt,
+                   "tong-hop-phia-dang-bloc-b")
     assert set(due_rows(found, 1)) == {due["other"].id}
 
 
@@ -229,7 +238,7 @@ def test_targets_export_has_the_grids_rows(world, db, auth, client, targets, fmt
     assert f"/targets/export?format={fmt}&amp;node={node}&amp;year={YEAR}" in page
     assert "+8" in page and "badge diff" in page           # 10 against 2; upper_a 3 vs 1
     [(title, rows)] = tables(client.get(f"/targets/export?format={fmt}&node={node}"
-                                        f"&year={YEAR}"), fmt, "targets")
+                                        f"&year={YEAR}"), fmt, f"chi-tieu-{YEAR}")
     assert str(YEAR) in title
     by_name = {r[0]: [r[1]] + [num(v) for v in r[2:]] for r in rows[1:]}
     assert [r[0] for r in rows[1:]] == [world["federation"].name, NAME, world["upper_a"].name]
@@ -242,7 +251,8 @@ def test_targets_export_has_the_grids_rows(world, db, auth, client, targets, fmt
     assert unicodedata.is_normalized("NFC", rows[2][0])
     # a CĐCS: no roll-up, no difference
     [(_t, rows)] = tables(client.get(f"/targets/export?format={fmt}"
-                                     f"&node={world['upper_b'].id}&year={YEAR}"), fmt, "targets")
+                                     f"&node={world['upper_b'].id}&year={YEAR}"), fmt,
+                          f"chi-tieu-{YEAR}-nguyen-thi-anh")      # a unit below: its name
     gunit = next(r for r in rows if r[0] == world["gunit_b"].name)
     assert num(gunit[2]) == 1 and gunit[3:] == [None] * 5
 
@@ -251,7 +261,7 @@ def test_targets_export_has_the_grids_rows(world, db, auth, client, targets, fmt
 def test_targets_export_keeps_the_users_scope(world, db, auth, client, targets, fmt):
     auth.login(world.users["federation_officer_b"].username)
     url = f"/targets/export?format={fmt}&year={YEAR}"
-    [(_t, rows)] = tables(client.get(url), fmt, "targets")
+    [(_t, rows)] = tables(client.get(url), fmt, f"chi-tieu-{YEAR}")
     assert world["upper_a"].name not in str(rows) and world["unit_a"].name not in str(rows)
     assert client.get(f"{url}&node={world['upper_a'].id}").status_code == 404
     assert client.get(f"{url}&node={world['federation'].id}").status_code == 404
@@ -268,13 +278,14 @@ def test_formulas_are_neutralised(world, db, auth, client, due, fmt, payload):
     rename_org(db, world["upper_a"], payload + " UP")
     db.session.commit()
     auth.login(world.users["competent_officer_a"].username)
-    found = tables(client.get(f"/reports/party/export?format={fmt}"), fmt, "party")
+    found = tables(client.get(f"/reports/party/export?format={fmt}"), fmt,
+                   "tong-hop-phia-dang-bloc-a")
     row = due_rows(found, 1)[due["overdue"].id]
     assert row[1:4] == ["'" + payload, f"'{payload} CĐ", f"'{payload} ĐU"]
     auth.logout()
     auth.login(world.users["federation_officer_a"].username)
     [(_t, rows)] = tables(client.get(f"/targets/export?format={fmt}&year={YEAR}"),
-                          fmt, "targets")
+                          fmt, f"chi-tieu-{YEAR}")
     assert f"'{payload} UP" in [r[0] for r in rows]
     if fmt == "xlsx":
         resp = client.get(f"/targets/export?format=xlsx&year={YEAR}")

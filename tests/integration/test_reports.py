@@ -76,7 +76,7 @@ def test_cohort_counts_reached_steps_and_working_days(world, db, auth, client, c
     auth.login(world.users["union_chair_a"].username)
     page = client.get("/reports/cohort?year=2025").text
     # five introduced in 2025 in scope (the draft is not introduced, side b is not in scope)
-    assert "Introduced in 2025: 5" in page or ": 5</strong>" in page
+    assert 'id="cohort-size">5<' in page
     assert cell(page, "nominated", "reached") == "5"
     assert cell(page, "certified", "reached") == "5"
     assert cell(page, "dossier", "reached") == "4"
@@ -182,13 +182,31 @@ def test_party_dashboard_orders_overdue_first_with_working_days(world, db, auth,
     assert "/cases/?state=decision_pending" in counts
 
 
-def test_party_dashboard_node_outside_grants_falls_back(world, db, auth, client, frozen):
+def test_party_dashboard_node_outside_scope_is_404(world, db, auth, client, frozen):
+    """As the achievement and targets pages: a node outside the user's Party grants, of the
+    union tree, unknown or not a number is 404, never another node's figures."""
     other = advance(new_case(world, "b", start=TODAY - timedelta(days=400)), world,
                     "decision_pending", gap=10)
     db.session.commit()
     auth.login(world.users["competent_officer_a"].username)
-    page = client.get(f"/reports/party?node={world['bloc_b'].id}").text
-    assert f'data-case="{other.id}"' not in page
+    for node in (world["bloc_b"].id, world["federation"].id, 99999999999999, "abc", "-1"):
+        assert client.get(f"/reports/party?node={node}").status_code == 404, node
+    page = client.get(f"/reports/party?node={world['committee_a'].id}")
+    assert page.status_code == 200                          # below the grant: in scope
+    assert f'data-case="{other.id}"' not in page.text
+
+
+def test_party_dashboard_leaves_out_the_unions_drafts(world, db, auth, client, frozen):
+    """A draft is the union's, not yet sent to the Party: not in the Party's counts."""
+    drafts = [new_case(world, start=TODAY - timedelta(days=30)) for _ in range(2)]
+    sent = advance(new_case(world, start=TODAY - timedelta(days=30)), world, "nominated")
+    db.session.commit()
+    assert {c.state for c in drafts} == {"draft"} and drafts[0].party_org_id == sent.party_org_id
+    auth.login(english(world, db, "competent_officer_a"))
+    counts = re.search(r'id="state-counts">(.*?)</table>', client.get("/reports/party").text,
+                       re.S).group(1)
+    assert re.findall(r'data-state="(\w+)"', counts) == ["nominated"]
+    assert re.search(r'data-state="nominated">.*?>1</td>', counts, re.S)
 
 
 def test_access(world, db, auth, client, frozen):
