@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, IntegerField, SelectField, StringField,
+from wtforms import (BooleanField, DateField, IntegerField, Label, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -167,14 +167,63 @@ def form_for(trigger: str, spec_reason: bool) -> type[ActionForm]:
 
 
 class DocumentForm(FlaskForm):
-    """One document of the dossier checklist."""
-    form_code = SelectField(_l("Form"), validators=[InputRequired()])
+    """One document of the dossier; ``document_form`` keeps the fields of its form code."""
     number = StringField(_l("Number"), validators=[Optional(), Length(max=40)],
                          filters=[clean_text])
-    issued_on = DateField(_l("Date of the document"), validators=[DataRequired()])
     issuer = StringField(_l("Issued by / signed by"), validators=[Optional(), Length(max=200)],
                          filters=[clean_text])
-    verified = BooleanField(_l("Verified (personal history, 2-KNĐ)"))
-    official = BooleanField(_l("The introducer is an official Party member (3-KNĐ)"))
-    months_together = IntegerField(_l("Months worked or lived together (3-KNĐ)"),
+    issued_on = DateField(_l("Date of the document"), validators=[DataRequired()])
+    verified = BooleanField(_l("The personal history has been verified (2-KNĐ)"))
+    official = BooleanField(_l("The introducer is an official Party member"))
+    months_together = IntegerField(_l("Months worked or lived together"),
                                    validators=[Optional(), NumberRange(min=0, max=1200)])
+
+
+class DocumentCorrectionForm(DocumentForm):
+    reason = TextAreaField(_l("Reason for the correction"),
+                           validators=[DataRequired(), Length(max=2000)], filters=[clean_text])
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for withdrawing it"),
+                           validators=[DataRequired(), Length(max=2000)], filters=[clean_text])
+
+
+# The fields each form asks for, and what its "issued by" means.
+DOCUMENT_FIELDS = {
+    "1-KNĐ": ("number", "issued_on"),
+    "2-KNĐ": ("number", "issued_on", "verified"),
+    "3-KNĐ": ("issuer", "issued_on", "official", "months_together"),
+    "5-KNĐ": ("number", "issuer", "issued_on"),
+    "10-KNĐ": ("issued_on",),
+    "11-KNĐ": ("issuer", "issued_on"),
+    "12-KNĐ": ("number", "issuer", "issued_on"),
+}
+ISSUER_LABELS = {
+    "3-KNĐ": _l("Introducer (full name)"),
+    "5-KNĐ": _l("Organisation or cell that commented"),
+    "11-KNĐ": _l("Helping Party member (full name)"),
+    "12-KNĐ": _l("Organisation or cell that commented"),
+}
+
+
+def document_form(code: str, prefix: str, formdata=None, document=None,
+                  form_class: type[FlaskForm] = DocumentForm) -> FlaskForm:
+    """The form for a document of ``code`` (filled with ``document`` to correct it)."""
+    data = None
+    if document is not None and formdata is None:
+        data = {"number": document.number, "issuer": document.issuer,
+                "issued_on": document.issued_on, "verified": document.verified,
+                **(document.detail or {})}
+    form = form_class(formdata=formdata, prefix=prefix, data=data)
+    for name in ("number", "issuer", "issued_on", "verified", "official", "months_together"):
+        if name not in DOCUMENT_FIELDS[code]:
+            delattr(form, name)
+    if code in ISSUER_LABELS:
+        form.issuer.label = Label(form.issuer.id, ISSUER_LABELS[code])
+    return form
+
+
+def document_values(form: FlaskForm, code: str) -> dict:
+    """What the guards read from a document form."""
+    return {name: form[name].data for name in DOCUMENT_FIELDS[code]} | {"form_code": code}

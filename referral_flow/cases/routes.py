@@ -18,7 +18,8 @@ from ..security import get_case_or_404, scoped_cases
 from ..security.grants import is_staff
 from ..services import audit
 from ..services.deadlines import deadlines
-from ..services.dossier import checklist, may_record, record_document
+from ..services.dossier import (checklist, correct_document, may_record, record_document,
+                                withdraw_document)
 from ..text import fold
 from ..web import nav_entry
 from ..workflow.calendar import load_calendar
@@ -27,11 +28,12 @@ from ..services.outcome import Outcome, needs_confirmation, preview
 from ..workflow.errors import Conflict, WorkflowError
 from ..workflow.rulesets import rule_book
 from ..workflow.states import STATES, label
+from ..workflow.guards import RECORDABLE_FORMS
 from ..workflow.transitions import BY_TRIGGER
 from .actions import (available, build_form, correction_action, correction_form, perform,
                       step_trigger)
 from .export import case_export, file_name
-from .forms import DocumentForm
+from .forms import DocumentCorrectionForm, WithdrawForm, document_form, document_values
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 nav_entry("cases.index", _l("Cases"), is_staff)
@@ -168,50 +170,119 @@ def _carry_out(case: Case, action: str, form, run, **shown):
         db.session.rollback()
         case = get_case_or_404(case.id, current_user)
         return _detail_page(case, error=str(exc), conflict=isinstance(exc, Conflict),
-                            **shown), exc.http_status
+                            error_form=exc.form, **shown), exc.http_status
     flash(_("Saved. The case is now at the step: %(state)s.", state=label(case.state)), "info")
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
-@bp.post("/<int:case_id>/documents")
+CODES = {code.replace("Đ", "D").lower(): code for code in RECORDABLE_FORMS}   # URL slugs
+
+
+def _slug(code: str) -> str:
+    return code.replace("Đ", "D").lower()
+
+
+@bp.post("/<int:case_id>/documents/<slug>")
 @login_required
-def add_document(case_id: int):
+def add_document(case_id: int, slug: str):
+    """Record one document of the form ``slug`` (e.g. ``3-knd``)."""
     case = get_case_or_404(case_id, current_user)
-    form = document_form(case, formdata=request.form)
-    if form is None:
+    code = CODES.get(slug)
+    if code is None or not _may_record(case, code):
+        abort(404 if code is None else 403)
+    form = document_form(code, f"doc-{slug}", request.form)
+    return _save_document(case, form, f"doc-{slug}", lambda: record_document(
+        case, current_user, document_values(form, code)))
+
+
+@bp.post("/<int:case_id>/documents/<int:document_id>/<change>")
+@login_required
+def change_document(case_id: int, document_id: int, change: str):
+    """Correct (replace) or withdraw a document, with the reason; it stays on the record."""
+    case = get_case_or_404(case_id, current_user)
+    document = next((d for d in case.documents if d.id == document_id), None)
+    if document is None or change not in ("correct", "withdraw"):
+        abort(404)
+    if document.form_code not in RECORDABLE_FORMS or not _may_record(case, document.form_code):
         abort(403)
-    if not form.validate_on_submit():
-        return _detail_page(case, document=form), 400
-    try:
-        record_document(case, current_user, {**form.data, "form_code": form.form_code.data})
-        db.session.commit()
-    except WorkflowError as exc:
-        db.session.rollback()
-        case = get_case_or_404(case_id, current_user)
-        return _detail_page(case, document=document_form(case, request.form),
-                            error=str(exc)), exc.http_status
-    flash(_("Document recorded."), "info")
+    prefix = f"{change}{document_id}"
+    if change == "withdraw":
+        form = WithdrawForm(formdata=request.form, prefix=prefix)
+        return _save_document(case, form, prefix, lambda: withdraw_document(
+            case, document_id, current_user, form.reason.data))
+    form = document_form(document.form_code, prefix, request.form,
+                         form_class=DocumentCorrectionForm)
+    return _save_document(case, form, prefix, lambda: correct_document(
+        case, document_id, current_user, form.reason.data,
+        document_values(form, document.form_code)))
+
+
+@bp.get("/<int:case_id>/documents/<path:_rest>")
+@login_required
+def document_page(case_id: int, _rest: str):
+    """A reload after a refused document form lands on the dossier, not on a 405."""
+    case = get_case_or_404(case_id, current_user)
     return redirect(url_for("cases.detail", case_id=case.id) + "#dossier")
 
 
-def document_form(case: Case, formdata=None) -> DocumentForm | None:
-    """The checklist's form, offering the forms of the stages the user may record now."""
-    stages = may_record(current_user, case)
-    if not stages:
-        return None
-    form = DocumentForm(formdata=formdata, prefix="doc")
-    form.form_code.choices = [(code, str(name)) for st in stages for code, name in st.forms.items()]
-    return form
+def _may_record(case: Case, code: str) -> bool:
+    return code in RECORDABLE_FORMS and any(
+        code in stage.forms for stage in may_record(current_user, case))
+
+
+def _save_document(case: Case, form, prefix: str, save):
+    if not form.validate_on_submit():
+        return _detail_page(case, documents={prefix: form}), 400
+    try:
+        save()
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        case = get_case_or_404(case.id, current_user)
+        return _detail_page(case, documents={prefix: form}, error=str(exc),
+                            failed=prefix), exc.http_status
+    flash(_("The dossier was updated."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id) + "#dossier")
+
+
+def document_forms(case: Case, rows, bound: dict | None = None) -> dict:
+    """The dossier's forms the user may use now, by prefix: one per recordable form code,
+    and for each document in force one to correct it and one to withdraw it."""
+    bound = bound or {}
+    codes = {code for stage in may_record(current_user, case) for code in stage.forms
+             if code in RECORDABLE_FORMS}
+    forms = {}
+    for row in rows:
+        if row.form_code not in codes:
+            continue
+        prefix = f"doc-{_slug(row.form_code)}"
+        forms[prefix] = bound.get(prefix) or document_form(row.form_code, prefix)
+        for item in row.documents:
+            if item.status == "withdrawn":
+                continue
+            doc = item.document
+            fix, gone = f"correct{doc.id}", f"withdraw{doc.id}"
+            forms[fix] = bound.get(fix) or document_form(
+                row.form_code, fix, document=doc, form_class=DocumentCorrectionForm)
+            forms[gone] = bound.get(gone) or WithdrawForm(prefix=gone)
+    return forms
 
 
 def _detail_page(case: Case, bound: dict | None = None, error: str | None = None,
-                 conflict: bool = False, document: DocumentForm | None = None,
-                 outcome: Outcome | None = None, fix=None) -> str:
+                 conflict: bool = False, documents: dict | None = None,
+                 outcome: Outcome | None = None, fix=None, failed: str | None = None,
+                 error_form: str | None = None) -> str:
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.subject == "case")
         .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)).all()
     today = clock.today()
+    earlier = db.session.scalars(
+        scoped_cases(current_user, today).where(Case.member_id == case.member_id,
+                                                Case.id != case.id)
+        .order_by(Case.id.desc())).all()
     allowed = correctable(current_user, case, today)
+    stages = checklist(case, today)
+    rows = [row for _stage, stage_rows in stages for row in stage_rows]
     if allowed is not None and fix is None:
         fix = correction_form(allowed.event, case)
     return render_template("cases/detail.html", case=case, events=events,
@@ -220,12 +291,13 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                            states=STATES, triggers=BY_TRIGGER,
                            corrected={e.corrects_id: e for e in events if e.corrects_id},
                            error=error, conflict=conflict,
-                           failed=next(iter(bound or {}), "correction" if fix and (
+                           failed=failed or next(iter(bound or {}), "correction" if fix and (
                                error or outcome or fix.errors) else None),
+                           error_form=error_form, slug=_slug,
                            outcome=outcome, correctable=allowed if fix else None, fix=fix,
+                           earlier=earlier,
                            needs_confirmation=needs_confirmation,
-                           checklist=checklist(case, today),
-                           document=document or document_form(case))
+                           checklist=stages, forms=document_forms(case, rows, documents))
 
 
 def _is_own_case(user: User, case: Case) -> bool:

@@ -113,19 +113,20 @@ def index():
                      if digits.isascii() and digits.isdigit() else by_name)
     total = db.session.scalar(select(func.count(Member.id)).where(*where))
     page, pages = page_of(total, per_page)
-    # The member's open case, if any (open_draft keeps it to one), in the same statement.
-    open_case = (select(Case.id).where(Case.member_id == Member.id, Case.state.in_(OPEN))
-                 .order_by(Case.id.desc()).limit(1).correlate(Member).scalar_subquery())
+    # The member's latest case of any state, in the same statement: an open one or an
+    # official membership is why there is no "Nominate"; an earlier refusal is shown.
+    latest = (select(Case.id).where(Case.member_id == Member.id)
+              .order_by(Case.id.desc()).limit(1).correlate(Member).scalar_subquery())
     rows = db.session.execute(
-        select(Member, Case.id, Case.state)
-        .outerjoin(Case, Case.id == open_case)
+        select(Member, Case.id, Case.state, Case.closed_on, Case.official_from)
+        .outerjoin(Case, Case.id == latest)
         .where(*where)
         .order_by(Member.search_key, Member.id)
         .limit(per_page).offset((page - 1) * per_page)).all()
     return render_template(
         "members/index.html", rows=rows, total=total, page=page, pages=pages, q=q,
         units=units, unit=unit, unit_names={u.id: u.name for u in units}, states=STATES,
-        button=ButtonForm(), back=roster_args())
+        open_states=OPEN, button=ButtonForm(), back=roster_args())
 
 
 # --- add and edit -----------------------------------------------------------------------

@@ -4,13 +4,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 
 from .. import clock
 from ..extensions import db
 from ..models import Case, Member, Role, User
 from ..workflow.errors import GuardFailed, NotAllowed
-from ..workflow.states import OPEN
+from ..workflow.guards import refuse_if_member_or_open
 from . import audit
 
 
@@ -26,10 +25,7 @@ def open_draft(member: Member, user: User | None, *, year: int | None = None,
         raise GuardFailed(_l("The union unit has no receiving Party organisation yet."))
     if not unit.is_open_on(today):
         raise GuardFailed(_l("The union unit is closed."))
-    open_cases = db.session.scalar(select(func.count(Case.id)).where(
-        Case.member_id == member.id, Case.state.in_(OPEN)))
-    if open_cases:
-        raise GuardFailed(_l("This person already has an open referral."))
+    refuse_if_member_or_open(member.id)
     case = Case(member=member, union_unit=unit, party_org_id=unit.receiving_party_id,
                 referral_year=year or today.year, state="draft", state_since=today)
     db.session.add(case)

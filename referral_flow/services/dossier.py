@@ -1,4 +1,5 @@
-"""The dossier checklist: documents recorded one by one, with their validity."""
+"""The dossier as a record: every document of each form, with its standing; documents
+recorded one by one, corrected or withdrawn with a reason, never deleted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,13 +12,17 @@ from ..extensions import db
 from ..models import Case, Document, User
 from ..security import can
 from ..workflow.calendar import add_months
-from ..workflow.errors import NotAllowed, NotAvailable
-from ..workflow.guards import DOSSIER_FORMS, RECOGNITION_FORMS, parse_document
+from ..workflow.errors import InvalidStepData, NotAllowed, NotAvailable
+from ..workflow.guards import (DOSSIER_FORMS, RECOGNITION_FORMS, RECORDABLE_FORMS, introduces,
+                               parse_document)
 from ..workflow.rulesets import rule_set_on
 from ..workflow.states import ORDER
 from . import audit
+from .transitions import MAX_COMMENT
 
 WARN_DAYS = 30      # a document expiring within this many days is flagged
+# From the best standing to the worst: a form stands as its best document in force.
+STANDINGS = ("ok", "expiring", "unverified", "not_qualifying", "expired")
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,7 @@ _AFTER_CEREMONY = frozenset({"probation", "recognition_review", "official", "rem
 STAGES = (
     Stage(_l("Admission dossier"), DOSSIER_FORMS, frozenset({"certified", "dossier"}),
           _AFTER_NOMINATION, "send_to_cell",
-          (("certificate", _l("awareness-class certificate")),)),
+          (("certificate", _l("Certificate of the Party awareness class")),)),
     Stage(_l("Recognition dossier"), RECOGNITION_FORMS, frozenset({"probation"}),
           _AFTER_CEREMONY, "open_recognition"),
 )
@@ -49,49 +54,125 @@ def may_record(user: User, case: Case) -> list[Stage]:
     return [s for s in STAGES if case.state in s.states and can(user, s.trigger, case)]
 
 
-def record_document(case: Case, user: User, raw: dict, today: date | None = None) -> Document:
-    today = today or clock.today()
-    stage = stage_of(str(raw.get("form_code", "")))
+def _recordable_stage(user: User, case: Case, form_code: str) -> Stage:
+    stage = stage_of(form_code)
     if stage is None or stage not in may_record(user, case):
         if stage is not None and case.state not in stage.states:
             raise NotAvailable(_l("This document cannot be recorded at the case's current step."))
         raise NotAllowed(_l("You may not record documents on this case."))
+    return stage
+
+
+def record_document(case: Case, user: User, raw: dict, today: date | None = None,
+                    replaces: Document | None = None) -> Document:
+    today = today or clock.today()
+    _recordable_stage(user, case, str(raw.get("form_code", "")))
     fields = parse_document(raw, today)
     months = rule_set_on(fields["issued_on"])["document_validity_months"].get(fields["form_code"])
     doc = Document(valid_until=add_months(fields["issued_on"], months) if months else None,
-                   **fields)
+                   replaces_id=replaces.id if replaces else None, **fields)
     case.documents.append(doc)
     db.session.flush()
-    audit.append(trigger="record_document", subject="document", actor_id=user.id,
-                 case_id=case.id, data={"form": doc.form_code, "number": doc.number,
-                                        "issued_on": doc.issued_on, "document_id": doc.id})
+    audit.append(trigger="correct_document" if replaces else "record_document",
+                 subject="document", actor_id=user.id, case_id=case.id,
+                 data={"form": doc.form_code, "number": doc.number, "issued_on": doc.issued_on,
+                       "document_id": doc.id, "replaces": replaces.id if replaces else None})
     return doc
+
+
+def _document_of(case: Case, document_id: int) -> Document:
+    doc = next((d for d in case.documents if d.id == document_id), None)
+    if doc is None or doc.form_code not in RECORDABLE_FORMS:
+        raise NotAvailable(_l("This document cannot be corrected or withdrawn here."))
+    if doc.withdrawn_on is not None:
+        raise NotAvailable(_l("This document has already been withdrawn."))
+    return doc
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidStepData(_l("Give the reason."))
+    if len(reason) > MAX_COMMENT:
+        raise InvalidStepData(_l("The comment is too long (at most %(n)d characters).",
+                                 n=MAX_COMMENT))
+    return reason
+
+
+def withdraw_document(case: Case, document_id: int, user: User, reason: str,
+                      today: date | None = None, corrected: bool = False) -> Document:
+    """Withdraw a document with the reason: it stays on the record, no longer counts."""
+    today = today or clock.today()
+    doc = _document_of(case, document_id)
+    _recordable_stage(user, case, doc.form_code)
+    doc.withdrawn_on, doc.withdrawn_reason, doc.withdrawn_by_id = today, _reason(reason), user.id
+    db.session.flush()
+    if not corrected:
+        audit.append(trigger="withdraw_document", subject="document", actor_id=user.id,
+                     case_id=case.id, comment=doc.withdrawn_reason,
+                     data={"form": doc.form_code, "document_id": doc.id})
+    return doc
+
+
+def correct_document(case: Case, document_id: int, user: User, reason: str, raw: dict,
+                     today: date | None = None) -> Document:
+    """Replace a document by a corrected one: the old one is withdrawn with the reason."""
+    old = withdraw_document(case, document_id, user, reason, today, corrected=True)
+    return record_document(case, user, {**raw, "form_code": old.form_code}, today, replaces=old)
+
+
+@dataclass
+class DocumentRow:
+    document: Document
+    status: str     # ok | expiring | expired | unverified | not_qualifying | withdrawn
 
 
 @dataclass
 class ChecklistRow:
     form_code: str
     name: object
-    document: Document | None
-    status: str          # missing | ok | expiring | expired | unverified
+    documents: list[DocumentRow]    # every document of the form, as recorded
+    status: str                     # the form's standing: missing, or its best document's
+
+    @property
+    def document(self) -> Document | None:
+        """The newest document in force."""
+        in_force = [r.document for r in self.documents if r.status != "withdrawn"]
+        return in_force[-1] if in_force else None
+
+    @property
+    def recordable(self) -> bool:
+        return self.form_code in RECORDABLE_FORMS
 
 
 def checklist(case: Case, today: date | None = None) -> list[tuple[Stage, list[ChecklistRow]]]:
-    """For each stage the case has reached, the latest document of each form."""
+    """For each stage the case has reached, every document of each of its forms."""
     today = today or clock.today()
-    return [(stage, [ChecklistRow(form, name, case.latest_document(form),
-                                  _status(form, case.latest_document(form), today))
-                     for form, name in (*stage.forms.items(), *stage.also_shown)])
-            for stage in STAGES if case.state in stage.shown_in]
+    rules = rule_set_on(today)
+    out = []
+    for stage in STAGES:
+        if case.state not in stage.shown_in:
+            continue
+        rows = []
+        for form, name in (*stage.forms.items(), *stage.also_shown):
+            docs = [DocumentRow(d, _status(d, today, rules))
+                    for d in case.documents_of(form, withdrawn=True)]
+            standing = [r.status for r in docs if r.status != "withdrawn"]
+            best = min(standing, key=STANDINGS.index) if standing else "missing"
+            rows.append(ChecklistRow(form, name, docs, best))
+        out.append((stage, rows))
+    return out
 
 
-def _status(form: str, doc: Document | None, today: date) -> str:
-    if doc is None:
-        return "missing"
-    if form == "2-KNĐ" and not doc.verified:
-        return "unverified"
+def _status(doc: Document, today: date, rules) -> str:
+    if doc.withdrawn_on is not None:
+        return "withdrawn"
     if doc.valid_until and doc.valid_until < today:
         return "expired"
+    if doc.form_code == "2-KNĐ" and not doc.verified:
+        return "unverified"
+    if doc.form_code == "3-KNĐ" and not introduces(doc.detail or {}, rules):
+        return "not_qualifying"
     if doc.valid_until and doc.valid_until <= today + timedelta(days=WARN_DAYS):
         return "expiring"
     return "ok"

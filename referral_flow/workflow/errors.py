@@ -4,9 +4,10 @@
 class WorkflowError(Exception):
     http_status = 422
 
-    def __init__(self, message):
+    def __init__(self, message, form: str | None = None):
         super().__init__(message)
         self.message = message
+        self.form = form        # the dossier form whose document would mend it, if any
 
     def __str__(self) -> str:
         return str(self.message)

@@ -17,22 +17,24 @@ from . import stepdata as sd
 from .calendar import add_months, months_between
 from .context import StepContext
 from .errors import GuardFailed, InvalidStepData
-from .states import OPEN
+from .states import OPEN, label
 
 CELL_KINDS = (PartyKind.cell.value, PartyKind.grassroots_cell.value)
 DOSSIER_FORMS = {
-    "1-KNĐ": _l("application for Party membership (1-KNĐ)"),
-    "2-KNĐ": _l("personal history (2-KNĐ)"),
-    "3-KNĐ": _l("introducer's letter (3-KNĐ)"),
-    "4A-KNĐ": _l("union resolution introducing the member (4A-KNĐ)"),
-    "5-KNĐ": _l("comments of the organisations and the residence cell (5-KNĐ)"),
+    "1-KNĐ": _l("Application for Party membership (1-KNĐ)"),
+    "2-KNĐ": _l("Personal history of the applicant (2-KNĐ)"),
+    "3-KNĐ": _l("Introducer's letter (3-KNĐ)"),
+    "4A-KNĐ": _l("Resolution of the union executive committee introducing the member (4A-KNĐ)"),
+    "5-KNĐ": _l("Comments of the organisations and the residence cell (5-KNĐ)"),
 }
 RECOGNITION_FORMS = {
-    "10-KNĐ": _l("self-assessment of the probationary member (10-KNĐ)"),
-    "11-KNĐ": _l("helper's assessment (11-KNĐ)"),
-    "12-KNĐ": _l("comments of the organisations and the residence cell (12-KNĐ)"),
+    "10-KNĐ": _l("Self-assessment of the probationary member (10-KNĐ)"),
+    "11-KNĐ": _l("Assessment by the helping Party member (11-KNĐ)"),
+    "12-KNĐ": _l("Comments of the organisations and the residence cell (12-KNĐ)"),
 }
-RECORDABLE_FORMS = DOSSIER_FORMS | RECOGNITION_FORMS
+# Recorded one by one on the dossier (the 4A-KNĐ comes with the nomination itself).
+RECORDABLE_FORMS = {code: name for code, name in (DOSSIER_FORMS | RECOGNITION_FORMS).items()
+                    if code != "4A-KNĐ"}
 
 
 def meets(votes_for: int, base: int, threshold: dict) -> bool:
@@ -90,13 +92,33 @@ def member_in_unit(ctx: StepContext) -> None:
         raise GuardFailed(_l("The union unit is closed."))
 
 
+def standing_case(member_id: int, other_than: int | None = None) -> Case | None:
+    """The case that stands in the way of a new referral: an open one, or one that made the
+    person an official Party member."""
+    stmt = select(Case).where(Case.member_id == member_id,
+                              Case.state.in_(sorted(OPEN | {"official"})))
+    if other_than is not None:
+        stmt = stmt.where(Case.id != other_than)
+    return db.session.scalars(stmt.order_by(Case.id.desc()).limit(1)).first()
+
+
+def refuse_if_member_or_open(member_id: int, other_than: int | None = None) -> None:
+    """No referral for a probationary or official Party member, nor beside an open one."""
+    case = standing_case(member_id, other_than)
+    if case is None:
+        return
+    if case.state == "official":
+        raise GuardFailed(_l("This person is already an official Party member (since %(d)s).",
+                             d=case.official_from.strftime("%d/%m/%Y")))
+    if case.state in ("probation", "recognition_review"):
+        raise GuardFailed(_l("This person is already a probationary Party member."))
+    raise GuardFailed(_l("This person already has an open referral (at the step: %(state)s).",
+                         state=label(case.state)))
+
+
 def no_other_open_case(ctx: StepContext) -> None:
-    others = db.session.scalar(
-        select(func.count(Case.id)).where(
-            Case.member_id == ctx.case.member_id, Case.id != ctx.case.id,
-            Case.state.in_(OPEN), Case.state != "draft"))
-    if others:
-        raise GuardFailed(_l("This person already has an open referral."))
+    """Not a Party member already, and no other referral under way."""
+    refuse_if_member_or_open(ctx.case.member_id, other_than=ctx.case.id)
 
 
 def not_youth_route(ctx: StepContext) -> None:
@@ -289,6 +311,13 @@ def not_after(docs: list[dict], day: date, names: dict) -> None:
                                  m=day.strftime("%d/%m/%Y")))
 
 
+def introduces(detail: dict, rules) -> bool:
+    """An introducer's letter qualifies: an official member who has worked or lived with the
+    candidate long enough."""
+    return bool(detail.get("official")) and (
+        detail.get("months_together") or 0) >= rules["introducer_min_months"]
+
+
 def dossier_complete(ctx: StepContext, day: date | None = None) -> None:
     """Every form of the admission dossier is on file, valid on ``day`` and, when ``day``
     is a meeting's, not dated after it; the awareness-class certificate too."""
@@ -299,22 +328,22 @@ def dossier_complete(ctx: StepContext, day: date | None = None) -> None:
     for form, name in DOSSIER_FORMS.items():
         mine = [d for d in docs if d["form_code"] == form]
         if not mine:
-            raise GuardFailed(_l("The dossier lacks the %(doc)s.", doc=name))
+            raise GuardFailed(_l("The dossier lacks the %(doc)s.", doc=name), form=form)
         if form in validity:
             mine = [d for d in mine if day <= add_months(d["issued_on"], validity[form])]
             if not mine:
                 raise GuardFailed(_l("The %(doc)s is older than %(n)d months: renew it.",
-                                     doc=name, n=validity[form]))
+                                     doc=name, n=validity[form]), form=form)
         if form == "2-KNĐ" and not any(d["verified"] for d in mine):
-            raise GuardFailed(_l("The personal history (2-KNĐ) has not been verified."))
+            raise GuardFailed(_l("The personal history (2-KNĐ) has not been verified."),
+                              form=form)
         if form == "3-KNĐ":
-            good = [d for d in mine if d["detail"].get("official")
-                    and d["detail"].get("months_together", 0) >= ctx.rules["introducer_min_months"]]
+            good = [d for d in mine if introduces(d["detail"], ctx.rules)]
             if len(good) < ctx.rules["min_introducer_letters"]:
                 raise GuardFailed(_l(
                     "An introducer must be an official Party member who has worked or lived "
                     "with the candidate for at least %(n)d months.",
-                    n=ctx.rules["introducer_min_months"]))
+                    n=ctx.rules["introducer_min_months"]), form=form)
     cert = ctx.case.latest_document("certificate")
     if cert is None:
         raise GuardFailed(_l("The awareness-class certificate is missing."))
@@ -435,7 +464,8 @@ def recognition_documents(ctx: StepContext) -> None:
     on_file = {d["form_code"] for d in docs}
     for form, name in RECOGNITION_FORMS.items():
         if form not in on_file:
-            raise GuardFailed(_l("The recognition dossier lacks the %(doc)s.", doc=name))
+            raise GuardFailed(_l("The recognition dossier lacks the %(doc)s.", doc=name),
+                              form=form)
     not_after(docs, ctx.on, RECOGNITION_FORMS)
 
 

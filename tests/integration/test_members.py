@@ -9,6 +9,7 @@ import unicodedata
 from datetime import date, timedelta
 
 import pytest
+from flask import current_app
 from markupsafe import escape
 from sqlalchemy import func, select
 
@@ -16,9 +17,11 @@ from referral_flow.models import AuditEvent, Case, Member, Role, RoleGrant
 from referral_flow.services import audit as audit_service
 from referral_flow.services.cases import open_draft
 from referral_flow.services.transitions import fire
+from referral_flow.workflow.errors import GuardFailed
 
 from ..conftest import counting, csrf_token
-from ..factories import TODAY, member, user
+from ..factories import TODAY, advance, member, new_case, user
+from .test_web import vi
 
 EDIT_LINK = re.compile(r'href="/members/(\d+)/edit"')
 NOMINATE = re.compile(r'action="/members/(\d+)/nominate')
@@ -195,7 +198,45 @@ def test_roster_shows_open_case_state_and_nominate_only_without_one(world, db, c
     page = client.get("/members/")
     assert set(map(int, NOMINATE.findall(page.text))) == {free.id, closed.id}
     assert f'href="/cases/{case.id}"' in page.text
-    assert f'href="/cases/{old.id}"' not in page.text
+    # The earlier outcome and its date are shown beside "Nominate again".
+    assert f'href="/cases/{old.id}"' in page.text
+    assert vi(current_app, "on %(d)s", d=TODAY.strftime("%d/%m/%Y")) in page.text
+    assert vi(current_app, "Nominate again") in page.text
+
+
+@pytest.mark.parametrize("state, why", [
+    ("probation", "Already a probationary Party member"),
+    ("official", "Official Party member since %(d)s"),
+    ("nominated", "A referral is under way"),
+])
+def test_no_nomination_for_a_party_member_or_beside_an_open_case(world, db, chair, client,
+                                                                 state, why):
+    case = advance(new_case(world, start=TODAY - timedelta(days=900)), world, state)
+    db.session.commit()
+    page = client.get("/members/").text
+    assert case.member_id not in set(map(int, NOMINATE.findall(page)))
+    assert vi(current_app, why, d=case.official_from.strftime("%d/%m/%Y")
+              if case.official_from else "") in page
+    token = csrf_token(page)
+    refused = client.post(f"/members/{case.member_id}/nominate", data={"csrf_token": token})
+    assert refused.status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Case.id)).where(
+        Case.member_id == case.member_id)) == 1
+    with pytest.raises(GuardFailed):
+        open_draft(case.member, None, today=TODAY, check_permission=False)
+
+
+def test_a_new_referral_shows_the_earlier_refusal_and_its_date(world, db, chair, client):
+    refused = advance(new_case(world, start=TODAY - timedelta(days=400)), world, "rejected")
+    db.session.commit()
+    again = open_draft(refused.member, None, today=TODAY, check_permission=False)
+    db.session.commit()
+    page = client.get(f"/cases/{again.id}").text
+    assert vi(current_app, "Earlier referrals of this person") in page
+    assert f'href="/cases/{refused.id}"' in page
+    assert vi(current_app, "on %(d)s", d=refused.closed_on.strftime("%d/%m/%Y")) in page
+    assert refused.close_reason in page
 
 
 def _members(w, n):
