@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
 export FLASK_APP := wsgi
 
 .PHONY: demo test install install-dev
@@ -16,11 +18,12 @@ install: $(BIN)/activate
 install-dev: $(BIN)/activate
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 
-## Install, build the SQLite schema, load the demo province and serve it on 127.0.0.1:5000.
+## Install, build the SQLite schema, load the demo province and serve it on $(HOST):$(PORT)
+## (default 127.0.0.1:5000; e.g. make demo PORT=8080).
 demo: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Install the dev tools and run the whole suite (set TEST_DATABASE_URL for PostgreSQL).
 test: install-dev

@@ -141,16 +141,6 @@ def correct_step(case_id: int, event_id: int):
     return _carry_out(case, action, form, run, fix=form)
 
 
-@bp.get("/<int:case_id>/<trigger>")
-@bp.get("/<int:case_id>/correct/<int:event_id>")
-@login_required
-def action_page(case_id: int, trigger: str = "", event_id: int = 0):
-    """A reload or "back" after a refused form lands on the case, not on a 405."""
-    case = get_case_or_404(case_id, current_user)
-    anchor = "#correction" if event_id else f"#action-{trigger}"
-    return redirect(url_for("cases.detail", case_id=case.id) + anchor)
-
-
 def _carry_out(case: Case, action: str, form, run, **shown):
     """Run the step (after its confirmation, when it needs one), commit, and say where the
     case now stands; a refusal re-shows the page with what was typed."""
@@ -215,14 +205,6 @@ def change_document(case_id: int, document_id: int, change: str):
     return _save_document(case, form, prefix, lambda: correct_document(
         case, document_id, current_user, form.reason.data,
         document_values(form, document.form_code)))
-
-
-@bp.get("/<int:case_id>/documents/<path:_rest>")
-@login_required
-def document_page(case_id: int, _rest: str):
-    """A reload after a refused document form lands on the dossier, not on a 405."""
-    case = get_case_or_404(case_id, current_user)
-    return redirect(url_for("cases.detail", case_id=case.id) + "#dossier")
 
 
 def _may_record(case: Case, code: str) -> bool:

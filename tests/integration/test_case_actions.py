@@ -87,3 +87,15 @@ def test_action_out_of_scope_is_404(world, db, auth, client, nominated):
     response = client.post(f"/cases/{nominated.id}/accept",
                            data={"version": 1, "csrf_token": token})
     assert response.status_code == 404
+
+
+def test_reloading_a_refused_form_returns_to_the_case_not_a_405(world, db, auth, client,
+                                                                  nominated):
+    auth.login(world.users["party_officer_a"].username)
+    refused = _post(client, nominated, "accept", nominated.version, host_cell_id="",
+                    helpers="")
+    assert refused.status_code == 400
+    again = client.get(f"/cases/{nominated.id}/accept")          # F5 or "back"
+    assert again.status_code == 302 and again.location == f"/cases/{nominated.id}"
+    assert client.get(f"/cases/{nominated.id}/documents/1-knd").location == \
+        f"/cases/{nominated.id}"
