@@ -30,6 +30,7 @@ class Step:
 
     def __init__(self, page, base_url, case_id):
         self.page, self.url = page, f"{base_url}/cases/{case_id}"
+        self.outcomes: list[str] = []
 
     def open(self):
         self.page.goto(self.url)
@@ -50,20 +51,36 @@ class Step:
                 target.fill(str(value))
         box.locator("button[type=submit]").click()
         self.page.wait_for_load_state()
+        self.confirm(f"#action-{trigger}")
         errors = self.page.locator(".flash.error, .error").all_inner_texts()
         assert not errors, errors
         assert self.page.locator(f"h1 .state-{expect_state}").count() == 1, expect_state
 
-    def document(self, form_code, on, **fields):
-        self.open()
-        self.page.select_option("#doc-form_code", value=form_code)
-        self.page.fill("#doc-issued_on", on.isoformat())
-        for name, value in fields.items():
-            target = self.page.locator(f"#doc-{name}")
-            target.set_checked(value) if isinstance(value, bool) else target.fill(str(value))
-        self.page.click("form[action$='/documents'] button[type=submit]")
+    def confirm(self, box: str) -> None:
+        """Where the step shows its outcome first, read it and confirm (ticking the
+        separate confirmation of a closing outcome)."""
+        outcome = self.page.locator(f"{box} .outcome")
+        if not outcome.count():
+            return
+        self.outcomes.append(outcome.inner_text())
+        close = self.page.locator(f"{box} input[name=confirm_close]")
+        if close.count():
+            close.check()
+        self.page.locator(f"{box} button[name=confirm]:not([value=''])").click()
         self.page.wait_for_load_state()
-        assert not self.page.locator(".flash.error").all_inner_texts()
+
+    def document(self, form_code, on, **fields):
+        """Record a document with the dossier's form for ``form_code``."""
+        self.open()
+        key = "doc-" + form_code.replace("Đ", "D").lower()
+        self.page.locator(f"#{key} > details > summary").click()
+        self.page.fill(f"#{key}-issued_on", on.isoformat())
+        for name, value in fields.items():
+            target = self.page.locator(f"#{key}-{name}")
+            target.set_checked(value) if isinstance(value, bool) else target.fill(str(value))
+        self.page.click(f"#{key} > details button[type=submit]")
+        self.page.wait_for_load_state()
+        assert not self.page.locator(".flash.error, .error").all_inner_texts()
 
 
 def vote(on, eligible, prefix=""):
@@ -154,7 +171,7 @@ def test_draft_to_official_through_the_ui(live_app, base_url, browser, login, sh
     # 8. Twelve months later: the recognition dossier and the cell's resolution (13-KNĐ).
     later = add_months(day, 12) + timedelta(days=3)
     clock(later)
-    cell.document("10-KNĐ", later, issuer="Đảng viên dự bị")
+    cell.document("10-KNĐ", later)
     cell.document("11-KNĐ", later, issuer="Trần Văn Hùng")
     cell.document("12-KNĐ", later, issuer="Công đoàn cơ sở")
     cell.act("open_recognition", "recognition_review", **vote(later, cells["CB-THEP-1"]))
