@@ -4,19 +4,18 @@ the guards stay the authority on the facts."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, IntegerField, SelectField, StringField,
-                     TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField
 
-from ..forms import clean_text
+from ..forms import (ChoiceField, DayField, Form, NoteField, NumberField, TextField, longest,
+                     optional, required)
+
+MAX_COUNT = 10_000
 
 
-class ActionForm(FlaskForm):
-    version = IntegerField(_l("Version"), validators=[InputRequired(), NumberRange(min=1)])
-    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)],
-                            filters=[clean_text])
-    on = DateField(_l("Date of the step"), validators=[Optional()])
+class ActionForm(Form):
+    version = NumberField(_l("Version"), validators=[required], low=1)
+    comment = NoteField(_l("Comment"), validators=[optional, longest(2000)])
+    on = DayField(_l("Date of the step"), validators=[optional])
     comment_visible = BooleanField(_l("The candidate may read this comment"))
 
     def step_data(self) -> dict:
@@ -25,34 +24,36 @@ class ActionForm(FlaskForm):
 
 
 class ReasonForm(ActionForm):
-    comment = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)],
-                            filters=[clean_text])
+    comment = NoteField(_l("Reason"), validators=[required, longest(2000)])
 
 
-def _count(label):
-    return IntegerField(label, validators=[InputRequired(), NumberRange(min=0, max=10_000)])
+def _count(label, *, blank_ok=False):
+    return NumberField(label, validators=[optional if blank_ok else required], low=0,
+                       high=MAX_COUNT)
+
+
+def _text(label, limit, *, blank_ok=False):
+    return TextField(label, validators=[optional if blank_ok else required, longest(limit)])
 
 
 class VoteForm(ActionForm):
-    held_on = DateField(_l("Meeting date"), validators=[DataRequired()])
+    held_on = DayField(_l("Meeting date"), validators=[required])
     eligible = _count(_l("Members entitled to vote"))
     present = _count(_l("Members present"))
     votes_for = _count(_l("Votes for"))
     votes_against = _count(_l("Votes against"))
-    resolution_no = StringField(_l("Resolution number"),
-                                validators=[DataRequired(), Length(max=40)], filters=[clean_text])
+    resolution_no = _text(_l("Resolution number"), 40)
 
 
 class MeetingForm(VoteForm):
     """A meeting whose result the guard decides; the comment becomes the reason on refusal."""
-    comment = TextAreaField(_l("Conclusions of the meeting"),
-                            validators=[Optional(), Length(max=2000)], filters=[clean_text])
+    comment = NoteField(_l("Conclusions of the meeting"), validators=[optional, longest(2000)])
 
 
 class AcceptForm(ActionForm):
-    host_cell_id = SelectField(_l("Host cell"), coerce=int, validators=[InputRequired()])
-    helpers = TextAreaField(_l("Helpers (official members, one per line)"),
-                            validators=[DataRequired(), Length(max=1000)])
+    host_cell_id = ChoiceField(_l("Host cell"), coerce=int, validators=[required])
+    helpers = NoteField(_l("Helpers (official members, one per line)"),
+                        validators=[required, longest(1000)], filters=())
 
     def step_data(self) -> dict:
         helpers = [line.strip() for line in (self.helpers.data or "").splitlines()]
@@ -60,35 +61,29 @@ class AcceptForm(ActionForm):
 
 
 class CertificateForm(ActionForm):
-    certificate_no = StringField(_l("Certificate number"),
-                                 validators=[DataRequired(), Length(max=40)], filters=[clean_text])
-    certificate_issuer = StringField(_l("Issued by"), validators=[DataRequired(), Length(max=200)],
-                                     filters=[clean_text])
-    certificate_on = DateField(_l("Certificate date"), validators=[DataRequired()])
+    certificate_no = _text(_l("Certificate number"), 40)
+    certificate_issuer = _text(_l("Issued by"), 200)
+    certificate_on = DayField(_l("Certificate date"), validators=[required])
 
 
 class DecisionForm(ActionForm):
-    decision_no = StringField(_l("Decision number"), validators=[DataRequired(), Length(max=40)],
-                              filters=[clean_text])
-    decision_on = DateField(_l("Decision date"), validators=[DataRequired()])
-    received_on = DateField(_l("Date received by the cell"), validators=[Optional()])
+    decision_no = _text(_l("Decision number"), 40)
+    decision_on = DayField(_l("Decision date"), validators=[required])
+    received_on = DayField(_l("Date received by the cell"), validators=[optional])
 
 
 class CeremonyForm(ActionForm):
-    ceremony_on = DateField(_l("Ceremony date"), validators=[DataRequired()])
-    late_approval = StringField(_l("Superior committee's approval (if late)"),
-                                validators=[Optional(), Length(max=200)], filters=[clean_text])
+    ceremony_on = DayField(_l("Ceremony date"), validators=[required])
+    late_approval = _text(_l("Superior committee's approval (if late)"), 200, blank_ok=True)
 
 
 class RecogniseForm(DecisionForm):
-    committee_held_on = DateField(_l("Committee meeting date"), validators=[Optional()])
-    committee_eligible = IntegerField(_l("Committee members"), validators=[Optional()])
-    committee_present = IntegerField(_l("Members present"), validators=[Optional()])
-    committee_votes_for = IntegerField(_l("Votes for"), validators=[Optional()])
-    committee_votes_against = IntegerField(_l("Votes against"), validators=[Optional()])
-    committee_resolution_no = StringField(_l("Committee resolution (15-KNĐ)"),
-                                          validators=[Optional(), Length(max=40)],
-                                          filters=[clean_text])
+    committee_held_on = DayField(_l("Committee meeting date"), validators=[optional])
+    committee_eligible = _count(_l("Committee members"), blank_ok=True)
+    committee_present = _count(_l("Members present"), blank_ok=True)
+    committee_votes_for = _count(_l("Votes for"), blank_ok=True)
+    committee_votes_against = _count(_l("Votes against"), blank_ok=True)
+    committee_resolution_no = _text(_l("Committee resolution (15-KNĐ)"), 40, blank_ok=True)
 
 
 FORMS: dict[str, type[ActionForm]] = {
@@ -109,15 +104,13 @@ def form_for(trigger: str, spec_reason: bool) -> type[ActionForm]:
     return FORMS.get(trigger, ReasonForm if spec_reason else ActionForm)
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(Form):
     """One document of the dossier checklist."""
-    form_code = SelectField(_l("Form"), validators=[InputRequired()])
-    number = StringField(_l("Number"), validators=[Optional(), Length(max=40)],
-                         filters=[clean_text])
-    issued_on = DateField(_l("Date of the document"), validators=[DataRequired()])
-    issuer = StringField(_l("Issued by / signed by"), validators=[Optional(), Length(max=200)],
-                         filters=[clean_text])
+    form_code = ChoiceField(_l("Form"), validators=[required])
+    number = _text(_l("Number"), 40, blank_ok=True)
+    issued_on = DayField(_l("Date of the document"), validators=[required])
+    issuer = _text(_l("Issued by / signed by"), 200, blank_ok=True)
     verified = BooleanField(_l("Verified (personal history, 2-KNĐ)"))
     official = BooleanField(_l("The introducer is an official Party member (3-KNĐ)"))
-    months_together = IntegerField(_l("Months worked or lived together (3-KNĐ)"),
-                                   validators=[Optional(), NumberRange(min=0, max=1200)])
+    months_together = NumberField(_l("Months worked or lived together (3-KNĐ)"),
+                                  validators=[optional], low=0, high=1200)
