@@ -16,7 +16,7 @@ from .models.member import Gender
 from .security import can
 from .services.cases import open_draft
 from .services.transitions import fire
-from .demo_steps import step_data
+from .demo_steps import step_data, step_day
 
 MARKER = "LDLD-DEMO"
 FEDERATION_NAME = "Liên đoàn Lao động tỉnh Bắc Ninh"
@@ -264,8 +264,7 @@ def walk(case, path, start: date, gap: int, users, cells, today) -> None:
         if trigger == "committee_approve" and case.state == "decision_pending":
             continue        # a grassroots cell's resolution goes straight to the decision
         step = min(gap, 20) if trigger == "hold_ceremony" else gap   # within 30 working days
-        if trigger in ("open_recognition", "remove"):   # after the 12 months of probation
-            on = max(on, case.probation_ends_on)
+        on = step_day(trigger, case, on)    # after the class, after the probation
         on = min(on + timedelta(days=step), today)
         data, comment = step_data(trigger, case, on, cells)
         actor = _actor(users, trigger, case, today)

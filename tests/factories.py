@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from referral_flow.demo import PATHS
-from referral_flow.demo_steps import step_data
+from referral_flow.demo_steps import step_data, step_day
 from referral_flow.extensions import db
 from referral_flow.models import (Case, EnterpriseKind, Member, Organisation, PartyKind, Role,
                                   RoleGrant, Tree, UnionKind, User)
@@ -123,9 +123,7 @@ def advance(case: Case, w: World, state: str, *, start: date | None = None, gap:
     for trigger in PATHS[state]:
         if trigger == "committee_approve" and case.state == "decision_pending":
             continue
-        on = on + timedelta(days=gap)
-        if trigger in ("open_recognition", "remove"):
-            on = max(on, case.probation_ends_on)
+        on = step_day(trigger, case, on + timedelta(days=gap))
         data, comment = step_data(trigger, case, on, w.cells)
         fire(case, trigger, None, expected_version=case.version, data=data, comment=comment,
              on=on, today=today, check_permission=False)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import StopValidation
 from wtforms.widgets import NumberInput, RadioInput, TextInput
 
@@ -164,11 +164,18 @@ class ChoiceField(SelectField):
     def pre_validate(self, form):
         if self.errors or self.data in (None, ""):
             return
-        if not any(choice.value == self.data or self._same(choice.value)
-                   for choice in self._choices_from_input(self.choices) or []):
+        if not any(choice.selected for choice in self.iter_choices()):
             raise StopValidation(str(CHOOSE))
 
-    def _same(self, value) -> bool:
+    def iter_choices(self):
+        """As SelectField's; the empty option ("—") is the one chosen while the field is
+        empty, and is never converted with ``coerce``."""
+        return [Choice(c.value, c.label, self._is_data(c.value), c.render_kw)
+                for c in self._choices_from_input(self.choices) or []]
+
+    def _is_data(self, value) -> bool:
+        if self.data in (None, "") or value in (None, ""):
+            return self.data in (None, "") and value in (None, "")
         try:
             return self.coerce(value) == self.data
         except (ValueError, TypeError):

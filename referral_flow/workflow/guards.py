@@ -185,16 +185,50 @@ def read_certificate(ctx: StepContext) -> None:
     ctx.parsed["certificate"] = cert
 
 
-def certificate_number_free(ctx: StepContext) -> None:
-    """A certificate number is used once in a class (after ``read_certificate``)."""
-    number = ctx.parsed["certificate"]["number"]
-    enrolment = db.session.scalars(select(Enrolment).where(
-        Enrolment.case_id == ctx.case.id, Enrolment.result == "pending")
+def _pending_enrolment(case: Case) -> Enrolment | None:
+    return db.session.scalars(select(Enrolment).where(
+        Enrolment.case_id == case.id, Enrolment.result == "pending")
         .order_by(Enrolment.id.desc()).limit(1)).first()
-    if enrolment is not None and db.session.scalar(select(func.count(Enrolment.id)).where(
-            Enrolment.class_id == enrolment.class_id, Enrolment.certificate_no == number)):
+
+
+def off_scheme(klass: AwarenessClass):
+    """The message for a certificate number outside the class's numbering scheme."""
+    example = klass.certificate_number(1)
+    if klass.certificate_prefix:
+        return _l("The certificate numbers of this class are its prefix %(prefix)s and a "
+                  "number, such as %(example)s.", prefix=klass.certificate_prefix,
+                  example=example)
+    return _l("The certificate numbers of this class are numbers such as %(example)s.",
+              example=example)
+
+
+def class_result_due(ctx: StepContext) -> None:
+    """A class's result, passed or not, is recorded from the class's last day."""
+    enrolment = _pending_enrolment(ctx.case)
+    klass = enrolment.awareness_class if enrolment is not None else None
+    if klass is not None and not klass.takes_results_on(ctx.on):
+        raise GuardFailed(_l("Results of the class %(name)s can be recorded from %(d)s, its "
+                             "last day.", name=klass.name, d=klass.ends_on.strftime("%d/%m/%Y")))
+
+
+def certificate_of_the_class(ctx: StepContext) -> None:
+    """The certificate of the class the candidate attends (after ``read_certificate``): dated
+    from the class's last day, numbered in the class's scheme, a number used once."""
+    enrolment = _pending_enrolment(ctx.case)
+    if enrolment is None:
+        return
+    klass, cert = enrolment.awareness_class, ctx.parsed["certificate"]
+    if cert["issued_on"] < klass.ends_on:
+        raise InvalidStepData(_l("A certificate of this class is dated from its last day, "
+                                 "%(d)s.", d=klass.ends_on.strftime("%d/%m/%Y")))
+    number = klass.read_certificate_number(cert["number"])
+    if number is None:
+        raise InvalidStepData(off_scheme(klass))
+    if db.session.scalar(select(func.count(Enrolment.id)).where(
+            Enrolment.class_id == klass.id, Enrolment.certificate_no == number)):
         raise GuardFailed(_l("The certificate number %(no)s is already used in this class.",
                              no=number))
+    cert["number"] = number
 
 
 def certificate_still_valid(ctx: StepContext) -> None:

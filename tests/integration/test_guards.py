@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from referral_flow.extensions import db as _db
-from referral_flow.models import AuditEvent, Case, HolidayOverride, RuleSet
+from referral_flow.models import AuditEvent, Case, Enrolment, HolidayOverride, RuleSet
 from referral_flow.services.cases import open_draft
 from referral_flow.services.deadlines import deadlines
 from referral_flow.services.transitions import fire
@@ -280,6 +280,9 @@ def failed_cell_vote(on):
 def test_reason_is_mandatory(world, db, state, trigger, dest, data):
     case = case_in(world, state, start=D(2024, 6, 1))
     on = max(case.state_since, case.probation_ends_on or case.state_since)
+    if state == "in_class":         # a class's result is recorded from its last day
+        on = _db.session.scalars(select(Enrolment).where(Enrolment.case_id == case.id)
+                                 ).one().awareness_class.ends_on
     data = data(on) if data else {}
     for blank in ("", "   "):
         assert refused(case, trigger, on, data, blank, error=InvalidStepData) == (
