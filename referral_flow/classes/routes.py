@@ -236,11 +236,11 @@ def results(class_id: int):
         return redirect(here)
     if form.back.data:
         return _class_page(klass, form)
-    plan = svc.plan_results(klass, rows, clock.today())
     if not form.confirm.data:
+        plan = svc.plan_results(klass, rows, clock.today())
         return render_template("classes/confirm.html", klass=klass, form=form,
                                plan=plan), 200 if plan.passes or plan.fails else 422
-    out = svc.record_results(plan, current_user)
+    out = svc.record_results(klass, rows, current_user, clock.today())
     return _finish(out, ngettext("%(num)d result recorded.", "%(num)d results recorded.",
                                  sum(r.ok for r in out)), here,
                    lambda rows, status: _class_page(klass, form, rows, status))

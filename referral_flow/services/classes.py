@@ -248,11 +248,12 @@ def _next_free(klass: AwarenessClass, seq: int, used: set[str]) -> tuple[int, st
             return seq, number
 
 
-def record_results(plan: ResultPlan, user: User) -> list[RowResult]:
-    """Record the plan's rows, each in its SAVEPOINT; a row refused by the plan is reported
-    without being tried. An automatic number is taken when its row is saved, so a row that
-    fails leaves no gap in the class's numbering."""
-    out = []
+def record_results(klass: AwarenessClass, rows: list[ResultRow], user: User,
+                   today: date) -> list[RowResult]:
+    """Record the rows as ``plan_results`` planned them, each in its SAVEPOINT; a row the
+    plan refuses is reported without being tried. An automatic number is taken when its row
+    is saved, so a row that fails leaves no gap in the class's numbering."""
+    plan, out = plan_results(klass, rows, today), []
     for planned in plan.rows:
         if planned.error:
             out.append(RowResult(planned.case_id, planned.name, False, planned.error))
