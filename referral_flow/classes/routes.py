@@ -27,6 +27,7 @@ from ..text import fold
 from ..web import nav_entry
 from ..workflow.calendar import add_months
 from ..workflow.errors import WorkflowError
+from ..workflow.guards import results_not_yet
 from ..workflow.rulesets import NoRuleSet, rule_book, rule_set_on
 from .forms import ClassFilter, ClassForm, EnrolForm, ResultsForm, SkipForm
 
@@ -227,8 +228,7 @@ def results(class_id: int):
         abort(400)
     here = url_for("classes.detail", class_id=klass.id)
     if not klass.takes_results_on(clock.today()):
-        flash(_("Results of the class %(name)s can be recorded from %(d)s, its last day.",
-                name=klass.name, d=klass.ends_on.strftime("%d/%m/%Y")), "error")
+        flash(str(results_not_yet(klass)), "error")
         return redirect(here)
     rows = form.chosen()
     if not rows:

@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import AwarenessClass, Case, Enrolment, EnrolmentResult, User
 from ..security import scoped_cases
 from ..workflow.errors import WorkflowError
-from ..workflow.guards import off_scheme
+from ..workflow.guards import dated_before_the_end, off_scheme, results_not_yet
 from . import audit
 from .transitions import fire
 
@@ -75,8 +75,7 @@ def save_class(klass: AwarenessClass | None, values: dict, *, actor_id: int) -> 
         if values["capacity"] < enrolled:
             raise ClassRefused("capacity", _l("%(n)d candidates are already enrolled.",
                                               n=enrolled))
-        numbered = db.session.scalar(select(func.count(Enrolment.id)).where(
-            Enrolment.class_id == klass.id, Enrolment.certificate_no.is_not(None)))
+        numbered = len(numbers_used(klass))
         if numbered and values["certificate_prefix"] != klass.certificate_prefix:
             raise ClassRefused("certificate_prefix", _l(
                 "%(n)d certificates of this class are already numbered with the prefix "
@@ -178,10 +177,8 @@ def plan_results(klass: AwarenessClass, rows: list[ResultRow], today: date) -> R
         select(Enrolment).where(Enrolment.class_id == klass.id,
                                 Enrolment.id.in_([row.enrolment_id for row in rows]))
         .options(joinedload(Enrolment.case).joinedload(Case.member)))}
-    used = set(db.session.scalars(select(Enrolment.certificate_no).where(
-        Enrolment.class_id == klass.id, Enrolment.certificate_no.is_not(None))))
     plan = ResultPlan(klass, [PlannedResult(row, enrolments.get(row.enrolment_id))
-                              for row in rows], used)
+                              for row in rows], numbers_used(klass))
     for planned in plan.rows:
         planned.error = _row_error(klass, planned, today, plan.used)
         if planned.error is None and planned.number:
@@ -211,15 +208,13 @@ def _row_error(klass: AwarenessClass, planned: PlannedResult, today: date,
     if row.version is None:
         return str(RELOAD)
     if not klass.takes_results_on(today):
-        return _("Results of the class %(name)s can be recorded from %(d)s, its last day.",
-                 name=klass.name, d=klass.ends_on.strftime("%d/%m/%Y"))
+        return str(results_not_yet(klass))
     if row.verdict == FAIL:
         return None if row.reason else _("Give the reason.")
     if row.certificate_on is None:
         return _("%(field)s is required.", field=_("Certificate date"))
     if row.certificate_on < klass.ends_on:
-        return _("A certificate of this class is dated from its last day, %(d)s.",
-                 d=klass.ends_on.strftime("%d/%m/%Y"))
+        return str(dated_before_the_end(klass))
     if row.certificate_on > today:
         return _("The certificate date cannot be in the future.")
     if row.number:
@@ -232,11 +227,15 @@ def _row_error(klass: AwarenessClass, planned: PlannedResult, today: date,
     return None
 
 
+def numbers_used(klass: AwarenessClass) -> set[str]:
+    return set(db.session.scalars(select(Enrolment.certificate_no).where(
+        Enrolment.class_id == klass.id, Enrolment.certificate_no.is_not(None))))
+
+
 def next_number(klass: AwarenessClass) -> str:
     """The class's next certificate number; the class's sequence moves on to it."""
-    used = set(db.session.scalars(select(Enrolment.certificate_no).where(
-        Enrolment.class_id == klass.id, Enrolment.certificate_no.is_not(None))))
-    klass.certificate_seq, number = _next_free(klass, klass.certificate_seq or 0, used)
+    klass.certificate_seq, number = _next_free(klass, klass.certificate_seq or 0,
+                                               numbers_used(klass))
     return number
 
 

@@ -202,13 +202,24 @@ def off_scheme(klass: AwarenessClass):
               example=example)
 
 
+def results_not_yet(klass: AwarenessClass):
+    """The message for a class result recorded before the class's last day."""
+    return _l("Results of the class %(name)s can be recorded from %(d)s, its last day.",
+              name=klass.name, d=klass.ends_on.strftime("%d/%m/%Y"))
+
+
+def dated_before_the_end(klass: AwarenessClass):
+    """The message for a certificate of the class dated before its last day."""
+    return _l("A certificate of this class is dated from its last day, %(d)s.",
+              d=klass.ends_on.strftime("%d/%m/%Y"))
+
+
 def class_result_due(ctx: StepContext) -> None:
     """A class's result, passed or not, is recorded from the class's last day."""
     enrolment = _pending_enrolment(ctx.case)
     klass = enrolment.awareness_class if enrolment is not None else None
     if klass is not None and not klass.takes_results_on(ctx.on):
-        raise GuardFailed(_l("Results of the class %(name)s can be recorded from %(d)s, its "
-                             "last day.", name=klass.name, d=klass.ends_on.strftime("%d/%m/%Y")))
+        raise GuardFailed(results_not_yet(klass))
 
 
 def certificate_of_the_class(ctx: StepContext) -> None:
@@ -219,8 +230,7 @@ def certificate_of_the_class(ctx: StepContext) -> None:
         return
     klass, cert = enrolment.awareness_class, ctx.parsed["certificate"]
     if cert["issued_on"] < klass.ends_on:
-        raise InvalidStepData(_l("A certificate of this class is dated from its last day, "
-                                 "%(d)s.", d=klass.ends_on.strftime("%d/%m/%Y")))
+        raise InvalidStepData(dated_before_the_end(klass))
     number = klass.read_certificate_number(cert["number"])
     if number is None:
         raise InvalidStepData(off_scheme(klass))
