@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import AwarenessClass, Case, Enrolment, Organisation, PartyKind
+from .services.classes import next_number
 from .workflow.guards import pending_enrolment
 
 
@@ -47,40 +48,58 @@ def class_runner(party_org: Organisation) -> Organisation:
     return nodes[ids[0]]
 
 
+CLASS_DAYS = 5          # an awareness class runs five days
+
+
 def class_for(case: Case, on: date) -> AwarenessClass:
-    """A five-day class run above the case's Party organisation that has not ended on ``on``,
-    ends within a week and has a free place: found, or opened on ``on``."""
+    """A class run above the case's Party organisation that is under way on ``on``, has
+    a free place and ends within its five days (so that, days later, its results are due):
+    found, or opened on ``on``."""
     runner = class_runner(case.party_org)
+    last = on + timedelta(days=CLASS_DAYS - 1)
     taken = (select(func.count(Enrolment.id)).where(Enrolment.class_id == AwarenessClass.id)
              .scalar_subquery())
     found = db.session.scalars(
         select(AwarenessClass).where(AwarenessClass.organiser_id == runner.id,
-                                     AwarenessClass.ends_on >= on,
-                                     AwarenessClass.ends_on <= on + timedelta(days=7),
+                                     AwarenessClass.starts_on <= on,
+                                     AwarenessClass.ends_on.between(on, last),
                                      taken < AwarenessClass.capacity)
         .order_by(AwarenessClass.id).limit(1)).first()
     if found is None:
         found = AwarenessClass(
-            name=f"Lớp bồi dưỡng nhận thức về Đảng khai giảng {on:%d/%m/%Y} – {runner.name}"[:200],
+            name=f"Lớp bồi dưỡng nhận thức về Đảng khai giảng {on:%d/%m/%Y} – "
+                 f"{runner.name}"[:200],
             organiser=runner, co_organiser="Liên đoàn Lao động tỉnh", starts_on=on,
-            ends_on=on + timedelta(days=4), place="Trung tâm chính trị", capacity=60,
+            ends_on=last, place="Trung tâm chính trị", capacity=60,
             certificate_prefix=f"GCN-{runner.id}-{on:%y%m%d}-", certificate_seq=0)
         db.session.add(found)
         db.session.flush()
     return found
 
 
+def current_class(case: Case) -> AwarenessClass | None:
+    """The class the case attends (its pending enrolment), if any."""
+    enrolment = pending_enrolment(case)
+    return enrolment.awareness_class if enrolment is not None else None
+
+
 def earliest_on(trigger: str, case: Case, on: date) -> date:
-    """``on``, or later when the step cannot be taken before a date the case sets: class
-    results from the class's last day, the recognition review and removal from the end of
-    probation."""
-    if trigger in ("pass_class", "fail_class"):
-        enrolment = pending_enrolment(case)
-        if enrolment is not None:
-            return max(on, enrolment.awareness_class.ends_on)
-    if trigger in ("open_recognition", "remove"):
+    """``on``, or the first day the step may be taken: a class's result from its last day,
+    the recognition review and removal from the end of probation."""
+    klass = current_class(case) if trigger in ("pass_class", "fail_class") else None
+    if klass is not None:
+        return max(on, klass.ends_on)
+    if trigger in ("open_recognition", "remove") and case.probation_ends_on:
         return max(on, case.probation_ends_on)
     return on
+
+
+def class_certificate(case: Case) -> dict:
+    """The certificate of the class the case attends: the class's next number, dated the
+    class's last day."""
+    klass = current_class(case)
+    return {"certificate_no": next_number(klass), "certificate_issuer": klass.organiser.name,
+            "certificate_on": klass.ends_on}
 
 
 def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> tuple[dict, str]:
@@ -92,7 +111,9 @@ def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> 
                 "helpers": ["Nguyễn Văn Thành"]}, ""
     if trigger == "enroll":
         return {"class_id": class_for(case, on).id}, ""
-    if trigger in ("pass_class", "skip_class"):
+    if trigger == "pass_class":
+        return class_certificate(case), ""
+    if trigger == "skip_class":
         return {"certificate_no": f"GCN-{case.id:05d}", "certificate_issuer":
                 "Trung tâm chính trị", "certificate_on": on - timedelta(days=1)}, ""
     if trigger == "open_dossier":

@@ -27,6 +27,7 @@ from .models import (AuditEvent, AwarenessClass, Case, CaseHelper, Document, Enr
                      Enrolment, EnterpriseKind, Member, Organisation, PartyKind, Target, Tree,
                      UnionKind, Vote, VoteKind)
 from .models.audit import canonical, digest, step_date
+from .models.classes import certificate_number
 from .models.member import Gender
 from .services.audit import json_safe, lock_chain
 from .text import fold, normalise_name
@@ -516,7 +517,7 @@ class Walk:
         if passed > self.g.today:
             raise _Stop
         slot.row["certificate_seq"] += 1
-        number = f"{slot.row['certificate_prefix']}{slot.row['certificate_seq']}"
+        number = certificate_number(slot.row["certificate_prefix"], slot.row["certificate_seq"])
         enrolment.update(result=EnrolmentResult.passed, certificate_no=number,
                          certificate_on=ends)
         self.emit(self._certified("pass_class", passed, number, ends, validity))

@@ -1,45 +1,13 @@
 """Blueprints, login, CSRF and the navigation each user sees."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from flask import Flask, redirect, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .extensions import csrf, db, limiter, login_manager
+from .menu import landing_page, shown_to
 from .models import User
-
-
-@dataclass(frozen=True)
-class NavEntry:
-    endpoint: str
-    label: object
-    visible: Callable[[User], bool]
-    home: Callable[[User], bool] | None = None
-    home_endpoint: str | None = None
-
-
-NAV: list[NavEntry] = []
-
-
-def nav_entry(endpoint: str, label, visible: Callable[[User], bool] = lambda user: True, *,
-              home: Callable[[User], bool] | None = None, home_endpoint: str | None = None):
-    """Register a top-level menu entry, shown to users for whom ``visible(user)`` holds.
-    ``home(user)``: this is where that user's work is, so he lands here after logging in
-    (on ``home_endpoint`` when the entry's work is on a page other than its first)."""
-    NAV.append(NavEntry(endpoint, label, visible, home, home_endpoint))
-
-
-def landing_page(user: User) -> str:
-    """Where a user starts: the first entry that is his work's home, else the first menu
-    entry shown to him."""
-    for entry in NAV:
-        if entry.home and entry.visible(user) and entry.home(user):
-            return entry.home_endpoint or entry.endpoint
-    entries = [e for e in NAV if e.visible(user)]
-    return entries[0].endpoint if entries else "cases.index"
 
 
 def register(app: Flask) -> None:
@@ -60,7 +28,7 @@ def register(app: Flask) -> None:
             return None
         return user
 
-    # Import order is menu order (each blueprint registers its entry when imported).
+    # Each blueprint registers its menu entry when imported (menu.ORDER orders them).
     from .auth.routes import bp as auth_bp
     from .inbox.routes import bp as inbox_bp
     from .me.routes import bp as me_bp
@@ -79,7 +47,7 @@ def register(app: Flask) -> None:
     def navigation():
         if not current_user.is_authenticated:
             return {"nav": []}
-        return {"nav": [entry for entry in NAV if entry.visible(current_user)]}
+        return {"nav": shown_to(current_user)}
 
     @app.get("/")
     def index():

@@ -1,81 +1,20 @@
-"""Administrator forms. Every message is translated (WTForms ships no Vietnamese
-catalogue, so no built-in message reaches the user): required, length, date and
-number messages are given here."""
+"""Administrator forms, on the shared kit (referral_flow/forms)."""
 from __future__ import annotations
 
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, IntegerField, PasswordField, SelectField,
-                     StringField, TextAreaField)
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import (DataRequired, EqualTo, InputRequired, Length, NumberRange,
-                                Optional, ValidationError)
+from wtforms import BooleanField, PasswordField
+from wtforms.validators import EqualTo, Length, ValidationError
 
-from ..forms import clean_text
+from ..forms import (ChoiceField, DayField, Form, NoteField, NumberField, TextField, longest,
+                     no_markup, optional, options, required)
 from ..models import EnterpriseKind, PartyKind, Role, UnionKind
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+# A rule set's code is a document number: letters of any script, digits, . _ / - (294-QĐ/TW).
+RULE_SET_CODE = re.compile(r"\w[\w./-]*")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-# Names, titles and notes never need markup or statement separators.
-FORBIDDEN = set("<>{}\\;`")
-
-
-def required():
-    return DataRequired(message=_l("This field is required."))
-
-
-def required_number():
-    # DataRequired would refuse a legitimate 0 and hide a date's or number's parse error.
-    return InputRequired(message=_l("This field is required."))
-
-
-def longest(n: int):
-    return Length(max=n, message=_l("At most %(max)d characters.", max=n))
-
-
-def no_markup(form, field):
-    if field.data and any(ch in FORBIDDEN for ch in field.data):
-        raise ValidationError(_l("These characters are not allowed: < > { } \\ ; `"))
-
-
-class ChoiceField(SelectField):
-    """A select with a translated "not a valid choice" message; ``choices`` as pairs."""
-
-    def __init__(self, label=None, validators=None, choices=None, **kwargs):
-        super().__init__(label, validators, choices=options(choices) if choices else None,
-                         invalid_choice_message=_l("Choose one of the listed values."),
-                         **kwargs)
-
-
-def options(pairs) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-class DayField(DateField):
-    """A date (``<input type="date">``) whose parse error is translated."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators,
-                         invalid_value_message=_l("Enter a valid date (dd/mm/yyyy)."), **kwargs)
-
-
-class NumberField(IntegerField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(str(_l("Enter a whole number."))) from exc
-
-
-def in_range(low: int, high: int):
-    return NumberRange(min=low, max=high,
-                       message=_l("Enter a number from %(min)d to %(max)d.", min=low, max=high))
-
-
-def code_field(label):
-    return StringField(label, validators=[required(), longest(40)], filters=[clean_text])
 
 
 def node_code(form, field):
@@ -83,14 +22,14 @@ def node_code(form, field):
         raise ValidationError(_l("Use letters, digits and . _ / - only (no spaces)."))
 
 
-def name_field(label, max_len=200, optional=False):
-    first = Optional() if optional else required()
-    return StringField(label, validators=[first, longest(max_len), no_markup],
-                       filters=[clean_text])
+def rule_set_code(form, field):
+    if field.data and not RULE_SET_CODE.fullmatch(field.data):
+        raise ValidationError(_l("Use letters, digits and . _ / - only (no spaces)."))
 
 
-class EmptyForm(FlaskForm):
-    """Only the CSRF token: for one-button actions."""
+def name_field(label, max_len=200, blank_ok=False):
+    return TextField(label, validators=[optional if blank_ok else required, longest(max_len),
+                                        no_markup])
 
 
 # --- organisations ------------------------------------------------------------------------
@@ -119,24 +58,26 @@ KIND_LABELS = dict(UNION_KINDS + PARTY_KINDS)
 ENTERPRISE_LABELS = dict(ENTERPRISE_KINDS)
 
 
-class NodeForm(FlaskForm):
-    kind = ChoiceField(_l("Kind"), validators=[required()])
+def code_field(label, *, blank_ok=False):
+    """An organisation's code (letters, digits and . _ / -)."""
+    return TextField(label, validators=[optional if blank_ok else required, longest(40),
+                                        node_code])
+
+
+class NodeForm(Form):
+    kind = ChoiceField(_l("Kind"), validators=[required])
     name = name_field(_l("Organisation name"))
-    code = StringField(_l("Code"), validators=[required(), longest(40), node_code],
-                       filters=[clean_text])
-    parent_code = StringField(_l("Parent (code)"), validators=[Optional(), longest(40),
-                                                               node_code], filters=[clean_text])
-    opened_on = DayField(_l("Opened on"), validators=[required_number()])
+    code = code_field(_l("Code"))
+    parent_code = code_field(_l("Parent (code)"), blank_ok=True)
+    opened_on = DayField(_l("Opened on"), validators=[required])
 
 
 class UnionNodeForm(NodeForm):
     enterprise_kind = ChoiceField(_l("Enterprise kind (CĐCS)"),
-                                  choices=[("", "—")] + ENTERPRISE_KINDS, validators=[Optional()])
+                                  choices=[("", "—")] + ENTERPRISE_KINDS, validators=[optional])
     has_party_org = BooleanField(_l("The enterprise has a Party organisation"))
     has_youth_union = BooleanField(_l("The enterprise has a Youth Union"))
-    receiving_code = StringField(_l("Receiving Party organisation (code)"),
-                                 validators=[Optional(), longest(40), node_code],
-                                 filters=[clean_text])
+    receiving_code = code_field(_l("Receiving Party organisation (code)"), blank_ok=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -147,28 +88,26 @@ class PartyNodeForm(NodeForm):
     runs_classes = BooleanField(_l("Runs awareness classes and issues certificates"))
     competent_body = BooleanField(_l("Competent to decide admission"))
     grassroots_committee = BooleanField(_l("Votes as a grassroots committee"))
-    official_members = NumberField(_l("Official members"),
-                                   validators=[Optional(), in_range(0, 100_000)])
-    committee_members = NumberField(_l("Committee members"),
-                                    validators=[Optional(), in_range(0, 1_000)])
+    official_members = NumberField(_l("Official members"), validators=[optional],
+                                   low=0, high=100_000)
+    committee_members = NumberField(_l("Committee members"), validators=[optional],
+                                    low=0, high=1_000)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind.choices = options(PARTY_KINDS)
 
 
-class RenameForm(FlaskForm):
+class RenameForm(Form):
     name = name_field(_l("New name"))
 
 
-class CloseForm(FlaskForm):
-    closed_on = DayField(_l("Closed on"), validators=[required_number()])
+class CloseForm(Form):
+    closed_on = DayField(_l("Closed on"), validators=[required])
 
 
-class ReceivingForm(FlaskForm):
-    receiving_code = StringField(_l("Receiving Party organisation (code)"),
-                                 validators=[required(), longest(40), node_code],
-                                 filters=[clean_text])
+class ReceivingForm(Form):
+    receiving_code = code_field(_l("Receiving Party organisation (code)"))
 
 
 # --- users and grants ---------------------------------------------------------------------
@@ -185,14 +124,14 @@ ROLE_LABELS = {
 }
 
 
-class UserForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[required(), Length(
-        min=3, max=60, message=_l("From 3 to 60 characters."))], filters=[clean_text])
+class UserForm(Form):
+    username = TextField(_l("Username"), validators=[required, Length(
+        min=3, max=60, message=_l("From 3 to 60 characters."))])
     full_name = name_field(_l("Full name"), max_len=120)
-    password = PasswordField(_l("Initial password"), validators=[required(), Length(
+    password = PasswordField(_l("Initial password"), validators=[required, Length(
         min=12, max=200, message=_l("From 12 to 200 characters."))])
     confirm = PasswordField(_l("Password again"), validators=[
-        required(), EqualTo("password", message=_l("The two passwords differ."))])
+        required, EqualTo("password", message=_l("The two passwords differ."))])
 
     def validate_username(self, field):
         if field.data and not USERNAME.match(field.data):
@@ -200,32 +139,31 @@ class UserForm(FlaskForm):
                 _l("Use lower-case letters without accents, digits and . _ - only."))
 
 
-class GrantForm(FlaskForm):
+class GrantForm(Form):
     role = ChoiceField(_l("Role"), choices=[("", "—")] + list(ROLE_LABELS.items()),
-                       validators=[required()])
-    org_code = StringField(_l("Organisation (code)"),
-                           validators=[Optional(), longest(40), node_code], filters=[clean_text])
-    citizen_id = StringField(_l("Member's citizen ID (member role)"),
-                             validators=[Optional(), longest(12)], filters=[clean_text])
-    valid_from = DayField(_l("Valid from"), validators=[required_number()])
-    valid_to = DayField(_l("Valid to (empty: open-ended)"), validators=[Optional()])
+                       validators=[required])
+    org_code = code_field(_l("Organisation (code)"), blank_ok=True)
+    citizen_id = TextField(_l("Member's citizen ID (member role)"),
+                           validators=[optional, longest(12)])
+    valid_from = DayField(_l("Valid from"), validators=[required])
+    valid_to = DayField(_l("Valid to (empty: open-ended)"), validators=[optional])
 
     def validate_valid_to(self, field):
         if field.data and self.valid_from.data and field.data < self.valid_from.data:
             raise ValidationError(_l("The end date is before the start date."))
 
 
-class EndGrantForm(FlaskForm):
-    valid_to = DayField(_l("Last day"), validators=[required_number()])
+class EndGrantForm(Form):
+    valid_to = DayField(_l("Last day"), validators=[required])
 
 
 # --- holidays -----------------------------------------------------------------------------
 
-class HolidayForm(FlaskForm):
-    day = DayField(_l("Day"), validators=[required_number()])
+class HolidayForm(Form):
+    day = DayField(_l("Day"), validators=[required])
     day_off = ChoiceField(_l("Kind"), choices=[
-        ("1", _l("Extra day off")), ("0", _l("Extra working day"))], validators=[required()])
-    note = name_field(_l("Note"), optional=True)
+        ("1", _l("Extra day off")), ("0", _l("Extra working day"))], validators=[required])
+    note = name_field(_l("Note"), blank_ok=True)
 
 
 # --- rule sets ----------------------------------------------------------------------------
@@ -272,13 +210,11 @@ def field_name(key: str, part: str | int | None = None) -> str:
     return f"p__{key}" if part is None else f"p__{key}__{part}"
 
 
-class RuleSetBaseForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[required(), longest(40), no_markup],
-                       filters=[clean_text])
+class RuleSetBaseForm(Form):
+    code = TextField(_l("Code"), validators=[required, longest(40), rule_set_code])
     title = name_field(_l("Title"))
-    effective_from = DayField(_l("In force from"), validators=[required_number()])
-    note = TextAreaField(_l("Note"), validators=[Optional(), longest(2000), no_markup],
-                         filters=[clean_text])
+    effective_from = DayField(_l("In force from"), validators=[required])
+    note = NoteField(_l("Note"), validators=[optional, longest(2000), no_markup])
 
     # set by rule_set_form()
     doc_codes: list[str] = []
@@ -329,7 +265,7 @@ def rule_set_form(current: dict, prefill: bool) -> RuleSetBaseForm:
         if kind == "threshold":
             for part, part_label in (("num", _l("numerator")), ("den", _l("denominator"))):
                 attrs[field_name(key, part)] = NumberField(
-                    part_label, validators=[required_number(), in_range(low, high)])
+                    part_label, validators=[required], low=low, high=high)
                 data[field_name(key, part)] = (value or {}).get(part)
             attrs[field_name(key, "strict")] = BooleanField(_l("strictly more than"))
             data[field_name(key, "strict")] = bool((value or {}).get("strict"))
@@ -339,11 +275,11 @@ def rule_set_form(current: dict, prefill: bool) -> RuleSetBaseForm:
         elif kind == "months_by_doc":
             for i, doc in enumerate(doc_codes):
                 attrs[field_name(key, i)] = NumberField(
-                    doc, validators=[required_number(), in_range(low, high)])
+                    doc, validators=[required], low=low, high=high)
                 data[field_name(key, i)] = value[doc]
         else:
             attrs[field_name(key)] = NumberField(
-                label, validators=[required_number(), in_range(low, high)])
+                label, validators=[required], low=low, high=high)
             data[field_name(key)] = value
     form_class = type("RuleSetForm", (RuleSetBaseForm,), attrs)
     return form_class(data=data) if prefill else form_class()

@@ -20,13 +20,15 @@ from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..extensions import db, login_manager
+from ..forms import EmptyForm, query_text
 from ..models import (HolidayOverride, Member, Organisation, PartyKind, Role, RoleGrant,
                       RuleSet, Tree, UnionKind, User)
 from ..models.user import new_session_token
+from ..paging import pager
 from ..security.grants import is_admin
 from ..services import audit
 from ..text import InvalidValue, normalise_name, validate_citizen_id
-from ..web import nav_entry
+from ..menu import nav_entry
 from ..workflow.calendar import WorkingCalendar
 from ..workflow.rulesets import NoRuleSet, rule_set_on
 from . import forms as f
@@ -65,23 +67,6 @@ def _only_administrators():
     """Every route of the blueprint, including any added later, is for administrators."""
 
 
-def _search_text(name: str) -> str:
-    return "".join(ch for ch in request.args.get(name, "")
-                   if unicodedata.category(ch)[0] != "C").strip()[:100]
-
-
-def _page_arg(name: str = "page") -> int:
-    return max(request.args.get(name, 1, type=int) or 1, 1)
-
-
-def _pager(endpoint: str, page: int, pages: int, param: str = "page", **args) -> dict:
-    """Page links that keep the other query arguments."""
-    args = {k: v for k, v in args.items() if v not in (None, "")}
-    return {"page": page, "pages": pages,
-            "prev": url_for(endpoint, **args, **{param: page - 1}) if page > 1 else None,
-            "next": url_for(endpoint, **args, **{param: page + 1}) if page < pages else None}
-
-
 def _fields_ok(form) -> bool:
     return form.validate_on_submit()
 
@@ -102,19 +87,17 @@ def _path_order():
     return Organisation.path
 
 
-def _tree_rows(tree: Tree, page: int, root: Organisation | None):
+def _tree_rows(tree: Tree, page_param: str, root: Organisation | None):
     stmt = select(Organisation).where(Organisation.tree == tree)
     if root is not None:
         stmt = stmt.where(Organisation.path.startswith(root.path, autoescape=True))
     total = db.session.scalar(stmt.with_only_columns(func.count(Organisation.id)))
-    pages = max((total + TREE_PAGE - 1) // TREE_PAGE, 1)
-    page = min(page, pages)
-    rows = db.session.scalars(
-        stmt.options(joinedload(Organisation.receiving_party))
-        .order_by(_path_order()).limit(TREE_PAGE).offset((page - 1) * TREE_PAGE)).all()
+    p = pager(total, TREE_PAGE, name=page_param)
+    rows = db.session.scalars(p.slice(
+        stmt.options(joinedload(Organisation.receiving_party)).order_by(_path_order()))).all()
     base = root.path.count("/") if root is not None else 2
     return {"rows": [(node, node.path.count("/") - base) for node in rows], "total": total,
-            "page": page, "pages": pages, "root": root}
+            "paging": p, "root": root}
 
 
 def _root_arg(name: str, tree: Tree) -> Organisation | None:
@@ -130,15 +113,14 @@ def _root_arg(name: str, tree: Tree) -> Organisation | None:
 def organisations():
     union_root, party_root = _root_arg("union_root", Tree.union), _root_arg("party_root",
                                                                               Tree.party)
-    union = _tree_rows(Tree.union, _page_arg("union_page"), union_root)
-    party = _tree_rows(Tree.party, _page_arg("party_page"), party_root)
+    union = _tree_rows(Tree.union, "union_page", union_root)
+    party = _tree_rows(Tree.party, "party_page", party_root)
     state = {"union_root": union_root.id if union_root else None,
              "party_root": party_root.id if party_root else None,
-             "union_page": union["page"], "party_page": party["page"]}
+             "union_page": union["paging"].page, "party_page": party["paging"].page}
     for name, tree in (("union", union), ("party", party)):
-        others = {k: v for k, v in state.items() if k != f"{name}_page"}
-        tree["pager"] = _pager("admin.organisations", tree["page"], tree["pages"],
-                               f"{name}_page", _anchor=name, **others)
+        # The page links keep the other list's page and both branches.
+        tree["keep"] = {k: v for k, v in state.items() if k != f"{name}_page"}
         keep = {k: v for k, v in state.items()
                 if k not in (f"{name}_page", f"{name}_root") and v}
         tree["whole_url"] = url_for("admin.organisations", **keep)
@@ -361,19 +343,16 @@ def link_receiving(node_id: int):
 @bp.get("/users")
 @admin_required
 def users():
-    q = _search_text("q")
+    q = query_text()
     stmt = select(User)
     if q:
         needle = unicodedata.normalize("NFC", q).lower()
         stmt = stmt.where(or_(func.lower(User.username).contains(needle, autoescape=True),
                               func.lower(User.full_name).contains(needle, autoescape=True)))
     total = db.session.scalar(stmt.with_only_columns(func.count(User.id)))
-    pages = max((total + USERS_PAGE - 1) // USERS_PAGE, 1)
-    page = min(_page_arg(), pages)
-    rows = db.session.scalars(stmt.order_by(User.username).limit(USERS_PAGE)
-                              .offset((page - 1) * USERS_PAGE)).all()
-    return render_template("admin/users.html", users=rows, q=q, total=total,
-                           pager_links=_pager("admin.users", page, pages, q=q),
+    p = pager(total, USERS_PAGE)
+    rows = db.session.scalars(p.slice(stmt.order_by(User.username))).all()
+    return render_template("admin/users.html", users=rows, q=q, total=total, paging=p,
                            roles=f.ROLE_LABELS, today=clock.today())
 
 
@@ -417,14 +396,19 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
-def _user_page(user: User, grant_form=None, end_errors: dict | None = None, status: int = 200):
-    grant_form = grant_form or f.GrantForm(formdata=None, data={"valid_from": clock.today()})
+def _user_page(user: User, grant_form=None, ended: tuple[int, f.EndGrantForm] | None = None,
+               status: int = 200):
+    """The account's page; ``ended`` is (grant id, the end form that was sent)."""
+    today = clock.today()
+    grant_form = grant_form or f.GrantForm(formdata=None, data={"valid_from": today})
     member = db.session.get(Member, user.member_id) if user.member_id else None
     grants = sorted(user.grants, key=lambda g: (g.valid_from, g.id))
+    end_forms = {g.id: f.EndGrantForm(formdata=None, data={"valid_to": today}) for g in grants}
+    if ended is not None:
+        end_forms[ended[0]] = ended[1]
     return render_template("admin/user.html", user=user, member=member, grants=grants,
-                           grant_form=grant_form, end_form=f.EmptyForm(formdata=None),
-                           end_errors=end_errors or {}, roles=f.ROLE_LABELS,
-                           today=clock.today()), status
+                           grant_form=grant_form, button=EmptyForm(formdata=None),
+                           end_forms=end_forms, roles=f.ROLE_LABELS, today=today), status
 
 
 @bp.get("/users/<int:user_id>")
@@ -437,7 +421,7 @@ def user(user_id: int):
 @admin_required
 def toggle_active(user_id: int):
     user = _user_or_404(user_id)
-    form = f.EmptyForm()
+    form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
     if user.id == current_user.id:
@@ -559,9 +543,7 @@ def end_grant(user_id: int, grant_id: int):
             db.session.commit()
             flash(_("The grant ends on %(d)s.", d=day.strftime("%d/%m/%Y")), "info")
             return redirect(url_for("admin.user", user_id=user.id))
-    errors = [str(e) for e in form.valid_to.errors] or \
-        [str(e) for errs in form.errors.values() for e in errs]
-    return _user_page(user, end_errors={grant.id: errors}, status=400)
+    return _user_page(user, ended=(grant.id, form), status=400)
 
 
 # --- rule sets ----------------------------------------------------------------------------
@@ -634,7 +616,7 @@ def _holiday_page(form, year: int, status: int = 200):
     language = "vi" if str(get_locale()) == "vi" else "en_US"
     public = sorted(holidays.country_holidays("VN", years=year, language=language).items())
     return render_template("admin/holidays.html", form=form, rows=rows, year=year,
-                           public=public, remove_form=f.EmptyForm(formdata=None)), status
+                           public=public, remove_form=EmptyForm(formdata=None)), status
 
 
 def _year_arg() -> int:
@@ -683,7 +665,7 @@ def remove_holiday(holiday_id: int):
     row = db.session.get(HolidayOverride, holiday_id)
     if row is None:
         abort(404)
-    if not f.EmptyForm().validate_on_submit():
+    if not EmptyForm().validate_on_submit():
         abort(400)
     day = row.day
     audit.append(trigger="remove", subject="holiday", actor_id=current_user.id,

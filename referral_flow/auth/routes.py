@@ -8,10 +8,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from ..extensions import db, limiter
+from ..forms import EmptyForm
 from ..models import User
 from ..models.user import new_session_token
-from ..web import landing_page
-from .forms import EmptyForm, LoginForm
+from ..menu import landing_page
+from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
 

@@ -6,13 +6,10 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import RadioField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
 
 from .. import clock
 from ..extensions import db
-from ..forms import clean_text
+from ..forms import DayField, NoteField, RadioChoiceField, longest, required
 from ..models import AuditEvent, Case, Organisation, User
 from ..security import allowed_triggers
 from ..services.meetings import MEETINGS, meeting_trigger, record_meeting
@@ -158,12 +155,10 @@ class CorrectionFields:
     """What a correction adds to the step's form: the reason, and whether to record the
     step again with the corrected figures or only take it back (then the step's own
     fields are not checked)."""
-    reason = TextAreaField(_l("Reason for the correction"),
-                           validators=[DataRequired(), Length(max=2000)], filters=[clean_text])
-    mode = RadioField(_l("Correction"), default="again", choices=[
-        SelectChoice("again", _l("Record the step again with the corrected data")),
-        SelectChoice("undo", _l("Only take the step back (the case returns to the step "
-                                "before)"))])
+    reason = NoteField(_l("Reason for the correction"), validators=[required, longest(2000)])
+    mode = RadioChoiceField(_l("Correction"), default="again", validators=[required], choices=[
+        ("again", _l("Record the step again with the corrected data")),
+        ("undo", _l("Only take the step back (the case returns to the step before)"))])
 
     def validate(self, extra_validators=None):
         if self.mode.data != "undo":
@@ -198,11 +193,10 @@ def correction_form(event: AuditEvent, case: Case, formdata=None) -> ActionForm:
 
 def _typed(form_class, recorded: dict) -> dict:
     """Recorded step data (JSON: dates as text) as the form's fields expect it."""
-    from wtforms import DateField
     out = {}
     for key, value in recorded.items():
         field = getattr(form_class, key, None)
-        if field is not None and field.field_class is DateField and isinstance(value, str):
+        if field is not None and field.field_class is DayField and isinstance(value, str):
             value = date.fromisoformat(value[:10])
         out[key] = value
     return out

@@ -4,19 +4,18 @@ the guards stay the authority on the facts."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, IntegerField, Label, SelectField, StringField,
-                     TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, Label
 
-from ..forms import clean_text
+from ..forms import (ChoiceField, DayField, Form, NoteField, NumberField, TextField, longest,
+                     optional, required)
+
+MAX_COUNT = 10_000
 
 
-class ActionForm(FlaskForm):
-    version = IntegerField(_l("Version"), validators=[InputRequired(), NumberRange(min=1)])
-    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)],
-                            filters=[clean_text])
-    on = DateField(_l("Date of the step"), validators=[Optional()])
+class ActionForm(Form):
+    version = NumberField(_l("Version"), validators=[required], low=1)
+    comment = NoteField(_l("Comment"), validators=[optional, longest(2000)])
+    on = DayField(_l("Date of the step"), validators=[optional])
     comment_visible = BooleanField(_l("The candidate may read this comment"))
 
     # Fields of the form itself, not of the step (a correction adds its reason and mode).
@@ -35,13 +34,16 @@ class ActionForm(FlaskForm):
 
 
 class ReasonForm(ActionForm):
-    comment = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)],
-                            filters=[clean_text])
+    comment = NoteField(_l("Reason"), validators=[required, longest(2000)])
 
 
-def _count(label, description=""):
-    return IntegerField(label, description=description,
-                        validators=[InputRequired(), NumberRange(min=0, max=10_000)])
+def _count(label, description="", *, blank_ok=False):
+    return NumberField(label, description=description,
+                       validators=[optional if blank_ok else required], low=0, high=MAX_COUNT)
+
+
+def _text(label, limit, *, blank_ok=False):
+    return TextField(label, validators=[optional if blank_ok else required, longest(limit)])
 
 
 # Who votes, body by body: (everyone counted, present, in favour, against, who is counted).
@@ -61,26 +63,17 @@ VOTERS = {
 }
 
 
-def vote_fields(body: str, prefix: str = "", required: bool = True) -> dict:
+def vote_fields(body: str, prefix: str = "", blank_ok: bool = False) -> dict:
     """The fields of one body's vote, named as the guards read them (``prefix`` + name)."""
     counted, present, in_favour, against, who = VOTERS[body]
-    if required:
-        count = _count
-        first = [DataRequired()]
-    else:
-        def count(label, description=""):
-            return IntegerField(label, description=description,
-                                validators=[Optional(), NumberRange(min=0, max=10_000)])
-        first = [Optional()]
     return {
-        prefix + "held_on": DateField(_l("Meeting date"), validators=first),
-        prefix + "eligible": count(counted, who),
-        prefix + "present": count(present),
-        prefix + "votes_for": count(in_favour),
-        prefix + "votes_against": count(against),
-        prefix + "resolution_no": StringField(
-            _l("Resolution number"), validators=first + [Length(max=40)],
-            filters=[clean_text]),
+        prefix + "held_on": DayField(_l("Meeting date"),
+                                     validators=[optional if blank_ok else required]),
+        prefix + "eligible": _count(counted, who, blank_ok=blank_ok),
+        prefix + "present": _count(present, blank_ok=blank_ok),
+        prefix + "votes_for": _count(in_favour, blank_ok=blank_ok),
+        prefix + "votes_against": _count(against, blank_ok=blank_ok),
+        prefix + "resolution_no": _text(_l("Resolution number"), 40, blank_ok=blank_ok),
     }
 
 
@@ -90,16 +83,13 @@ class VoteForm(ActionForm):
     VOTE_PREFIX = ""
 
 
-UnionVoteForm = type("UnionVoteForm", (VoteForm,), {"BODY": "union", **vote_fields("union")})
-CellVoteForm = type("CellVoteForm", (VoteForm,), {"BODY": "cell", **vote_fields("cell")})
-
-
 class MeetingForm(VoteForm):
     """A meeting whose result the vote decides; the comment becomes the reason on refusal."""
-    comment = TextAreaField(_l("Conclusions of the meeting"),
-                            validators=[Optional(), Length(max=2000)], filters=[clean_text])
+    comment = NoteField(_l("Conclusions of the meeting"), validators=[optional, longest(2000)])
 
 
+UnionVoteForm = type("UnionVoteForm", (VoteForm,), {"BODY": "union", **vote_fields("union")})
+CellVoteForm = type("CellVoteForm", (VoteForm,), {"BODY": "cell", **vote_fields("cell")})
 CellMeetingForm = type("CellMeetingForm", (MeetingForm,),
                        {"BODY": "cell", **vote_fields("cell")})
 CommitteeMeetingForm = type("CommitteeMeetingForm", (MeetingForm,),
@@ -107,9 +97,9 @@ CommitteeMeetingForm = type("CommitteeMeetingForm", (MeetingForm,),
 
 
 class AcceptForm(ActionForm):
-    host_cell_id = SelectField(_l("Host cell"), coerce=int, validators=[InputRequired()])
-    helpers = TextAreaField(_l("Helpers (official members, one per line)"),
-                            validators=[DataRequired(), Length(max=1000)])
+    host_cell_id = ChoiceField(_l("Host cell"), coerce=int, validators=[required])
+    helpers = NoteField(_l("Helpers (official members, one per line)"),
+                        validators=[required, longest(1000)], filters=())
 
     def step_data(self) -> dict:
         helpers = [line.strip() for line in (self.helpers.data or "").splitlines()]
@@ -117,24 +107,20 @@ class AcceptForm(ActionForm):
 
 
 class CertificateForm(ActionForm):
-    certificate_no = StringField(_l("Certificate number"),
-                                 validators=[DataRequired(), Length(max=40)], filters=[clean_text])
-    certificate_issuer = StringField(_l("Issued by"), validators=[DataRequired(), Length(max=200)],
-                                     filters=[clean_text])
-    certificate_on = DateField(_l("Certificate date"), validators=[DataRequired()])
+    certificate_no = _text(_l("Certificate number"), 40)
+    certificate_issuer = _text(_l("Issued by"), 200)
+    certificate_on = DayField(_l("Certificate date"), validators=[required])
 
 
 class DecisionForm(ActionForm):
-    decision_no = StringField(_l("Decision number"), validators=[DataRequired(), Length(max=40)],
-                              filters=[clean_text])
-    decision_on = DateField(_l("Decision date"), validators=[DataRequired()])
-    received_on = DateField(_l("Date received by the cell"), validators=[Optional()])
+    decision_no = _text(_l("Decision number"), 40)
+    decision_on = DayField(_l("Decision date"), validators=[required])
+    received_on = DayField(_l("Date received by the cell"), validators=[optional])
 
 
 class CeremonyForm(ActionForm):
-    ceremony_on = DateField(_l("Ceremony date"), validators=[DataRequired()])
-    late_approval = StringField(_l("Superior committee's approval (if late)"),
-                                validators=[Optional(), Length(max=200)], filters=[clean_text])
+    ceremony_on = DayField(_l("Ceremony date"), validators=[required])
+    late_approval = _text(_l("Superior committee's approval (if late)"), 200, blank_ok=True)
 
 
 class RecogniseForm(DecisionForm):
@@ -144,7 +130,7 @@ class RecogniseForm(DecisionForm):
     VOTE_PREFIX = "committee_"
 
 
-for _name, _field in vote_fields("committee", "committee_", required=False).items():
+for _name, _field in vote_fields("committee", "committee_", blank_ok=True).items():
     setattr(RecogniseForm, _name, _field)
 
 
@@ -166,27 +152,23 @@ def form_for(trigger: str, spec_reason: bool) -> type[ActionForm]:
     return FORMS.get(trigger, ReasonForm if spec_reason else ActionForm)
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(Form):
     """One document of the dossier; ``document_form`` keeps the fields of its form code."""
-    number = StringField(_l("Number"), validators=[Optional(), Length(max=40)],
-                         filters=[clean_text])
-    issuer = StringField(_l("Issued by / signed by"), validators=[Optional(), Length(max=200)],
-                         filters=[clean_text])
-    issued_on = DateField(_l("Date of the document"), validators=[DataRequired()])
+    number = _text(_l("Number"), 40, blank_ok=True)
+    issuer = _text(_l("Issued by / signed by"), 200, blank_ok=True)
+    issued_on = DayField(_l("Date of the document"), validators=[required])
     verified = BooleanField(_l("The personal history has been verified (2-KNĐ)"))
     official = BooleanField(_l("The introducer is an official Party member"))
-    months_together = IntegerField(_l("Months worked or lived together"),
-                                   validators=[Optional(), NumberRange(min=0, max=1200)])
+    months_together = NumberField(_l("Months worked or lived together"),
+                                  validators=[optional], low=0, high=1200)
 
 
 class DocumentCorrectionForm(DocumentForm):
-    reason = TextAreaField(_l("Reason for the correction"),
-                           validators=[DataRequired(), Length(max=2000)], filters=[clean_text])
+    reason = NoteField(_l("Reason for the correction"), validators=[required, longest(2000)])
 
 
-class WithdrawForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for withdrawing it"),
-                           validators=[DataRequired(), Length(max=2000)], filters=[clean_text])
+class WithdrawForm(Form):
+    reason = NoteField(_l("Reason for withdrawing it"), validators=[required, longest(2000)])
 
 
 # The fields each form asks for, and what its "issued by" means.
@@ -208,7 +190,7 @@ ISSUER_LABELS = {
 
 
 def document_form(code: str, prefix: str, formdata=None, document=None,
-                  form_class: type[FlaskForm] = DocumentForm) -> FlaskForm:
+                  form_class: type[Form] = DocumentForm) -> Form:
     """The form for a document of ``code`` (filled with ``document`` to correct it)."""
     data = None
     if document is not None and formdata is None:
@@ -224,6 +206,6 @@ def document_form(code: str, prefix: str, formdata=None, document=None,
     return form
 
 
-def document_values(form: FlaskForm, code: str) -> dict:
+def document_values(form: Form, code: str) -> dict:
     """What the guards read from a document form."""
     return {name: form[name].data for name in DOCUMENT_FIELDS[code]} | {"form_code": code}

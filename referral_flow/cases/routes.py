@@ -1,8 +1,6 @@
 """The scoped case list and the case detail with its timeline."""
 from __future__ import annotations
 
-import unicodedata
-
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
@@ -13,7 +11,9 @@ from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..extensions import db
+from ..forms import query_text
 from ..models import AuditEvent, Case, Member, Role, User
+from ..paging import pager
 from ..security import get_case_or_404, scoped_cases
 from ..security.grants import is_staff
 from ..services import audit
@@ -21,7 +21,7 @@ from ..services.deadlines import deadlines
 from ..services.dossier import (checklist, correct_document, may_record, record_document,
                                 withdraw_document)
 from ..text import fold
-from ..web import nav_entry
+from ..menu import nav_entry
 from ..workflow.calendar import load_calendar
 from ..services.corrections import CORRECT, correct, correctable
 from ..services.outcome import Outcome, needs_confirmation, preview
@@ -43,9 +43,7 @@ def filtered_cases() -> tuple[Select, str, str]:
     """The user's scoped cases filtered by ``?state=`` and ``?q=`` (the list and its
     exports), with the cleaned filters."""
     state = request.args.get("state", "")
-    # Control characters (NUL among them, which PostgreSQL refuses) never match a name.
-    query = "".join(ch for ch in request.args.get("q", "")
-                    if unicodedata.category(ch)[0] != "C").strip()[:100]
+    query = query_text()
     stmt = scoped_cases(current_user)
     if state in STATES:
         stmt = stmt.where(Case.state == state)
@@ -57,19 +55,14 @@ def filtered_cases() -> tuple[Select, str, str]:
 @bp.get("/")
 @login_required
 def index():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = current_app.config["CASES_PER_PAGE"]
     stmt, state, query = filtered_cases()
     total = db.session.scalar(stmt.with_only_columns(func.count(Case.id)).order_by(None))
-    pages = max((total + per_page - 1) // per_page, 1)
-    # A page past the end shows the last one; a huge ?page= must not overflow the OFFSET.
-    page = min(page, pages)
-    rows = db.session.scalars(
+    paging = pager(total, current_app.config["CASES_PER_PAGE"])
+    rows = db.session.scalars(paging.slice(
         stmt.options(joinedload(Case.union_unit), joinedload(Case.party_org))
-        .order_by(Case.state_since, Case.id).limit(per_page).offset((page - 1) * per_page)
-    ).unique().all()
-    return render_template("cases/index.html", cases=rows, total=total, page=page, pages=pages,
-                           state=state, q=query, states=STATES)
+        .order_by(Case.state_since, Case.id))).unique().all()
+    return render_template("cases/index.html", cases=rows, total=total, page=paging.page,
+                           pages=paging.pages, state=state, q=query, states=STATES)
 
 
 @bp.get("/export")

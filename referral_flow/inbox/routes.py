@@ -12,10 +12,11 @@ from sqlalchemy.orm import joinedload
 from .. import clock
 from ..extensions import db
 from ..models import AuditEvent, Case
+from ..paging import pager
 from ..security import actionable, scoped_cases
 from ..security.grants import has_case_work, is_staff
 from ..services.deadlines import active_deadline, work_horizon
-from ..web import nav_entry
+from ..menu import nav_entry
 from ..workflow.calendar import load_calendar
 from ..workflow.rulesets import rule_book
 from ..workflow.states import OPEN, ORDER, STATES
@@ -48,21 +49,19 @@ def index():
     horizon = work_horizon(calendar, today)
     group = request.args.get("group", "todo")
     group = group if group in GROUPS else "todo"
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = current_app.config["CASES_PER_PAGE"]
     counts = {g: db.session.scalar(scoped_cases(current_user, today, select(func.count(Case.id)))
                                    .where(_group_filter(g, today, horizon)))
               for g in GROUPS}
-    pages = max((counts[group] + per_page - 1) // per_page, 1)
-    page = min(page, pages)
+    paging = pager(counts[group], current_app.config["CASES_PER_PAGE"])
     order = [Case.state_since, Case.id] if group != "done" else [Case.state_since.desc(), Case.id]
-    rows = db.session.scalars(
+    rows = db.session.scalars(paging.slice(
         scoped_cases(current_user, today).where(_group_filter(group, today, horizon))
         .options(joinedload(Case.union_unit), joinedload(Case.party_org))
-        .order_by(*order).limit(per_page).offset((page - 1) * per_page)).unique().all()
+        .order_by(*order))).unique().all()
     by_state: dict[str, list] = {}
     for case in sorted(rows, key=lambda c: ORDER.index(c.state)):
         by_state.setdefault(case.state, []).append(
             (case, active_deadline(case, calendar, today, rules_on)))
     return render_template("inbox/index.html", groups=GROUPS, group=group, counts=counts,
-                           by_state=by_state, states=STATES, page=page, pages=pages)
+                           by_state=by_state, states=STATES, page=paging.page,
+                           pages=paging.pages)

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import AuditEvent, Case, Role
 from ..security.grants import has_role
 from ..services.deadlines import deadlines
-from ..web import nav_entry
+from ..menu import nav_entry
 from ..workflow.calendar import load_calendar
 from ..workflow.states import ORDER, STATES
 from .plain import NOW, WHO_NEXT

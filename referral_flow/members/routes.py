@@ -6,8 +6,6 @@ them is a 404; a user without such a grant gets 403 on every page here.
 """
 from __future__ import annotations
 
-import unicodedata
-
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
@@ -15,22 +13,23 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from wtforms.fields.choices import SelectChoice
 
 from .. import clock
 from ..cases.export import case_export, file_name
 from ..extensions import db
+from ..forms import EmptyForm, options, query_text
 from ..models import Case, Member, Organisation, Role, Target, Tree, UnionKind, UnitPlan, User
+from ..paging import pager
 from ..security import scoped_cases
 from ..security.grants import granted_nodes
 from ..security.scope import MAX_ID
 from ..services import audit
 from ..services.cases import open_draft
 from ..text import fold
-from ..web import nav_entry
+from ..menu import nav_entry
 from ..workflow.errors import WorkflowError
 from ..workflow.states import OPEN, STATES
-from .forms import ButtonForm, MemberForm
+from .forms import MemberForm
 
 bp = Blueprint("members", __name__, url_prefix="/members")
 CHAIR = frozenset({Role.union_chair})
@@ -75,19 +74,6 @@ def chosen_unit(units: list[Organisation]) -> Organisation | None:
     return next((u for u in units if u.id == wanted), None)
 
 
-def clean_query(raw: str) -> str:
-    # Control characters (NUL among them, which PostgreSQL refuses) never match a name.
-    text = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C")
-    return " ".join(text.split())[:100]
-
-
-def page_of(total: int, per_page: int) -> tuple[int, int]:
-    pages = max((total + per_page - 1) // per_page, 1)
-    page = request.args.get("page", 1, type=int) or 1
-    # A page past the end shows the last one; a huge ?page= must not overflow the OFFSET.
-    return min(max(page, 1), pages), pages
-
-
 def roster_args() -> dict:
     """The roster's filters, carried through a nomination and back."""
     args = {k: request.values.get(k, "") for k in ("q", "unit", "page")}
@@ -102,7 +88,7 @@ def index():
     units = chair_units()
     unit = chosen_unit(units)
     ids = [unit.id] if unit else [u.id for u in units]
-    q = clean_query(request.args.get("q", ""))
+    q = query_text()
     per_page = current_app.config.get("MEMBERS_PER_PAGE", 50)
 
     where = [Member.unit_id.in_(ids)]
@@ -112,28 +98,26 @@ def index():
         where.append(or_(by_name, Member.citizen_id.startswith(digits))
                      if digits.isascii() and digits.isdigit() else by_name)
     total = db.session.scalar(select(func.count(Member.id)).where(*where))
-    page, pages = page_of(total, per_page)
+    paging = pager(total, per_page)
     # The member's latest case of any state, in the same statement: an open one or an
     # official membership is why there is no "Nominate"; an earlier refusal is shown.
     latest = (select(Case.id).where(Case.member_id == Member.id)
               .order_by(Case.id.desc()).limit(1).correlate(Member).scalar_subquery())
-    rows = db.session.execute(
+    rows = db.session.execute(paging.slice(
         select(Member, Case.id, Case.state, Case.closed_on, Case.official_from)
         .outerjoin(Case, Case.id == latest)
         .where(*where)
-        .order_by(Member.search_key, Member.id)
-        .limit(per_page).offset((page - 1) * per_page)).all()
+        .order_by(Member.search_key, Member.id))).all()
     return render_template(
-        "members/index.html", rows=rows, total=total, page=page, pages=pages, q=q,
+        "members/index.html", rows=rows, total=total, paging=paging, q=q,
         units=units, unit=unit, unit_names={u.id: u.name for u in units}, states=STATES,
-        open_states=OPEN, button=ButtonForm(), back=roster_args())
+        open_states=OPEN, back=roster_args())
 
 
 # --- add and edit -----------------------------------------------------------------------
 
 def _form_page(form: MemberForm, member: Member | None, status: int = 200):
-    return render_template("members/form.html", form=form, member=member,
-                           today_iso=clock.today().isoformat()), status
+    return render_template("members/form.html", form=form, member=member), status
 
 
 def _duplicate_citizen_id(form: MemberForm, member: Member | None) -> bool:
@@ -155,7 +139,7 @@ def create():
         flash(_("None of your units is open: no member can be added."), "error")
         return redirect(url_for("members.index"))
     form = MemberForm()
-    form.unit_id.choices = [SelectChoice(u.id, u.name) for u in units]
+    form.unit_id.choices = options((u.id, u.name) for u in units)
     if len(units) == 1:
         del form.unit_id
     elif request.method == "GET":
@@ -223,7 +207,7 @@ def edit(member_id: int):
 @login_required
 def nominate(member_id: int):
     member = member_or_404(member_id, chair_units())
-    if not ButtonForm().validate_on_submit():
+    if not EmptyForm().validate_on_submit():
         abort(400)
     if db.session.get_bind().dialect.name == "postgresql":
         # Two chairs pressing at once must not open two cases for one person: the second
@@ -276,10 +260,9 @@ def cases():
     per_page = current_app.config.get("CASES_PER_PAGE", 50)
     stmt, unit, state, year = unit_cases(units)
     total = db.session.scalar(stmt.with_only_columns(func.count(Case.id)).order_by(None))
-    page, pages = page_of(total, per_page)
-    rows = db.session.scalars(
-        stmt.order_by(Case.referral_year.desc(), Case.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)).unique().all()
+    paging = pager(total, per_page)
+    rows = db.session.scalars(paging.slice(
+        stmt.order_by(Case.referral_year.desc(), Case.id.desc()))).unique().all()
     years = list(db.session.scalars(
         select(Case.referral_year).where(Case.union_unit_id.in_([u.id for u in units]))
         .distinct().order_by(Case.referral_year.desc())))
@@ -293,7 +276,7 @@ def cases():
     plans = dict(db.session.execute(select(UnitPlan.unit_id, UnitPlan.planned).where(
         UnitPlan.unit_id.in_(ids), UnitPlan.year == this_year)).all())
     return render_template(
-        "members/cases.html", cases=rows, total=total, page=page, pages=pages, state=state,
+        "members/cases.html", cases=rows, total=total, paging=paging, state=state,
         year=year, years=years, states=STATES, units=units, unit=unit,
         unit_names={u.id: u.name for u in units}, this_year=this_year, counts=counts,
         targets=targets, plans=plans)

@@ -14,6 +14,14 @@ from .case import Case
 from .org import Organisation
 
 
+SEQUENCE_DIGITS = 3
+
+
+def certificate_number(prefix: str, seq: int) -> str:
+    """The class's numbering scheme: its prefix, then the sequence on at least 3 digits."""
+    return f"{prefix}{seq:0{SEQUENCE_DIGITS}d}"
+
+
 class AwarenessClass(db.Model):
     __tablename__ = "awareness_class"
 
@@ -36,6 +44,24 @@ class AwarenessClass(db.Model):
 
     def has_ended_on(self, day: date) -> bool:
         return day > self.ends_on
+
+    def takes_results_on(self, day: date) -> bool:
+        """Results (passed or not) are recorded from the class's last day."""
+        return day >= self.ends_on
+
+    def certificate_number(self, seq: int) -> str:
+        return certificate_number(self.certificate_prefix, seq)
+
+    def read_certificate_number(self, typed: str) -> str | None:
+        """A number typed for this class, in the class's scheme: the prefix (any case) then
+        the sequence, or the sequence alone; None when it does not follow the scheme."""
+        typed = (typed or "").strip()
+        prefix = self.certificate_prefix
+        if prefix and typed[:len(prefix)].casefold() == prefix.casefold():
+            typed = typed[len(prefix):]
+        if typed.isascii() and typed.isdigit() and len(typed) <= 9 and int(typed) > 0:
+            return self.certificate_number(int(typed))
+        return None
 
 
 class EnrolmentResult(str, enum.Enum):

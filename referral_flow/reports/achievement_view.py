@@ -21,6 +21,7 @@ from ..exports import Table, download_name
 from ..extensions import db
 from ..i18n import format_number, format_percentage, shown, vn_date
 from ..models import Organisation, Tree
+from ..paging import pager
 from ..security.grants import granted_nodes, is_admin
 from ..security.scope import UNION_SIDE
 from . import achievement as a
@@ -226,12 +227,10 @@ def achievement():
     node, period = scoped_node(tops, request.args.get("node")), chosen_period(today)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
     report = gather(node, period, tops)
-    page = max(request.args.get("page", 1, type=int), 1)
-    pages = max((report.silent_total + SILENT_PER_PAGE - 1) // SILENT_PER_PAGE, 1)
-    page = min(page, pages)
-    silent = db.session.execute(a.silent_units(current_user, today, node, period.year)
-                                .limit(SILENT_PER_PAGE)
-                                .offset((page - 1) * SILENT_PER_PAGE)).all()
+    paging = pager(report.silent_total, SILENT_PER_PAGE)
+    page, pages = paging.page, paging.pages
+    silent = db.session.execute(paging.slice(
+        a.silent_units(current_user, today, node, period.year))).all()
     children = _children_sorted(report, sort)
     months = [_("Month %(m)d", m=m) for m in range(1, 13)]
     trend = column_chart([str(m) for m in range(1, 13)], [

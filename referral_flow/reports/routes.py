@@ -17,7 +17,7 @@ from ..i18n import shown
 from ..models import Organisation, Role, Tree
 from ..security.grants import covers, granted_nodes, has_role, is_admin, is_staff
 from ..security.scope import MAX_ID, PARTY_SIDE, UNION_SIDE
-from ..web import nav_entry
+from ..menu import nav_entry
 from ..workflow.calendar import load_calendar
 from ..workflow.rulesets import rule_book
 from ..workflow.states import ORDER, STATES

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import Organisation, Target, Tree, UnionKind, UnitPlan
 from ..models.base import utcnow
 from ..models.targets import MAX_TARGET
+from ..security.scope import MAX_ID
 from . import audit
 
 GRASSROOTS = UnionKind.grassroots.value
@@ -88,6 +89,29 @@ def bulk_default(node: Organisation, year: int, value: int, *, actor_id: int | N
                  data={"node_id": node.id, "year": year, "value": value,
                        "overwrite": overwrite, "inserted": inserted, "updated": updated})
     return BulkResult(inserted, updated)
+
+
+class OutsideGrid(ValueError):
+    """A target was sent for a node that is not a row of the grid it came from."""
+
+
+def grid_values(node: Organisation, roots: list[Organisation], typed: dict[int, int | None],
+                today: date) -> dict[int, int]:
+    """The targets to set from the grid of ``node``: ``typed`` maps node ids to what was
+    typed (None: left empty, the target stays). Every id must be ``node`` or one of its open
+    children (else OutsideGrid: nothing is saved). The node's own target comes from above
+    when the officer's grant is on that very node, so it is left out then."""
+    wanted = [i for i in typed if 0 < i <= MAX_ID]
+    rows = set(db.session.scalars(select(Organisation.id).where(
+        Organisation.id.in_(wanted),
+        or_(and_(Organisation.parent_id == node.id, open_on(Organisation, today)),
+            Organisation.id == node.id))))
+    if set(typed) - rows:
+        raise OutsideGrid(sorted(set(typed) - rows))
+    own_from_above = node in roots and not any(r.contains(node) and r.id != node.id
+                                               for r in roots)
+    return {i: v for i, v in typed.items()
+            if v is not None and not (own_from_above and i == node.id)}
 
 
 def set_targets(year: int, values: dict[int, int], *, actor_id: int | None) -> int:

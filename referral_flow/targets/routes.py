@@ -24,12 +24,13 @@ from ..admin.forms import KIND_LABELS
 from ..exports import Table, download_name
 from ..extensions import db
 from ..models import Organisation, Role, Target, Tree, UnionKind, UnitPlan, User
+from ..paging import pager
 from ..reports.export import report_export
 from ..security.grants import granted_nodes, has_role
 from ..security.scope import MAX_ID
 from ..services import targets as svc
-from ..web import nav_entry
-from .forms import BulkForm, GridForm, PlanForm, parse_count
+from ..menu import nav_entry
+from .forms import BulkForm, GridForm, PlanForm
 
 bp = Blueprint("targets", __name__, url_prefix="/targets")
 OFFICER = frozenset({Role.federation_officer})
@@ -86,15 +87,6 @@ def scoped_node(roots: list[Organisation], raw) -> Organisation:
     return node
 
 
-def page_of(total: int, per_page: int, raw) -> tuple[int, int]:
-    pages = max((total + per_page - 1) // per_page, 1)
-    try:
-        page = int(raw) if raw is not None and len(str(raw)) <= 9 else 1
-    except ValueError:
-        page = 1
-    return min(max(page, 1), pages), pages
-
-
 # --- the federation's grid --------------------------------------------------------------
 
 @bp.get("/")
@@ -126,22 +118,28 @@ def grid_data(node: Organisation, year: int, raw_page, per_page: int | None) -> 
     today = clock.today()
     children = and_(Organisation.parent_id == node.id, svc.open_on(Organisation, today))
     total = db.session.scalar(select(func.count(Organisation.id)).where(children))
-    page, pages = page_of(total, per_page, raw_page) if per_page else (1, 1)
     stmt = (select(Organisation, Target.target)
             .outerjoin(Target, and_(Target.node_id == Organisation.id, Target.year == year))
             .where(children)
             .order_by(Organisation.name, Organisation.id))
+    page, pages = 1, 1
     if per_page:
-        stmt = stmt.limit(per_page).offset((page - 1) * per_page)
+        paging = pager(total, per_page, raw_page or 1)
+        page, pages, stmt = paging.page, paging.pages, paging.slice(stmt)
     rows = db.session.execute(stmt).all()
     ids = [org.id for org, _t in rows if org.kind != GRASSROOTS]
     sums = svc.rollup(ids + [node.id], year, today)
     return Grid(rows, sums, svc.target_of(node.id, year), total, page, pages)
 
 
-def grid_page(roots, node, year, raw_page, *, bulk=None, errors=None, typed=None,
-              status=200):
+def grid_page(roots, node, year, raw_page, *, bulk=None, grid=None, status=200):
+    """The grid; ``grid`` is the posted GridForm when it was refused (typed values and
+    messages are shown back)."""
     data = grid_data(node, year, raw_page, current_app.config.get("TARGETS_PER_PAGE", 100))
+    if grid is None:
+        grid = GridForm(formdata=None)
+        for org, target in data.rows:
+            grid.rows.append_entry({"node_id": org.id, "target": target})
     # The way up to the node, within the officer's scope (one query).
     ancestor_ids = [int(p) for p in node.path.strip("/").split("/") if p]
     trail = [o for o in db.session.scalars(
@@ -151,9 +149,9 @@ def grid_page(roots, node, year, raw_page, *, bulk=None, errors=None, typed=None
     return render_template(
         "targets/index.html", node=node, year=year, years=svc.year_choices(), rows=data.rows,
         sums=data.sums, own=data.own, trail=trail, page=data.page, pages=data.pages,
-        total=data.total, is_root=node in roots, grid=GridForm(),
-        bulk=bulk or BulkForm(formdata=None), errors=errors or {}, typed=typed or {},
-        grassroots=GRASSROOTS), status
+        total=data.total, is_root=node in roots, grid=grid,
+        orgs={org.id: (org, target) for org, target in data.rows},
+        bulk=bulk or BulkForm(formdata=None), grassroots=GRASSROOTS), status
 
 
 def grid_table(node: Organisation, year: int, grid: Grid) -> Table:
@@ -201,38 +199,19 @@ def _form_scope():
 @login_required
 def save_grid():
     roots, node, year = _form_scope()
-    if not GridForm().validate_on_submit():
-        abort(400)
+    form = GridForm()
     page = request.form.get("page")
-    today = clock.today()
-    posted = {}
-    for key in request.form:
-        if key.startswith("t-"):
-            raw_id = key[2:]
-            if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 12:
-                abort(400)
-            posted[int(raw_id)] = request.form.get(key)
-    allowed = set(db.session.scalars(select(Organisation.id).where(
-        Organisation.id.in_([i for i in posted if i <= MAX_ID]),
-        or_(and_(Organisation.parent_id == node.id, svc.open_on(Organisation, today)),
-            Organisation.id == node.id))))
-    if set(posted) - allowed:
+    valid = form.validate_on_submit()
+    if form.csrf_token.errors or any(row.node_id.errors for row in form.rows):
+        abort(400)                  # forged, not something a person typed
+    try:
+        values = svc.grid_values(node, roots, {row.node_id.data: row.target.data
+                                               for row in form.rows}, clock.today())
+    except svc.OutsideGrid:
         abort(400)
-    if node.id in posted and node in roots and not any(
-            r.contains(node) and r.id != node.id for r in roots):
-        # The officer's own node gets its target from above, not from himself.
-        posted.pop(node.id)
-    values, errors = {}, {}
-    for node_id, raw in posted.items():
-        value, error = parse_count(raw)
-        if error:
-            errors[node_id] = error
-        elif value is not None:
-            values[node_id] = value
-    if errors:
+    if not valid:
         flash(_("Nothing was saved: correct the marked targets."), "error")
-        return grid_page(roots, node, year, page, errors=errors,
-                         typed={k: (v or "")[:20] for k, v in posted.items()}, status=400)
+        return grid_page(roots, node, year, page, grid=form, status=400)
     try:
         changed = svc.set_targets(year, values, actor_id=current_user.id)
         db.session.commit()

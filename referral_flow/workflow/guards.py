@@ -17,7 +17,7 @@ from . import stepdata as sd
 from .calendar import add_months, months_between
 from .context import StepContext
 from .errors import GuardFailed, InvalidStepData
-from .states import OPEN, label
+from .states import OPEN, STATES
 
 CELL_KINDS = (PartyKind.cell.value, PartyKind.grassroots_cell.value)
 DOSSIER_FORMS = {
@@ -92,19 +92,21 @@ def member_in_unit(ctx: StepContext) -> None:
         raise GuardFailed(_l("The union unit is closed."))
 
 
-def standing_case(member_id: int, other_than: int | None = None) -> Case | None:
-    """The case that stands in the way of a new referral: an open one, or one that made the
-    person an official Party member."""
-    stmt = select(Case).where(Case.member_id == member_id,
-                              Case.state.in_(sorted(OPEN | {"official"})))
+def standing_case(member_id: int, other_than: int | None = None,
+                  drafts: bool = True) -> Case | None:
+    """The case that stands in the way of a referral: an open one (a draft too, unless
+    ``drafts`` is false), or one that made the person an official Party member."""
+    states = OPEN | {"official"} if drafts else (OPEN - {"draft"}) | {"official"}
+    stmt = select(Case).where(Case.member_id == member_id, Case.state.in_(sorted(states)))
     if other_than is not None:
         stmt = stmt.where(Case.id != other_than)
     return db.session.scalars(stmt.order_by(Case.id.desc()).limit(1)).first()
 
 
-def refuse_if_member_or_open(member_id: int, other_than: int | None = None) -> None:
+def refuse_if_member_or_open(member_id: int, other_than: int | None = None,
+                             drafts: bool = True) -> None:
     """No referral for a probationary or official Party member, nor beside an open one."""
-    case = standing_case(member_id, other_than)
+    case = standing_case(member_id, other_than, drafts)
     if case is None:
         return
     if case.state == "official":
@@ -113,12 +115,12 @@ def refuse_if_member_or_open(member_id: int, other_than: int | None = None) -> N
     if case.state in ("probation", "recognition_review"):
         raise GuardFailed(_l("This person is already a probationary Party member."))
     raise GuardFailed(_l("This person already has an open referral (at the step: %(state)s).",
-                         state=label(case.state)))
+                         state=STATES[case.state]))
 
 
 def no_other_open_case(ctx: StepContext) -> None:
     """Not a Party member already, and no other referral under way."""
-    refuse_if_member_or_open(ctx.case.member_id, other_than=ctx.case.id)
+    refuse_if_member_or_open(ctx.case.member_id, other_than=ctx.case.id, drafts=False)
 
 
 def not_youth_route(ctx: StepContext) -> None:
@@ -204,22 +206,6 @@ def pending_enrolment(case: Case) -> Enrolment | None:
         .order_by(Enrolment.id.desc()).limit(1)).first()
 
 
-def class_over(ctx: StepContext) -> None:
-    """A class result (pass or fail) is recorded on or after the class's last day; a
-    certificate of the class is not dated before it starts."""
-    enrolment = pending_enrolment(ctx.case)
-    if enrolment is None:
-        return
-    klass = enrolment.awareness_class
-    if ctx.on < klass.ends_on:
-        raise GuardFailed(_l("The class %(name)s ends on %(d)s: its results are recorded from "
-                             "that day.", name=klass.name, d=klass.ends_on.strftime("%d/%m/%Y")))
-    cert = ctx.parsed.get("certificate")
-    if cert and cert["issued_on"] < klass.starts_on:
-        raise InvalidStepData(_l("The certificate cannot be dated before the class starts "
-                                 "(%(d)s).", d=klass.starts_on.strftime("%d/%m/%Y")))
-
-
 def read_certificate(ctx: StepContext) -> None:
     cert = {
         "number": sd.text(ctx.data, "certificate_no", _l("Certificate number"), limit=40),
@@ -231,14 +217,54 @@ def read_certificate(ctx: StepContext) -> None:
     ctx.parsed["certificate"] = cert
 
 
-def certificate_number_free(ctx: StepContext) -> None:
-    """A certificate number is used once in a class (after ``read_certificate``)."""
-    number = ctx.parsed["certificate"]["number"]
+def off_scheme(klass: AwarenessClass):
+    """The message for a certificate number outside the class's numbering scheme."""
+    example = klass.certificate_number(1)
+    if klass.certificate_prefix:
+        return _l("The certificate numbers of this class are its prefix %(prefix)s and a "
+                  "number, such as %(example)s.", prefix=klass.certificate_prefix,
+                  example=example)
+    return _l("The certificate numbers of this class are numbers such as %(example)s.",
+              example=example)
+
+
+def results_not_yet(klass: AwarenessClass):
+    """The message for a class result recorded before the class's last day."""
+    return _l("Results of the class %(name)s can be recorded from %(d)s, its last day.",
+              name=klass.name, d=klass.ends_on.strftime("%d/%m/%Y"))
+
+
+def dated_before_the_end(klass: AwarenessClass):
+    """The message for a certificate of the class dated before its last day."""
+    return _l("A certificate of this class is dated from its last day, %(d)s.",
+              d=klass.ends_on.strftime("%d/%m/%Y"))
+
+
+def class_result_due(ctx: StepContext) -> None:
+    """A class's result, passed or not, is recorded from the class's last day."""
     enrolment = pending_enrolment(ctx.case)
-    if enrolment is not None and db.session.scalar(select(func.count(Enrolment.id)).where(
-            Enrolment.class_id == enrolment.class_id, Enrolment.certificate_no == number)):
+    klass = enrolment.awareness_class if enrolment is not None else None
+    if klass is not None and not klass.takes_results_on(ctx.on):
+        raise GuardFailed(results_not_yet(klass))
+
+
+def certificate_of_the_class(ctx: StepContext) -> None:
+    """The certificate of the class the candidate attends (after ``read_certificate``): dated
+    from the class's last day, numbered in the class's scheme, a number used once."""
+    enrolment = pending_enrolment(ctx.case)
+    if enrolment is None:
+        return
+    klass, cert = enrolment.awareness_class, ctx.parsed["certificate"]
+    if cert["issued_on"] < klass.ends_on:
+        raise InvalidStepData(dated_before_the_end(klass))
+    number = klass.read_certificate_number(cert["number"])
+    if number is None:
+        raise InvalidStepData(off_scheme(klass))
+    if db.session.scalar(select(func.count(Enrolment.id)).where(
+            Enrolment.class_id == klass.id, Enrolment.certificate_no == number)):
         raise GuardFailed(_l("The certificate number %(no)s is already used in this class.",
                              no=number))
+    cert["number"] = number
 
 
 def certificate_still_valid(ctx: StepContext) -> None:

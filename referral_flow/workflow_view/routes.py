@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Case
 from ..security import scoped_cases
 from ..security.grants import is_staff
-from ..web import nav_entry
+from ..menu import nav_entry
 from ..workflow.states import STATES
 from . import diagram
 

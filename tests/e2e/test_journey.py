@@ -140,6 +140,12 @@ def test_draft_to_official_through_the_ui(live_app, base_url, browser, login, sh
     row.locator("input[type=radio][value=pass]").check()
     organiser.locator("button", has_text=re.compile("kết quả|results")).click()
     organiser.wait_for_load_state()
+    # nothing is saved before the review is confirmed
+    with live_app.app_context():
+        assert db.session.get(Case, case_id).state == "in_class"
+    shot(organiser, "03-class-review")
+    organiser.locator("button[name=confirm]").click()
+    organiser.wait_for_load_state()
     with live_app.app_context():
         assert db.session.get(Case, case_id).state == "certified"
 

@@ -2,12 +2,14 @@
 per-row outcomes (one SAVEPOINT per row, one commit), hostile input, bounded statements."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
-from referral_flow.models import AwarenessClass, Case, Enrolment, EnrolmentResult
+from referral_flow.models import AuditEvent, AwarenessClass, Case, Enrolment, EnrolmentResult
 from referral_flow.services.transitions import fire
 
 from ..conftest import csrf_token
@@ -16,6 +18,7 @@ from referral_flow.services.transitions import CONFLICT
 
 from .test_web import counting, vi
 
+RESULT_ROW = re.compile(r'name="rows-\d+-enrolment_id"')
 
 
 def make_class(world, side="a", *, capacity=10, prefix="GCN-T-", starts=-5, ends=0,
@@ -36,11 +39,17 @@ def accepted(world, n, side="a") -> list[Case]:
 
 
 def enrolled(world, klass, n, side="a") -> list[Case]:
+    """``n`` cases enrolled on the class's first day."""
     cases = accepted(world, n, side)
     for case in cases:
         fire(case, "enroll", None, expected_version=case.version, data={"class_id": klass.id},
-             check_permission=False)
+             on=klass.starts_on, check_permission=False)
     return cases
+
+
+def ended_class(world, **kw) -> AwarenessClass:
+    """A class that ended yesterday: its results are due."""
+    return make_class(world, starts=-10, ends=-1, **kw)
 
 
 def login(auth, world, key="class_organiser_a"):
@@ -51,11 +60,16 @@ def token(client, url="/classes/") -> str:
     return csrf_token(client.get(url).text)
 
 
-def enrol_form(client, klass, cases, **extra) -> dict:
-    data = {"csrf_token": token(client, f"/classes/{klass.id}/enrol"),
-            "case": [str(c.id) for c in cases]}
-    data.update({f"version-{c.id}": str(c.version) for c in cases})
-    data.update(extra)
+def enrol_form(client, klass, cases, versions=None, junk_ids=()) -> dict:
+    """The enrolment table with ``cases`` ticked (``versions`` overrides a case's version;
+    ``junk_ids`` adds ticked rows whose case id is not one)."""
+    versions = versions or {}
+    data = {"csrf_token": token(client, f"/classes/{klass.id}/enrol")}
+    rows = [(c.id, versions.get(c.id, c.version)) for c in cases]
+    rows += [(junk, 1) for junk in junk_ids]
+    for i, (case_id, version) in enumerate(rows):
+        data |= {f"rows-{i}-case_id": str(case_id), f"rows-{i}-version": str(version),
+                 f"rows-{i}-selected": "y"}
     return data
 
 
@@ -121,6 +135,38 @@ def test_create_and_edit_a_class(world, db, client, auth):
     assert client.post(f"/classes/{klass.id}/edit", data=data).status_code == 302
     db.session.expire_all()
     assert db.session.get(AwarenessClass, klass.id).capacity == 50
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.subject == "class")
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.trigger, e.data["class_id"], e.data["fields"]) for e in events] == [
+        ("create", klass.id, ["capacity", "certificate_prefix", "co_organiser", "ends_on",
+                              "name", "organiser_id", "place", "starts_on"]),
+        ("edit", klass.id, ["capacity"])]
+
+
+def test_the_prefix_cannot_change_once_a_certificate_is_numbered(world, app, db, client,
+                                                                 auth):
+    klass = ended_class(world, prefix="GCN-A-")
+    case = enrolled(world, klass, 1)[0]
+    db.session.commit()
+    login(auth, world)
+    data = class_data(world, starts_on=klass.starts_on.isoformat(),
+                      ends_on=klass.ends_on.isoformat(), certificate_prefix="GCN-B-")
+    assert client.post(f"/classes/{klass.id}/edit",
+                       data=data | {"csrf_token": token(client)}).status_code == 302
+    db.session.expire_all()
+    klass = db.session.get(AwarenessClass, klass.id)
+    assert klass.certificate_prefix == "GCN-B-"          # nothing numbered yet
+    case = db.session.get(Case, case.id)
+    e = enrolments_of(db, klass)
+    client.post(f"/classes/{klass.id}/results", data=results_form(
+        client, klass, {e[0]: {"result": "pass", "cert_no": "", "cert_on": TODAY.isoformat()}}))
+    page = client.post(f"/classes/{klass.id}/edit", data=data | {
+        "certificate_prefix": "GCN-C-", "csrf_token": token(client)})
+    assert page.status_code == 400
+    assert vi(app, "%(n)d certificates of this class are already numbered with the prefix "
+                   "%(prefix)s: it cannot change.", n=1, prefix="GCN-B-") in page.text
+    db.session.expire_all()
+    assert db.session.get(AwarenessClass, klass.id).certificate_prefix == "GCN-B-"
 
 
 @pytest.mark.parametrize("changes", [
@@ -228,9 +274,8 @@ def test_bulk_enrol_per_row_errors(world, db, client, auth):
     other = accepted(world, 1, "b")[0]
     db.session.commit()
     login(auth, world)
-    data = enrol_form(client, klass, [good, stale, other])
-    data[f"version-{stale.id}"] = str(stale.version - 1)
-    data["case"] += ["abc", "-1", "99999999999999999", "0"]
+    data = enrol_form(client, klass, [good, stale, other], versions={stale.id: stale.version - 1},
+                      junk_ids=["abc", "-1", "99999999999999999", "0"])
     page = client.post(f"/classes/{klass.id}/enrol", data=data)
     assert page.status_code == 200
     assert states(db, [good, stale, other]) == ["in_class", "accepted", "accepted"]
@@ -260,14 +305,21 @@ def test_empty_enrol_selection_gives_a_message(world, db, client, auth):
 
 # --- bulk results -----------------------------------------------------------------------------
 
-def results_form(client, klass, rows: dict) -> dict:
-    """rows: enrolment -> dict of the row's fields (result, cert_no, cert_on, reason)."""
-    data = {"csrf_token": token(client, f"/classes/{klass.id}"), "row": []}
-    for enrolment, fields in rows.items():
-        data["row"].append(str(enrolment.id))
-        data[f"version-{enrolment.id}"] = str(fields.pop("version", enrolment.case.version))
+RESULT_FIELDS = {"result": "result", "cert_no": "certificate_no",
+                 "cert_on": "certificate_on", "reason": "reason", "version": "version"}
+
+
+def results_form(client, klass, rows: dict, step="confirm") -> dict:
+    """rows: enrolment -> dict of the row's fields (result, cert_no, cert_on, reason,
+    version); ``step``: "confirm" saves, None asks for the review, "back" returns."""
+    data = {"csrf_token": token(client, f"/classes/{klass.id}")}
+    if step:
+        data[step] = "1"
+    for i, (enrolment, fields) in enumerate(rows.items()):
+        fields = {"version": enrolment.case.version} | fields
+        data[f"rows-{i}-enrolment_id"] = str(enrolment.id)
         for key, value in fields.items():
-            data[f"{key}-{enrolment.id}"] = value
+            data[f"rows-{i}-{RESULT_FIELDS[key]}"] = str(value)
     return data
 
 
@@ -277,15 +329,15 @@ def enrolments_of(db, klass) -> list[Enrolment]:
 
 
 def test_bulk_pass_with_automatic_and_typed_numbers_and_a_fail(world, db, client, auth):
-    klass = make_class(world, prefix="GCN-DN-")
+    klass = ended_class(world, prefix="GCN-DN-")
     cases = enrolled(world, klass, 4)
     db.session.commit()
     login(auth, world)
     e = enrolments_of(db, klass)
-    on = TODAY.isoformat()
+    on = TODAY.strftime("%d/%m/%Y")
     data = results_form(client, klass, {
         e[0]: {"result": "pass", "cert_no": "", "cert_on": on},
-        e[1]: {"result": "pass", "cert_no": "  GCN-RIÊNG-7 ", "cert_on": on},
+        e[1]: {"result": "pass", "cert_no": "  gcn-dn-2 ", "cert_on": on},
         e[2]: {"result": "pass", "cert_no": "", "cert_on": on},
         e[3]: {"result": "fail", "reason": "Vắng quá số buổi quy định."},
     })
@@ -294,7 +346,8 @@ def test_bulk_pass_with_automatic_and_typed_numbers_and_a_fail(world, db, client
     db.session.expire_all()
     e = enrolments_of(db, klass)
     assert [x.result for x in e] == [EnrolmentResult.passed] * 3 + [EnrolmentResult.failed]
-    assert [x.certificate_no for x in e] == ["GCN-DN-001", "GCN-RIÊNG-7", "GCN-DN-002", None]
+    # a typed number follows the class's scheme; the automatic ones go round it
+    assert [x.certificate_no for x in e] == ["GCN-DN-001", "GCN-DN-002", "GCN-DN-003", None]
     assert e[3].reason == "Vắng quá số buổi quy định."
     assert states(db, cases) == ["certified"] * 3 + ["accepted"]
     cert = db.session.get(Case, cases[0].id).latest_document("certificate")
@@ -305,7 +358,7 @@ def test_bulk_pass_with_automatic_and_typed_numbers_and_a_fail(world, db, client
 
 
 def test_a_stale_row_conflicts_while_the_others_save(world, app, db, client, auth):
-    klass = make_class(world)
+    klass = ended_class(world)
     cases = enrolled(world, klass, 3)
     db.session.commit()
     login(auth, world)
@@ -313,7 +366,7 @@ def test_a_stale_row_conflicts_while_the_others_save(world, app, db, client, aut
     on = TODAY.isoformat()
     data = results_form(client, klass, {
         e[0]: {"result": "pass", "cert_no": "", "cert_on": on},
-        e[1]: {"result": "pass", "cert_no": "GIU-LAI-1", "cert_on": on,
+        e[1]: {"result": "pass", "cert_no": "GCN-T-9", "cert_on": on,
                "version": cases[1].version - 1},
         e[2]: {"result": "fail", "reason": "Không đạt bài thu hoạch."},
     })
@@ -322,7 +375,7 @@ def test_a_stale_row_conflicts_while_the_others_save(world, app, db, client, aut
     assert states(db, cases) == ["certified", "in_class", "accepted"]
     assert vi(app, CONFLICT) in page.text
     assert page.text.count('class="row-failed"') == 1
-    assert 'value="GIU-LAI-1"' in page.text            # the failed row's input is kept
+    assert 'value="GCN-T-9"' in page.text              # the failed row's input is kept
     # the numbering of the saved row was not disturbed by the failed one
     db.session.expire_all()
     assert enrolments_of(db, klass)[0].certificate_no == "GCN-T-001"
@@ -343,7 +396,7 @@ def test_a_stale_row_conflicts_while_the_others_save(world, app, db, client, aut
     {"result": "fail", "reason": "x" * 2001},
 ])
 def test_hostile_result_rows_are_refused_one_by_one(world, db, client, auth, fields):
-    klass = make_class(world)
+    klass = ended_class(world)
     cases = enrolled(world, klass, 2)
     db.session.commit()
     login(auth, world)
@@ -360,30 +413,154 @@ def test_hostile_result_rows_are_refused_one_by_one(world, db, client, auth, fie
 
 
 def test_a_duplicate_typed_number_is_refused_on_its_row(world, db, client, auth):
-    klass = make_class(world)
+    klass = ended_class(world)
     cases = enrolled(world, klass, 2)
     db.session.commit()
     login(auth, world)
     e = enrolments_of(db, klass)
     on = TODAY.isoformat()
     page = client.post(f"/classes/{klass.id}/results", data=results_form(client, klass, {
-        e[0]: {"result": "pass", "cert_no": "GCN-1", "cert_on": on},
-        e[1]: {"result": "pass", "cert_no": "GCN-1", "cert_on": on}}))
+        e[0]: {"result": "pass", "cert_no": "GCN-T-1", "cert_on": on},
+        e[1]: {"result": "pass", "cert_no": "1", "cert_on": on}}))
     assert page.status_code == 200
     assert page.text.count('class="row-failed"') == 1
     assert states(db, cases) == ["certified", "in_class"]
 
 
-def test_results_without_any_choice_give_a_message(world, db, client, auth):
-    klass = make_class(world)
+def test_results_without_any_choice_give_a_message(world, app, db, client, auth):
+    klass = ended_class(world)
     enrolled(world, klass, 1)
     db.session.commit()
     login(auth, world)
     e = enrolments_of(db, klass)
     done = client.post(f"/classes/{klass.id}/results", data=results_form(
-        client, klass, {e[0]: {"result": ""}}) | {"row": [str(e[0].id), "x", "-5"]})
+        client, klass, {e[0]: {"result": ""}}) | {
+            "rows-1-enrolment_id": "x", "rows-1-result": "pass",
+            "rows-2-enrolment_id": "-5", "rows-2-result": "fail"})
     assert done.status_code == 302
-    assert 'class="flash error"' in client.get(done.location).text
+    page = client.get(done.location).text
+    assert vi(app, "Choose passed or not passed for at least one candidate.") in page
+
+
+def test_results_are_reviewed_and_confirmed_before_anything_is_saved(world, app, db, client,
+                                                                       auth):
+    klass = ended_class(world, prefix="GCN-X-")
+    cases = enrolled(world, klass, 3)
+    db.session.commit()
+    login(auth, world)
+    e = enrolments_of(db, klass)
+    rows = {e[0]: {"result": "pass", "cert_no": "", "cert_on": TODAY.strftime("%d/%m/%Y")},
+            e[1]: {"result": "fail", "reason": "Vắng quá nửa số buổi."},
+            e[2]: {"result": "pass", "cert_no": "KHAC-1", "cert_on": TODAY.isoformat()}}
+    events = db.session.scalar(select(func.count(AuditEvent.id)))
+    review = client.post(f"/classes/{klass.id}/results",
+                         data=results_form(client, klass, rows, step=None))
+    assert review.status_code == 200
+    text = review.text
+    passes = text[text.index('id="passes"'):text.index('id="fails"')]
+    fails = text[text.index('id="fails"'):text.index('id="refused"')]
+    refused = text[text.index('id="refused"'):]
+    assert cases[0].member.full_name in passes and "GCN-X-001" in passes
+    assert cases[1].member.full_name in fails and "Vắng quá nửa số buổi." in fails
+    assert cases[2].member.full_name in refused
+    assert vi(app, "The certificate numbers of this class are its prefix %(prefix)s and a "
+                   "number, such as %(example)s.", prefix="GCN-X-",
+              example="GCN-X-001") in refused
+    # nothing saved; what was typed rides along
+    assert states(db, cases) == ["in_class"] * 3
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == events
+    assert 'value="Vắng quá nửa số buổi."' in text and 'value="KHAC-1"' in text
+    # back: the table with what was typed
+    back = client.post(f"/classes/{klass.id}/results",
+                       data=results_form(client, klass, rows, step="back"))
+    assert back.status_code == 200
+    assert re.search(r'<input checked [^>]*name="rows-1-result" type="radio" value="fail">',
+                     back.text)
+    assert 'value="KHAC-1"' in back.text and 'value="Vắng quá nửa số buổi."' in back.text
+    assert states(db, cases) == ["in_class"] * 3
+    # confirm: the two recordable rows are saved, the third is reported on its line
+    done = client.post(f"/classes/{klass.id}/results", data=results_form(client, klass, rows))
+    assert done.status_code == 200 and done.text.count('class="row-failed"') == 1
+    assert states(db, cases) == ["certified", "accepted", "in_class"]
+    assert enrolments_of(db, klass)[0].certificate_no == "GCN-X-001"
+
+
+def test_no_result_before_the_last_day_of_the_class(world, app, db, client, auth):
+    klass = make_class(world, starts=-3, ends=2)
+    cases = enrolled(world, klass, 2)
+    db.session.commit()
+    login(auth, world)
+    page = client.get(f"/classes/{klass.id}")
+    last = klass.ends_on.strftime("%d/%m/%Y")
+    assert vi(app, "Results (passed or not) can be recorded from %(d)s, the last day of the "
+                   "class.", d=last) in page.text
+    assert not RESULT_ROW.findall(page.text)
+    e = enrolments_of(db, klass)
+    done = client.post(f"/classes/{klass.id}/results", data=results_form(client, klass, {
+        e[0]: {"result": "pass", "cert_no": "", "cert_on": TODAY.isoformat()},
+        e[1]: {"result": "fail", "reason": "Bỏ học."}}))
+    assert done.status_code == 302
+    message = vi(app, "Results of the class %(name)s can be recorded from %(d)s, its last day.",
+                 name=klass.name, d=last)
+    assert message in client.get(done.location).text
+    assert states(db, cases) == ["in_class", "in_class"]
+    # the case page's actions obey the same rule
+    from referral_flow.workflow.errors import GuardFailed
+    for trigger, data, comment in (
+            ("pass_class", {"certificate_no": "GCN-T-001", "certificate_issuer": "X",
+                            "certificate_on": TODAY}, ""),
+            ("fail_class", {}, "Bỏ học.")):
+        with pytest.raises(GuardFailed) as refused:
+            fire(cases[0], trigger, None, expected_version=cases[0].version, data=data,
+                 comment=comment, check_permission=False)
+        db.session.rollback()
+        assert str(escape(str(refused.value))) == message
+
+
+def test_a_certificate_of_the_class_follows_its_scheme_and_dates(world, db):
+    """Through fire() (the case page's action): the number is normalised to the scheme, one
+    outside it or dated before the last day is refused."""
+    klass = ended_class(world, prefix="GCN-K-")
+    first, second = enrolled(world, klass, 2)
+    db.session.commit()
+    from referral_flow.workflow.errors import InvalidStepData
+
+    def certificate(number, on=TODAY):
+        return {"certificate_no": number, "certificate_issuer": "X", "certificate_on": on}
+    for data in (certificate("GCN-7"), certificate("gcn-k-1", klass.ends_on - timedelta(1))):
+        with pytest.raises(InvalidStepData):
+            fire(first, "pass_class", None, expected_version=first.version, data=data,
+                 check_permission=False)
+        db.session.rollback()
+    fire(first, "pass_class", None, expected_version=first.version,
+         data=certificate("gcn-k-7", klass.ends_on), check_permission=False)
+    assert first.latest_document("certificate").number == "GCN-K-007"
+    assert enrolments_of(db, klass)[0].certificate_no == "GCN-K-007"
+    from referral_flow.workflow.errors import GuardFailed
+    with pytest.raises(GuardFailed):
+        fire(second, "pass_class", None, expected_version=second.version,
+             data=certificate("7"), check_permission=False)
+
+
+def test_the_class_list_helps_choose_a_class(world, app, db, client, auth):
+    world["committee_a"].runs_classes = True
+    open_a = make_class(world, name="Lớp đang mở", capacity=1)
+    make_class(world, name="Lớp đã xong", starts=-20, ends=-2)
+    later = make_class(world, name="Lớp sắp mở", starts=10, ends=15)
+    later.organiser = world["committee_a"]
+    enrolled(world, open_a, 1)
+    db.session.commit()
+    login(auth, world)
+    page = client.get("/classes/").text
+    assert all(name in page for name in ("Lớp đang mở", "Lớp đã xong", "Lớp sắp mở"))
+    assert vi(app, "full") == "hết chỗ" and "hết chỗ" in page
+    page = client.get("/classes/", query_string={"when": "open"}).text
+    assert "Lớp đã xong" not in page
+    assert page.index("Lớp đang mở") < page.index("Lớp sắp mở")       # soonest first
+    page = client.get("/classes/", query_string={"organiser": world["committee_a"].id}).text
+    assert "Lớp sắp mở" in page and "Lớp đang mở" not in page
+    for hostile in ({"organiser": "abc"}, {"when": "x"}, {"organiser": "9" * 30}):
+        assert client.get("/classes/", query_string=hostile).status_code == 200
 
 
 # --- skipping the class -------------------------------------------------------------------------
@@ -413,17 +590,17 @@ def test_party_officer_records_a_certificate_already_held(world, db, client, aut
 @pytest.mark.slow
 def test_class_page_issues_the_same_statements_for_5_and_40_enrolled(world, app, db, client,
                                                                      auth):
-    klass = make_class(world, capacity=60)
+    klass = ended_class(world, capacity=60)
     url = f"/classes/{klass.id}"
     enrolled(world, klass, 5)
     db.session.commit()
     login(auth, world)
     with counting(app, db) as few:
         page = client.get(url)
-    assert page.status_code == 200 and page.text.count('name="row"') == 5
+    assert page.status_code == 200 and len(RESULT_ROW.findall(page.text)) == 5
     enrolled(world, klass, 35)
     db.session.commit()
     with counting(app, db) as many:
         page = client.get(url)
-    assert page.status_code == 200 and page.text.count('name="row"') == 40
+    assert page.status_code == 200 and len(RESULT_ROW.findall(page.text)) == 40
     assert len(few) == len(many), (few, many)

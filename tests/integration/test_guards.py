@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from referral_flow.extensions import db as _db
-from referral_flow.models import AuditEvent, Case, HolidayOverride, RuleSet
+from referral_flow.models import AuditEvent, Case, Enrolment, HolidayOverride, RuleSet
 from referral_flow.services.cases import open_draft
 from referral_flow.services.deadlines import deadlines
 from referral_flow.services.transitions import fire
@@ -225,8 +225,8 @@ def test_skip_class_refuses_an_expired_certificate(world, db):
 
 @pytest.mark.parametrize("changes, failure", [
     ({}, None),
-    ({"1-KNĐ": None}, "lacks the application for Party membership (1-KNĐ)"),
-    ({"5-KNĐ": None}, "lacks the comments of the organisations"),
+    ({"1-KNĐ": None}, "lacks the Application for Party membership (1-KNĐ)"),
+    ({"5-KNĐ": None}, "lacks the Comments of the organisations"),
     ({"2-KNĐ": {"verified": False}}, "personal history (2-KNĐ) has not been verified"),
     ({"3-KNĐ": {"official": False}}, "introducer must be an official Party member"),
     ({"3-KNĐ": {"months_together": 11}}, "for at least 12 months"),
@@ -257,7 +257,7 @@ def test_introducer_letter_older_than_12_months(world, db, send_on, fresh):
         assert case.state == "cell_review"
     else:
         message = refused(case, "send_to_cell", send_on)
-        assert "introducer's letter (3-KNĐ) is older than 12 months" in message
+        assert "Introducer's letter (3-KNĐ) is older than 12 months" in message
 
 
 # --- reasons ---------------------------------------------------------------------------------

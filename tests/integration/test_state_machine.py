@@ -23,7 +23,7 @@ from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, p
                                  rule, run_state_machine_as_test)
 from sqlalchemy import func, select
 
-from referral_flow.demo_steps import step_data
+from referral_flow.demo_steps import earliest_on, step_data
 from referral_flow.demo import PATHS
 from referral_flow.models import AuditEvent, Case, Enrolment, PartyKind, Role, User, VoteKind
 from referral_flow.security import can
@@ -198,6 +198,18 @@ def check_facts(trigger: str, case: Case, event: AuditEvent, on: date) -> None:
         assert cert is not None and cert.number and cert.issuer and cert.issued_on <= on
         if trigger == "skip_class":
             assert on <= add_months(cert.issued_on, CERTIFICATE_MONTHS)
+        else:       # a certificate of the class: from its last day, in its numbering scheme
+            enrolment = db.session.scalars(select(Enrolment).where(
+                Enrolment.case_id == case.id).order_by(Enrolment.id.desc())).first()
+            klass = enrolment.awareness_class
+            assert klass.ends_on <= cert.issued_on and klass.ends_on <= on
+            prefix = klass.certificate_prefix
+            assert cert.number == enrolment.certificate_no
+            assert cert.number.startswith(prefix) and cert.number[len(prefix):].isdigit()
+    elif trigger == "fail_class":
+        enrolment = db.session.scalars(select(Enrolment).where(
+            Enrolment.case_id == case.id).order_by(Enrolment.id.desc())).first()
+        assert enrolment.result.value == "failed" and enrolment.awareness_class.ends_on <= on
     elif trigger == "send_to_cell":
         forms = {d.form_code for d in case.documents}
         assert DOSSIER <= forms, f"dossier lacks {DOSSIER - forms}"
@@ -310,6 +322,8 @@ class CaseMachine(RuleBasedStateMachine):
         if trigger in ("open_recognition", "remove") and case.probation_ends_on and (
                 kind == "next" or draw(st.booleans(), label="after probation")):
             on = max(on, case.probation_ends_on)
+        if trigger in ("pass_class", "fail_class") and kind == "next":
+            on = earliest_on(trigger, case, on)     # a class's result from its last day
         return on
 
     def draw_version(self, draw, version: int, perturb) -> int:

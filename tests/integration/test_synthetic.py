@@ -15,12 +15,13 @@ from referral_flow.models import (AuditEvent, AwarenessClass, Case, Document, En
                                   Target, Vote)
 from referral_flow.services.audit import verify
 from referral_flow.services.cases import open_draft
+from referral_flow.services.classes import next_number
 from referral_flow.services.transitions import fire
 from referral_flow.synthetic import generate_province
 from referral_flow.workflow.calendar import add_months
 from referral_flow.workflow.states import FINAL
 
-from ..factories import TODAY
+from ..factories import TODAY, citizen_id
 
 YEARS = [2024, 2025, 2026]
 PER_YEAR = 120
@@ -139,13 +140,23 @@ def test_replaying_generated_cases_through_fire_gives_the_same_case(province, db
     assert {c.state for c in cases} >= {"official", "rejected", "withdrawn"}
     for original in cases:
         mine = events[original.id]
-        copy = open_draft(original.member, None, year=original.referral_year,
+        # A twin of the person (the same unit and birth date): the original may have made
+        # the person a Party member, who cannot be referred again.
+        person = original.member
+        twin = Member(full_name=person.full_name, date_of_birth=person.date_of_birth,
+                      gender=person.gender, citizen_id=citizen_id(), unit_id=person.unit_id,
+                      job=person.job, direct_production=person.direct_production)
+        db.session.add(twin)
+        db.session.flush()
+        copy = open_draft(twin, None, year=original.referral_year,
                           today=date.fromisoformat(mine[0].data["on"]), check_permission=False)
         for event in mine[1:]:
             data = {k: v for k, v in event.data.items()
                     if k not in ("on", "comment_visible", "class_name")}
+            if event.trigger == "enroll":
+                klass = db.session.get(AwarenessClass, data["class_id"])
             if event.trigger == "pass_class":    # the original holds its number in the class
-                data["certificate_no"] += "-R"
+                data["certificate_no"] = next_number(klass)
             fire(copy, event.trigger, None, expected_version=copy.version, data=data,
                  comment=event.comment, on=date.fromisoformat(event.data["on"]), today=TODAY,
                  check_permission=False)

@@ -2,6 +2,7 @@
 audit, refused input, scope and bounded SQL."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -11,6 +12,9 @@ from referral_flow.models import AuditEvent, EnterpriseKind, Target, Tree, Union
 from tests import factories
 from tests.conftest import counting, csrf_token
 from tests.factories import TODAY
+
+
+TARGET_INPUT = re.compile(r'name="rows-\d+-target"')
 
 
 def _targets(db, year):
@@ -25,7 +29,8 @@ def _grid(client, node_id, year):
 def _post_grid(client, node_id, year, values, page_html=None):
     page = page_html or _grid(client, node_id, year).text
     data = {"csrf_token": csrf_token(page), "node": node_id, "year": year}
-    data |= {f"t-{k}": v for k, v in values.items()}
+    for i, (k, v) in enumerate(values.items()):
+        data |= {f"rows-{i}-node_id": k, f"rows-{i}-target": v}
     return client.post("/targets/grid", data=data)
 
 
@@ -190,7 +195,8 @@ def test_grid_bad_year_and_node(client, auth, world, db):
     for node, year in ((w["federation"].id, "abc"), (w["federation"].id, "1800"),
                        ("x", _year()), ("99999999999999", _year()), (w["cell_a"].id, _year())):
         r = client.post("/targets/grid", data={"csrf_token": csrf_token(page), "node": node,
-                                               "year": year, f"t-{w['upper_a'].id}": "1"})
+                                               "year": year, "rows-0-node_id": w["upper_a"].id,
+                                               "rows-0-target": "1"})
         assert r.status_code in (400, 404)
     assert _grid(client, "abc", "zzz").status_code == 404
     assert _grid(client, w["federation"].id, "zzz").status_code == 200
@@ -257,6 +263,6 @@ def test_grid_paginates_at_100(client, auth, world, db):
     db.session.commit()
     auth.login(world.users["federation_officer_a"].username)
     html = client.get(f"/targets/?node={world['upper_a'].id}&year={_year()}").text
-    assert html.count('name="t-') == 100
+    assert len(TARGET_INPUT.findall(html)) == 100
     html = client.get(f"/targets/?node={world['upper_a'].id}&year={_year()}&page=2").text
-    assert html.count('name="t-') == 22
+    assert len(TARGET_INPUT.findall(html)) == 22
