@@ -14,6 +14,8 @@ from wtforms.validators import (DataRequired, EqualTo, InputRequired, Length, Nu
                                 Optional, ValidationError)
 
 from ..forms import clean_text
+from ..members.forms import email, one_line, optional, phone, without_separators
+from ..members.forms import longest as member_longest
 from ..models import EnterpriseKind, PartyKind, Role, UnionKind
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
@@ -185,7 +187,15 @@ ROLE_LABELS = {
 }
 
 
-class UserForm(FlaskForm):
+class ContactForm(FlaskForm):
+    """A staff user's work phone and e-mail, shown to candidates (e.g. the cell secretary)."""
+    work_phone = StringField(_l("Work phone"), filters=[without_separators],
+                             validators=[optional, member_longest(20), phone])
+    work_email = StringField(_l("Work e-mail"), filters=[one_line],
+                             validators=[optional, member_longest(120), email])
+
+
+class UserForm(ContactForm):
     username = StringField(_l("Username"), validators=[required(), Length(
         min=3, max=60, message=_l("From 3 to 60 characters."))], filters=[clean_text])
     full_name = name_field(_l("Full name"), max_len=120)

@@ -4,11 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from .. import clock
 from ..extensions import db
 from ..models import Case, Organisation, User
 from ..security import allowed_triggers
+from ..services import party_members
 from ..services.meetings import MEETINGS, record_meeting
 from ..services.transitions import fire
 from ..workflow.guards import CELL_KINDS
@@ -42,12 +44,22 @@ def host_cells(case: Case) -> list[Organisation]:
         .order_by(Organisation.name)).all()
 
 
+def helper_choices(cells: list[Organisation]) -> tuple[list[SelectChoice], list[Organisation]]:
+    """The helpers offered, grouped by cell, and the cells with no official member listed."""
+    listed = party_members.helpers_by_cell(cells, clock.today())
+    choices = [SelectChoice(p.id, p.full_name, optgroup=c.name) for c in cells
+               for p in listed[c.id]]
+    return choices, [c for c in cells if not listed[c.id]]
+
+
 def build_form(trigger: str, case: Case, formdata=None) -> ActionForm:
     form_class = form_for(trigger, spec(trigger).reason)
     form = form_class(formdata=formdata, prefix=trigger) if formdata is not None \
         else form_class(prefix=trigger)
     if isinstance(form, AcceptForm):
-        form.host_cell_id.choices = [(c.id, c.name) for c in host_cells(case)]
+        cells = host_cells(case)
+        form.host_cell_id.choices = [(c.id, c.name) for c in cells]
+        form.helpers.choices, form.rosterless = helper_choices(cells)
     if formdata is None:
         form.version.data = case.version
         form.on.data = clock.today()

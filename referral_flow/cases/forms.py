@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, IntegerField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectMultipleField,
+                     StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..forms import clean_text
@@ -49,14 +49,26 @@ class MeetingForm(VoteForm):
                             validators=[Optional(), Length(max=2000)], filters=[clean_text])
 
 
+def _id_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class AcceptForm(ActionForm):
     host_cell_id = SelectField(_l("Host cell"), coerce=int, validators=[InputRequired()])
-    helpers = TextAreaField(_l("Helpers (official members, one per line)"),
-                            validators=[DataRequired(), Length(max=1000)])
+    # Official members of the cells under the receiving organisation, grouped by cell
+    # (choices set by the view); the guard checks that they belong to the host cell.
+    helpers = SelectMultipleField(
+        _l("Helpers (official members of the host cell; hold Ctrl to choose several)"),
+        coerce=_id_or_none,
+        validate_choice=False, render_kw={"size": 8},
+        validators=[DataRequired(message=_l("Choose at least one helper."))])
 
     def step_data(self) -> dict:
-        helpers = [line.strip() for line in (self.helpers.data or "").splitlines()]
-        return {"host_cell_id": self.host_cell_id.data, "helpers": [h for h in helpers if h]}
+        return {"host_cell_id": self.host_cell_id.data,
+                "helpers": [h for h in self.helpers.data or [] if h is not None]}
 
 
 class CertificateForm(ActionForm):

@@ -152,7 +152,7 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
     return render_template("cases/detail.html", case=case, events=events,
                            actions=available(current_user, case, bound),
                            deadlines=deadlines(case, load_calendar(), today, rule_book()),
-                           states=STATES,
+                           states=STATES, own=_is_own_case(current_user, case),
                            error=error, conflict=conflict, failed=next(iter(bound or {}), None),
                            checklist=checklist(case, today),
                            document=document or document_form(case))

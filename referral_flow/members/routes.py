@@ -6,8 +6,6 @@ them is a 404; a user without such a grant gets 403 on every page here.
 """
 from __future__ import annotations
 
-import unicodedata
-
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
@@ -20,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import clock
 from ..cases.export import case_export
 from ..extensions import db
+from ..listing import clean_query, page_of
 from ..models import Case, Member, Organisation, Role, Target, Tree, UnionKind, UnitPlan, User
 from ..security import scoped_cases
 from ..security.grants import granted_nodes
@@ -73,19 +72,6 @@ def chosen_unit(units: list[Organisation]) -> Organisation | None:
     """The unit picked in the selector (``?unit=``), or None for all of the chair's units."""
     wanted = request.args.get("unit", type=int)
     return next((u for u in units if u.id == wanted), None)
-
-
-def clean_query(raw: str) -> str:
-    # Control characters (NUL among them, which PostgreSQL refuses) never match a name.
-    text = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C")
-    return " ".join(text.split())[:100]
-
-
-def page_of(total: int, per_page: int) -> tuple[int, int]:
-    pages = max((total + per_page - 1) // per_page, 1)
-    page = request.args.get("page", 1, type=int) or 1
-    # A page past the end shows the last one; a huge ?page= must not overflow the OFFSET.
-    return min(max(page, 1), pages), pages
 
 
 def roster_args() -> dict:
