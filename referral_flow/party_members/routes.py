@@ -2,9 +2,9 @@
 committee above it and administrators list, add, edit and mark members as left.
 
 Scope: a cell outside the user's grants is a 404; a user with none of those roles gets 403
-on every page here. Every change is audited (subject "party_member"); each roster page a
-staff user reads is logged once. A kept roster sets the cell's number of official members
-(services/party_members.py).
+on every page here. Every change is audited (subject "party_member"); each roster page and
+each member's page a staff user reads is logged once (subject "party_member_read"). A kept
+roster sets the cell's number of official members (services/party_members.py).
 """
 from __future__ import annotations
 
@@ -176,7 +176,11 @@ def _filled(person: PartyMember) -> PartyMemberForm:
 def edit(person_id: int):
     person = person_or_404(person_id)
     if request.method == "GET":
-        return _form_page(_filled(person), person.cell, person)
+        page = _form_page(_filled(person), person.cell, person)
+        audit.append(trigger="view", subject="party_member_read", actor_id=current_user.id,
+                     data={"cell_id": person.cell_id, "party_member_id": person.id})
+        db.session.commit()
+        return page
     form = PartyMemberForm()
     if not form.validate_on_submit():
         return _form_page(form, person.cell, person, status=400)

@@ -137,8 +137,8 @@ def close(ctx: StepContext) -> None:
     if "vote" in ctx.parsed:
         kind = {"cell_review": VoteKind.cell, "committee_review": VoteKind.committee}
         ctx.case.votes.append(Vote(kind=kind[ctx.case.state], **ctx.parsed["vote"]))
-    if ctx.case.ceremony_on:       # removal from the probationary list
-        ctx.data["roster"] = party_members.leave_removed(ctx.case, ctx.on)
+    if ctx.case.ceremony_on and (left := party_members.leave_removed(ctx.case, ctx.on)):
+        ctx.data["roster"] = left        # removed from the probationary list: he leaves
     ctx.case.closed_on = ctx.on
     ctx.case.closed_at_state = ctx.case.state
     ctx.case.close_reason = ctx.comment.strip()

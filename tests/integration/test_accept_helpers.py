@@ -15,7 +15,7 @@ from referral_flow.services.transitions import fire
 from referral_flow.workflow.errors import GuardFailed, InvalidStepData
 
 from ..conftest import csrf_token
-from ..factories import TODAY, advance, new_case, org
+from ..factories import TODAY, advance, new_case, org, roster
 
 ON = TODAY - timedelta(days=5)
 
@@ -102,7 +102,6 @@ def test_the_helper_must_be_in_the_chosen_cell_even_from_the_same_organisation(w
     """A grassroots committee with two cells: a member of the other one is refused."""
     second = org("CB-a2", world["cell_a"].tree, world["cell_a"].kind,
                  parent=world["committee_a"], official_members=4)
-    from ..factories import roster
     other = roster(second)[0]
     case = advance(new_case(world, start=TODAY - timedelta(days=60)), world, "nominated")
     assert "is not on the roster of the host cell CB-a." in refused(case, [other.id], world)

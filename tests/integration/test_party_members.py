@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from referral_flow.demo_steps import step_data
-from referral_flow.models import AuditEvent, Organisation, PartyMember, PartyStatus, Role
+from referral_flow.models import (AuditEvent, Organisation, PartyKind, PartyMember, PartyStatus,
+                                  Role, Tree)
+from referral_flow.services.audit import verify
 from referral_flow.services.transitions import fire
 
 from ..conftest import csrf_token
-from ..factories import TODAY, advance, new_case, user
+from ..factories import TODAY, advance, new_case, org, user
 
 EDIT_LINK = re.compile(r'href="/party-members/(\d+)/edit"')
 
@@ -156,10 +158,13 @@ def test_changes_need_csrf(world, db, secretary, client):
 
 def test_each_roster_page_read_is_logged_once(world, db, secretary, client):
     cell = world["cell_a"]
+    person = world.rosters["cell_a"][2]
     assert client.get(f"/party-members/cells/{cell.id}").status_code == 200
     assert client.get(f"/party-members/cells/{cell.id}?q=tran").status_code == 200
+    assert client.get(f"/party-members/{person.id}/edit").status_code == 200
     reads = events(db, "party_member_read")
-    assert [(e.actor_id, e.data["cell_id"]) for e in reads] == [(secretary.id, cell.id)] * 2
+    assert [(e.actor_id, e.data["cell_id"], e.data.get("party_member_id")) for e in reads] == \
+        [(secretary.id, cell.id, None)] * 2 + [(secretary.id, cell.id, person.id)]
 
 
 @pytest.mark.parametrize("q, expected", [
@@ -245,8 +250,6 @@ def test_an_unchanged_edit_writes_nothing(world, db, secretary, client):
 
 def test_a_roster_not_yet_kept_leaves_the_count_until_confirmed(world, db, client, auth):
     committee = world["committee_a"]
-    from ..factories import org
-    from referral_flow.models import PartyKind, Tree
     cell = org("CB-new", Tree.party, PartyKind.cell.value, parent=committee, official_members=12)
     _login(world, db, auth, "party_officer_a")
     page = client.get(f"/party-members/cells/{cell.id}").text
@@ -353,7 +356,6 @@ def test_recognition_in_a_cell_whose_roster_is_not_kept_leaves_its_count(world, 
 
 
 def test_recognition_keeps_version_and_chain(world, db):
-    from referral_flow.services.audit import verify
     case = advance(new_case(world, start=TODAY - timedelta(days=800)), world, "official")
     steps = db.session.scalar(select(func.count(AuditEvent.id)).where(
         AuditEvent.case_id == case.id, AuditEvent.subject == "case"))
