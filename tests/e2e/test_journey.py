@@ -43,11 +43,11 @@ class Step:
             target = self.page.locator(f"#{trigger}-{name}")
             if isinstance(value, bool):
                 target.set_checked(value)
-            elif isinstance(value, int):            # an option chosen by its value
-                target.select_option(value=str(value))
             elif target.evaluate("e => e.tagName") == "SELECT":
-                option = target.locator("option", has_text=value).first
-                target.select_option(value=option.get_attribute("value"))
+                option = target.locator("option", has_text=value).first \
+                    if isinstance(value, str) else None     # else chosen by its value
+                target.select_option(value=option.get_attribute("value") if option
+                                     else str(value))
             else:
                 target.fill(str(value))
         box.locator("button[type=submit]").click()
@@ -86,7 +86,15 @@ def test_draft_to_official_through_the_ui(live_app, base_url, browser, login, sh
     chair = as_user("chutich")
     chair.goto(f"{base_url}/members/")
     shot(chair, "01-roster")
-    chair.locator("form[action*='/nominate'] button").first.click()
+    # A member never referred before (the roster also offers those whose earlier referral
+    # ended, some of them Party members already).
+    offered = chair.locator("form[action*='/nominate']").evaluate_all(
+        "fs => fs.map(f => f.getAttribute('action'))")
+    with live_app.app_context():
+        referred = set(db.session.scalars(select(Case.member_id)))
+    fresh = next(a for a in offered
+                 if int(re.search(r"/members/(\d+)/", a).group(1)) not in referred)
+    chair.locator(f"form[action='{fresh}'] button").click()
     chair.wait_for_load_state()
     case_id = int(re.search(r"/cases/(\d+)", chair.url).group(1))
     Step(chair, base_url, case_id).act("submit", "nominated", **vote(T0, 9))
