@@ -34,8 +34,8 @@ from referral_flow import create_app, clock  # noqa: E402
 from referral_flow.config import TestingConfig  # noqa: E402
 from referral_flow.extensions import db  # noqa: E402
 from referral_flow.models import (  # noqa: E402
-    AuditEvent, AwarenessClass, Case, Document, Enrolment, Member, Organisation, Role, RoleGrant,
-    Target, UnionKind, User, Vote)
+    AuditEvent, AwarenessClass, Case, Document, Enrolment, Member, Organisation, PartyMember, Role,
+    RoleGrant, Target, UnionKind, User, Vote)
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_NAME = "rf_bench"
@@ -69,8 +69,8 @@ PAGES = [
     ("inbox: party", PARTY, "inbox.index", {}),
     ("targets", FED, "targets.index", {}),
 ]
-COUNTED = [Organisation, Member, Case, AuditEvent, Document, Vote, AwarenessClass, Enrolment,
-           Target]
+COUNTED = [Organisation, Member, PartyMember, Case, AuditEvent, Document, Vote, AwarenessClass,
+           Enrolment, Target]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 

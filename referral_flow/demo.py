@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from . import clock
 from .extensions import db
-from .models import (AwarenessClass, Case, EnterpriseKind, Member, Organisation, PartyKind, Role,
-                     RoleGrant, Tree, UnionKind, User)
+from .models import (AwarenessClass, Case, EnterpriseKind, Member, Organisation, PartyKind,
+                     PartyMember, PartyStatus, Role, RoleGrant, Tree, UnionKind, User)
 from .models.member import Gender
 from .security import can
 from .services.cases import open_draft
@@ -196,6 +196,28 @@ def build_members(units, rng: random.Random, today: date) -> list[Member]:
     return members
 
 
+def roster_person(rng: random.Random) -> dict:
+    """A plausible official Party member of a cell: name, mobile number, official since."""
+    female = rng.random() < 0.4
+    name = " ".join([rng.choice(SURNAMES), rng.choice(MIDDLE_F if female else MIDDLE_M),
+                     rng.choice(GIVEN_F if female else GIVEN_M)])
+    since = date.fromordinal(rng.randint(date(1985, 1, 1).toordinal(),
+                                         date(2019, 12, 31).toordinal()))
+    return {"full_name": name, "phone": f"09{rng.randint(10000000, 99999999)}",
+            "official_since": since}
+
+
+def build_rosters(cells: list[Organisation], seed: int) -> None:
+    """Every demo cell gets as many official members as its count, and keeps its roster."""
+    rng = random.Random(seed)
+    for cell in cells:
+        for _ in range(cell.official_members or 0):
+            db.session.add(PartyMember(cell=cell, status=PartyStatus.official,
+                                       **roster_person(rng)))
+        cell.roster_kept = True
+    db.session.flush()
+
+
 ACCOUNTS = [
     ("admin", "Quản trị hệ thống", Role.administrator, None),
     ("liendoan", "Phạm Thu Hà (LĐLĐ tỉnh)", Role.federation_officer, MARKER),
@@ -207,6 +229,17 @@ ACCOUNTS = [
      "DUK-DN"),
     ("doanvien", "Đoàn viên mẫu", Role.member, None),
 ]
+
+
+# Work phones and e-mails of the demo staff (candidates see their cell secretary's).
+WORK_CONTACTS = {
+    "liendoan": ("02223822456", "ha.pt@ldld.bacninh.vn"),
+    "chutich": ("0912408315", "binh.nv@thepkinhbac.vn"),
+    "dangvu": ("0983215647", "mai.lt@thepkinhbac.vn"),
+    "giangvien": ("0904771298", "toan.tq@dukdn.bacninh.vn"),
+    "bithu": ("0915362804", "tu.hv@thepkinhbac.vn"),
+    "thamquyen": ("0936540172", "chau.dm@dukdn.bacninh.vn"),
+}
 
 
 def build_classes(party: dict[str, Organisation], today: date) -> list[AwarenessClass]:
@@ -241,7 +274,8 @@ def build_accounts() -> dict[Role, User]:
     for username, name, role, code in ACCOUNTS:
         org = db.session.scalar(select(Organisation).where(Organisation.code == code)) \
             if code else None
-        user = User(username=username, full_name=name)
+        phone, email = WORK_CONTACTS.get(username, ("", ""))
+        user = User(username=username, full_name=name, work_phone=phone, work_email=email)
         user.set_password(DEMO_PASSWORD)
         user.grants.append(RoleGrant(role=role, org=org, valid_from=date(2020, 1, 1)))
         db.session.add(user)
@@ -266,6 +300,10 @@ def walk(case, path, start: date, gap: int, users, cells, today) -> None:
         step = min(gap, 20) if trigger == "hold_ceremony" else gap   # within 30 working days
         on = min(earliest_on(trigger, case, on + timedelta(days=step)), today)
         data, comment = step_data(trigger, case, on, cells)
+        if trigger == "open_dossier" == path[-1]:
+            # A case waiting in the dossier step still lacks the introducer's letter and
+            # the comments (3-, 5-KNĐ): its candidate sees what to bring.
+            data["documents"] = data["documents"][:2]
         actor = _actor(users, trigger, case, today)
         fire(case, trigger, actor, expected_version=case.version, data=data, comment=comment,
              on=on, today=today, check_permission=False)
@@ -283,6 +321,7 @@ def load(today: date | None = None, seed: int = 2024) -> bool:
     rng = random.Random(seed)
     party = build_party_tree()
     fed, uppers, units, cells = build_units(party)
+    build_rosters(cells, seed)
     members = build_members(units, rng, today)
     users = build_accounts()
     build_classes(party, today)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import AwarenessClass, Case, Enrolment, Organisation, PartyKind
+from .services import party_members
 from .services.classes import next_number
 from .workflow.guards import pending_enrolment
 
@@ -107,8 +108,9 @@ def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> 
     if trigger == "submit":
         return vote_data(on, 9, 8, number="NQ/CĐ"), ""
     if trigger == "accept":
-        return {"host_cell_id": host_cell_for(case, cells).id,
-                "helpers": ["Nguyễn Văn Thành"]}, ""
+        cell = host_cell_for(case, cells)
+        listed = party_members.helpers_by_cell([cell], on)[cell.id]
+        return {"host_cell_id": cell.id, "helpers": [listed[case.id % len(listed)].id]}, ""
     if trigger == "enroll":
         return {"class_id": class_for(case, on).id}, ""
     if trigger == "pass_class":
@@ -131,7 +133,7 @@ def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> 
         return {"ceremony_on": on}, ""
     if trigger == "open_recognition":
         documents = [{"form_code": form, "issued_on": on, "issuer": issuer} for form, issuer in
-                     (("10-KNĐ", case.member.full_name), ("11-KNĐ", "Nguyễn Văn Thành"),
+                     (("10-KNĐ", case.member.full_name), ("11-KNĐ", case.helpers[0].full_name),
                       ("12-KNĐ", "Công đoàn cơ sở"))]
         return vote_data(on, case.host_cell.official_members, number="NQ/CB-CT") | {
             "documents": documents}, ""

@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterable
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 
 from . import clock
-from .demo import GIVEN_F, GIVEN_M, JOBS, MIDDLE_F, MIDDLE_M, SURNAMES
+from .demo import GIVEN_F, GIVEN_M, JOBS, MIDDLE_F, MIDDLE_M, SURNAMES, roster_person
 from .demo_steps import dossier_documents, vote_data
 from .extensions import db
 from .models import (AuditEvent, AwarenessClass, Case, CaseHelper, Document, EnrolmentResult,
-                     Enrolment, EnterpriseKind, Member, Organisation, PartyKind, Target, Tree,
-                     UnionKind, Vote, VoteKind)
+                     Enrolment, EnterpriseKind, Member, Organisation, PartyKind, PartyMember,
+                     PartyStatus, Target, Tree, UnionKind, Vote, VoteKind)
 from .models.audit import canonical, digest, step_date
 from .models.classes import certificate_number
 from .models.member import Gender
@@ -40,8 +40,8 @@ CLASS_CAPACITY = 60
 LARGE, MEDIUM = 8, 3                 # case weights of a large and a medium CĐCS
 CELL_KINDS = (PartyKind.cell.value, PartyKind.grassroots_cell.value)
 # Tables in foreign-key order: rows are written parents first.
-TABLES = [Organisation, Member, Case, AwarenessClass, Enrolment, Vote, Document, CaseHelper,
-          AuditEvent, Target]
+TABLES = [Organisation, Member, PartyMember, Case, AwarenessClass, Enrolment, Vote, Document,
+          CaseHelper, AuditEvent, Target]
 DIRECT_JOBS = [j for j in JOBS if j[1]]
 OFFICE_JOBS = [j for j in JOBS if j[0] in {"Nhân viên kế toán", "Kỹ sư", "Nhân viên hành chính"}]
 PUBLIC_JOBS = [j for j in JOBS if not j[1]]
@@ -153,10 +153,24 @@ def org(rows: Rows, code: str, tree: Tree, kind: str, name: str, parent: Node | 
                    closed_on=None, enterprise_kind=None, has_party_org=None,
                    has_youth_union=False, receiving_party_id=None, runs_classes=False,
                    competent_body=False, grassroots_committee=False, official_members=None,
-                   committee_members=None)
+                   committee_members=None, roster_kept=False)
     row.update(kw, code=code or f"ORG-{row['id']}",
                path=f"{parent.path if parent else '/'}{row['id']}/")
     return Node(row["id"], row["path"], row["name"])
+
+
+def cell(rows: Rows, kind: str, name: str, parent: Node, members: int) -> Node:
+    """A cell with its kept roster of ``members`` official members (drawn from the cell's
+    own random stream, so that the trees drawn around it stay the same)."""
+    node = org(rows, "", Tree.party, kind, name, parent, official_members=members,
+               roster_kept=True)
+    draws = random.Random(node.id)
+    for _ in range(members):
+        person = roster_person(draws)
+        name = normalise_name(person.pop("full_name"))
+        rows.add(PartyMember, cell_id=node.id, full_name=name, search_key=fold(name), email="",
+                 status=PartyStatus.official, left_on=None, member_id=None, **person)
+    return node
 
 
 @dataclass(frozen=True)
@@ -207,15 +221,15 @@ def add_units(rows: Rows, rng: random.Random, uppers: list[Upper], blocs: dict[s
 def _grassroots_party(rows: Rows, rng: random.Random, bloc: Node, name: str,
                       kind: EnterpriseKind) -> Node:
     if rng.random() < 0.4:
-        return org(rows, "", Tree.party, PartyKind.grassroots_cell.value, f"Chi bộ {name}",
-                   bloc, official_members=rng.randint(5, 15))
+        return cell(rows, PartyKind.grassroots_cell.value, f"Chi bộ {name}", bloc,
+                    rng.randint(5, 15))
     committee = org(rows, "", Tree.party, PartyKind.grassroots_committee.value,
                     f"Đảng ủy {name}", bloc, grassroots_committee=True,
                     committee_members=rng.choice([7, 9, 11]))
     part = "Khoa" if kind == EnterpriseKind.public else "Phân xưởng"
     for j in range(1, rng.randint(2, 4)):
-        org(rows, "", Tree.party, PartyKind.cell.value, f"Chi bộ {part} {j} – {name}",
-            committee, official_members=rng.randint(6, 25))
+        cell(rows, PartyKind.cell.value, f"Chi bộ {part} {j} – {name}", committee,
+             rng.randint(6, 25))
     return committee
 
 
@@ -239,9 +253,8 @@ def build_province(rows: Rows, rng: random.Random, *, code: str, name: str, unit
                       f"Đảng ủy xã {place}", top, competent_body=True, grassroots_committee=True,
                       runs_classes=True, committee_members=rng.choice([9, 11, 13]))
         for j in range(1, 4):
-            org(rows, "", Tree.party, PartyKind.cell.value,
-                f"Chi bộ thôn {j} (Đảng ủy xã {place})", commune,
-                official_members=rng.randint(10, 30))
+            cell(rows, PartyKind.cell.value, f"Chi bộ thôn {j} (Đảng ủy xã {place})", commune,
+                 rng.randint(10, 30))
         title = ("Công đoàn các Khu công nghiệp tỉnh" if i == 0 else
                  "Công đoàn Viên chức tỉnh" if i == 1 else f"Công đoàn xã {place}")
         ups.append(Upper(org(rows, f"CD-{code}-{i + 1}", Tree.union, UnionKind.upper.value,
@@ -257,6 +270,7 @@ class Cell:
     id: int
     official_members: int
     grassroots: bool
+    helpers: tuple[tuple[int, str], ...]     # (party_member id, name) of its official members
 
 
 @dataclass(frozen=True)
@@ -274,7 +288,8 @@ class Unit:
 
 def load_units(federation_id: int, exclude: Iterable[int] = ()) -> list[Unit]:
     """The open CĐCS under the federation whose receiving Party organisation has a host
-    cell able to vote (two queries, whatever the size)."""
+    cell able to vote, with official members on its roster to help (three queries,
+    whatever the size)."""
     minimum = rule_book()(clock.today())["min_cell_official_members"]
     fed_path = db.session.scalar(select(Organisation.path).where(
         Organisation.id == federation_id))
@@ -287,12 +302,19 @@ def load_units(federation_id: int, exclude: Iterable[int] = ()) -> list[Unit]:
     party = {r.id: r for r in db.session.execute(select(
         o.id, o.name, o.path, o.kind, o.runs_classes, o.official_members, o.committee_members)
         .where(o.tree == Tree.party, o.closed_on.is_(None)).order_by(o.id))}
+    helpers = defaultdict(list)
+    for person in db.session.execute(select(
+            PartyMember.cell_id, PartyMember.id, PartyMember.full_name).where(
+            PartyMember.status == PartyStatus.official, PartyMember.left_on.is_(None))
+            .order_by(PartyMember.id)):
+        helpers[person.cell_id].append((person.id, person.full_name))
     cells = defaultdict(list)
     for r in party.values():
-        if r.kind in CELL_KINDS and (r.official_members or 0) >= minimum:
+        if r.kind in CELL_KINDS and (r.official_members or 0) >= minimum and helpers[r.id]:
             for ancestor in _ids(r.path):
                 cells[ancestor].append(Cell(r.id, r.official_members,
-                                            r.kind == PartyKind.grassroots_cell.value))
+                                            r.kind == PartyKind.grassroots_cell.value,
+                                            tuple(helpers[r.id])))
     skip = set(exclude)
     return [Unit(u.id, u.name, u.enterprise_kind, bool(u.has_party_org), u.receiving_party_id,
                  party[u.receiving_party_id].committee_members or 9,
@@ -416,6 +438,7 @@ class Walk:
         self.g, self.rng, self.days, self.nominated = g, g.rng, g.days, nominated
         self.case, self.unit, self.member, self.joint = case, unit, member, joint
         self.cell = self.rng.choice(unit.cells)
+        self.helper: tuple[int, str] | None = None
         self.outcome = "official" if joint else _outcome(self.rng)
         if self.outcome == "committee_reject" and self.cell.grassroots:
             self.outcome = "cell_reject"
@@ -452,11 +475,13 @@ class Walk:
         if self._quit("submit", on):
             return
         on = self.gap(on, 5, 25)
-        helper = self.g.name(self.rng)
+        self.helper = self.rng.choice(self.cell.helpers)
+        helper_id, helper = self.helper
         self.emit(Step("accept", "accepted", on, {"host_cell_id": self.cell.id,
-                                                  "helpers": [helper]},
+                                                  "helpers": [helper_id]},
                        sets={"accepted_on": on, "host_cell_id": self.cell.id},
-                       records=[(CaseHelper, {"full_name": helper})]))
+                       records=[(CaseHelper, {"full_name": helper,
+                                              "party_member_id": helper_id})]))
         if self._quit("accept", on):
             return
         on = self._certificate(on)
@@ -600,21 +625,23 @@ class Walk:
         late = self.rng.random() < 0.02
         ceremony = self.gap(received, 31, 40) if late else self.gap(received, 3, 28)
         data = {"ceremony_on": ceremony} | (
-            {"late_approval": "Công văn đồng ý của Đảng ủy cấp trên"} if late else {})
+            {"late_approval": "Công văn đồng ý của Đảng ủy cấp trên"} if late else {}) | {
+            "roster": {"cell_id": self.cell.id, "status": PartyStatus.probationary.value}}
         ends = add_months(ceremony, self.g.rules(ceremony)["probation_months"])
         self.emit(Step("hold_ceremony", "probation", ceremony, data,
                        sets={"ceremony_on": ceremony, "probation_ends_on": ends}))
         if self.outcome == "remove":
             on = self.gap(ends, 5, 20)
-            self.emit(Step("remove", "removed", on, {}, REASONS["remove"],
-                           _closed(on, "probation", REASONS["remove"])))
+            self.emit(Step("remove", "removed", on,
+                           {"roster": {"cell_id": self.cell.id, "left_on": on}},
+                           REASONS["remove"], _closed(on, "probation", REASONS["remove"])))
             return
         held = self.gap(ends, 31, 45) if self.rng.random() < 0.05 else self.gap(ends, 1, 25)
         self._recognition(held, ends)
 
     def _recognition(self, held: date, ends: date) -> None:
         documents = [{"form_code": form, "issued_on": held, "issuer": issuer} for form, issuer
-                     in (("10-KNĐ", self.member["full_name"]), ("11-KNĐ", self.g.name(self.rng)),
+                     in (("10-KNĐ", self.member["full_name"]), ("11-KNĐ", self.helper[1]),
                          ("12-KNĐ", "Công đoàn cơ sở"))]
         eligible = self.cell.official_members
         vote = vote_data(held, eligible, eligible - self.rng.randint(0, eligible // 4),
@@ -634,6 +661,7 @@ class Walk:
             data |= committee
             plain = {k.removeprefix("committee_"): v for k, v in committee.items()}
             records = self._resolution(VoteKind.recognition_committee, "15-KNĐ", plain) + records
+        data["roster"] = {"cell_id": self.cell.id, "status": PartyStatus.official.value}
         self.emit(Step("recognise", "official", on, data,
                        sets={"official_from": ends, "closed_on": on}, records=records))
 
@@ -686,6 +714,8 @@ class Generator:
         self.classes = Classes(rows, self.days)
         self.citizen_ids = set(db.session.scalars(select(Member.citizen_id)))
         self.events: list[tuple] = []
+        self.on_roster: dict[int, dict] = {}                      # member id -> roster row
+        self.recognised: dict[int, int] = defaultdict(int)        # cell id -> new officials
 
     @staticmethod
     def name(rng: random.Random, female: bool | None = None) -> str:
@@ -740,7 +770,8 @@ class Generator:
                              **dict.fromkeys(CASE_DATES))
         self.events.append((_at(drafted, 8), case["id"], 0, "create", None, "draft", "",
                             {"on": drafted, "year": year}, None))
-        steps = Walk(self, case, unit, member, nominated, joint).run()
+        walk = Walk(self, case, unit, member, nominated, joint)
+        steps = walk.run()
         for i, step in enumerate(steps, 1):
             self.events.append((_at(step.on, 8 + min(i, 9)), case["id"], i, step.trigger,
                                 case["state"], step.to_state, step.comment,
@@ -749,7 +780,34 @@ class Generator:
             case.update(step.sets, state=step.to_state, state_since=step.on)
             for model, row in step.records:
                 self.rows.add(model, case_id=case["id"], **row)
+            self.roster(step, member, walk.cell)
         case["version"] = 1 + len(steps)
+
+    def roster(self, step: Step, member: dict, cell: Cell) -> None:
+        """The candidate's row on his cell's roster, as ``services.party_members`` writes it
+        at the ceremony, the recognition and the removal."""
+        if step.trigger == "hold_ceremony":
+            self.on_roster[member["id"]] = self.rows.add(
+                PartyMember, cell_id=cell.id, full_name=member["full_name"],
+                search_key=member["search_key"], phone=member["phone"], email=member["email"],
+                status=PartyStatus.probationary, official_since=None, left_on=None,
+                member_id=member["id"])
+        elif step.trigger == "recognise":
+            self.on_roster[member["id"]].update(status=PartyStatus.official,
+                                                 official_since=step.sets["official_from"])
+            self.recognised[cell.id] += 1
+        elif step.trigger == "remove":
+            self.on_roster[member["id"]]["left_on"] = step.on
+
+    def recount(self) -> None:
+        """Kept rosters count their new official members (after ``Rows.write``)."""
+        organisation = Organisation.__table__
+        if self.recognised:
+            self.rows.conn.execute(
+                organisation.update().where(organisation.c.id == bindparam("cell"),
+                                            organisation.c.roster_kept.is_(True))
+                .values(official_members=organisation.c.official_members + bindparam("n")),
+                [{"cell": cell_id, "n": n} for cell_id, n in self.recognised.items()])
 
     def write_events(self) -> int:
         """Events in date order continue the chain from its current last hash."""
@@ -815,6 +873,7 @@ def generate_cases(units: list[Unit], per_year: dict[int, int], *, today: date |
     counts.classes, counts.enrolments = rows.count(AwarenessClass), rows.count(Enrolment)
     counts.events = gen.write_events()
     rows.write()
+    gen.recount()
     return counts
 
 

@@ -34,13 +34,14 @@ def register(app: Flask) -> None:
     from .me.routes import bp as me_bp
     from .cases.routes import bp as cases_bp
     from .members.routes import bp as members_bp
+    from .party_members.routes import bp as party_members_bp
     from .classes.routes import bp as classes_bp
     from .targets.routes import bp as targets_bp
     from .workflow_view.routes import bp as workflow_bp
     from .reports.routes import bp as reports_bp
     from .admin.routes import bp as admin_bp
-    for blueprint in (auth_bp, inbox_bp, me_bp, cases_bp, members_bp, classes_bp, workflow_bp,
-                      targets_bp, reports_bp, admin_bp):
+    for blueprint in (auth_bp, inbox_bp, me_bp, cases_bp, members_bp, party_members_bp,
+                      classes_bp, workflow_bp, targets_bp, reports_bp, admin_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

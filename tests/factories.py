@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from referral_flow.demo import PATHS
 from referral_flow.demo_steps import earliest_on, step_data
 from referral_flow.extensions import db
-from referral_flow.models import (Case, EnterpriseKind, Member, Organisation, PartyKind, Role,
-                                  RoleGrant, Tree, UnionKind, User)
+from referral_flow.models import (Case, EnterpriseKind, Member, Organisation, PartyKind,
+                                  PartyMember, PartyStatus, Role, RoleGrant, Tree, UnionKind, User)
 from referral_flow.models.member import Gender
 from referral_flow.services.cases import open_draft
 from referral_flow.services.transitions import fire
@@ -41,6 +41,22 @@ def member(unit: Organisation, *, born: date = date(1990, 5, 17), name: str | No
     return m
 
 
+ROSTER_NAMES = ["Trần Văn Hùng", "Lê Thị Hoa", "Phạm Minh Đức", "Nguyễn Thị Lan", "Vũ Quang Hải",
+                "Đặng Thu Trang", "Bùi Văn Nam", "Hoàng Thị Yến", "Đỗ Xuân Long", "Ngô Thị Ngân"]
+
+
+def roster(cell: Organisation, *, since: date = date(2010, 3, 2)) -> list[PartyMember]:
+    """As many official members as the cell counts, on a kept roster."""
+    people = [PartyMember(cell=cell, full_name=f"{ROSTER_NAMES[i % len(ROSTER_NAMES)]} {cell.code}",
+                          phone=f"09{cell.id:04d}{i:04d}", status=PartyStatus.official,
+                          official_since=since)
+              for i in range(cell.official_members or 0)]
+    db.session.add_all(people)
+    cell.roster_kept = True
+    db.session.flush()
+    return people
+
+
 def user(role: Role, node: Organisation | None, *, username: str | None = None,
          member_id: int | None = None, valid_from=date(2020, 1, 1), valid_to=None) -> User:
     u = User(username=username or f"{role.value}{next(_seq)}", full_name=f"User {role.value}",
@@ -57,6 +73,7 @@ class World:
     """Two of everything, so that 'out of scope' always has somewhere to be."""
     nodes: dict[str, Organisation] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
+    rosters: dict[str, list[PartyMember]] = field(default_factory=dict)
 
     @property
     def cells(self) -> list[Organisation]:
@@ -65,6 +82,10 @@ class World:
 
     def __getitem__(self, key):
         return self.nodes[key]
+
+    def helper(self, cell: str = "cell_a") -> PartyMember:
+        """An official member of the cell's roster, who may help a candidate."""
+        return self.rosters[cell][0]
 
 
 def build_world() -> World:
@@ -83,6 +104,8 @@ def build_world() -> World:
                                 parent=n[f"committee_{side}"], official_members=9)
         n[f"gcell_{side}"] = org(f"CBCS-{side}", Tree.party, PartyKind.grassroots_cell.value,
                                  parent=n[f"bloc_{side}"], official_members=6)
+        for key in (f"cell_{side}", f"gcell_{side}"):
+            w.rosters[key] = roster(n[key])
     n["federation"] = org("LDLD", Tree.union, UnionKind.federation.value)
     for side in ("a", "b"):
         n[f"upper_{side}"] = org(f"UP-{side}", Tree.union, UnionKind.upper.value,

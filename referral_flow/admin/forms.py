@@ -7,8 +7,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import EqualTo, Length, ValidationError
 
-from ..forms import (ChoiceField, DayField, Form, NoteField, NumberField, TextField, longest,
-                     no_markup, optional, options, required)
+from ..forms import (ChoiceField, DayField, Form, NoteField, NumberField, TextField, email,
+                     longest, no_markup, optional, options, phone, required, without_separators)
 from ..models import EnterpriseKind, PartyKind, Role, UnionKind
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
@@ -124,7 +124,14 @@ ROLE_LABELS = {
 }
 
 
-class UserForm(Form):
+class ContactForm(Form):
+    """A staff user's work phone and e-mail, shown to candidates (e.g. the cell secretary)."""
+    work_phone = TextField(_l("Work phone"), filters=[without_separators],
+                           validators=[optional, longest(20), phone])
+    work_email = TextField(_l("Work e-mail"), validators=[optional, longest(120), email])
+
+
+class UserForm(ContactForm):
     username = TextField(_l("Username"), validators=[required, Length(
         min=3, max=60, message=_l("From 3 to 60 characters."))])
     full_name = name_field(_l("Full name"), max_len=120)

@@ -369,7 +369,9 @@ def new_user():
         if db.session.scalar(select(User.id).where(User.username == form.username.data)):
             form.username.errors.append(_l("This username is already taken."))
         elif full_name:
-            user = User(username=form.username.data, full_name=full_name)
+            user = User(username=form.username.data, full_name=full_name,
+                        work_phone=form.work_phone.data or "",
+                        work_email=form.work_email.data or "")
             user.set_password(form.password.data)
             db.session.add(user)
             try:
@@ -397,10 +399,11 @@ def _user_or_404(user_id: int) -> User:
 
 
 def _user_page(user: User, grant_form=None, ended: tuple[int, f.EndGrantForm] | None = None,
-               status: int = 200):
+               status: int = 200, contact_form=None):
     """The account's page; ``ended`` is (grant id, the end form that was sent)."""
     today = clock.today()
     grant_form = grant_form or f.GrantForm(formdata=None, data={"valid_from": today})
+    contact_form = contact_form or f.ContactForm(formdata=None, obj=user)
     member = db.session.get(Member, user.member_id) if user.member_id else None
     grants = sorted(user.grants, key=lambda g: (g.valid_from, g.id))
     end_forms = {g.id: f.EndGrantForm(formdata=None, data={"valid_to": today}) for g in grants}
@@ -408,6 +411,7 @@ def _user_page(user: User, grant_form=None, ended: tuple[int, f.EndGrantForm] | 
         end_forms[ended[0]] = ended[1]
     return render_template("admin/user.html", user=user, member=member, grants=grants,
                            grant_form=grant_form, button=EmptyForm(formdata=None),
+                           contact_form=contact_form,
                            end_forms=end_forms, roles=f.ROLE_LABELS, today=today), status
 
 
@@ -435,6 +439,26 @@ def toggle_active(user_id: int):
     db.session.commit()
     flash(_("The account was activated.") if user.active else
           _("The account was deactivated; its sessions are closed."), "info")
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/contact")
+@admin_required
+def set_contact(user_id: int):
+    """The work phone and e-mail candidates see (e.g. of their cell's secretary)."""
+    user = _user_or_404(user_id)
+    form = f.ContactForm()
+    if not _fields_ok(form):
+        return _user_page(user, contact_form=form, status=400)
+    values = {"work_phone": form.work_phone.data or "", "work_email": form.work_email.data or ""}
+    changed = sorted(k for k, v in values.items() if getattr(user, k) != v)
+    for name in changed:
+        setattr(user, name, values[name])
+    if changed:
+        audit.append(trigger="contact", subject="user", actor_id=current_user.id,
+                     data={"user_id": user.id, "username": user.username, "fields": changed})
+        db.session.commit()
+    flash(_("The work contact was saved.") if changed else _("Nothing was changed."), "info")
     return redirect(url_for("admin.user", user_id=user.id))
 
 

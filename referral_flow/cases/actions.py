@@ -6,12 +6,14 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from .. import clock
 from ..extensions import db
-from ..forms import DayField, NoteField, RadioChoiceField, longest, required
+from ..forms import DayField, NoteField, RadioChoiceField, longest, options, required
 from ..models import AuditEvent, Case, Organisation, User
 from ..security import allowed_triggers
+from ..services import party_members
 from ..services.meetings import MEETINGS, meeting_trigger, record_meeting
 from ..services.transitions import fire
 from ..workflow.guards import CELL_KINDS, meets
@@ -70,6 +72,22 @@ def host_cells(case: Case) -> list[Organisation]:
         .order_by(Organisation.name)).all()
 
 
+def helper_choices(cells: list[Organisation]) -> tuple[list[SelectChoice], list[Organisation]]:
+    """The helpers offered, grouped by cell, and the cells with no official member listed."""
+    listed = party_members.helpers_by_cell(cells, clock.today())
+    choices = [SelectChoice(p.id, p.full_name, optgroup=c.name) for c in cells
+               for p in listed[c.id]]
+    return choices, [c for c in cells if not listed[c.id]]
+
+
+def offer_cells(form: ActionForm, case: Case) -> None:
+    """The accept form's host cells and, grouped by cell, their official members."""
+    if isinstance(form, AcceptForm):
+        cells = host_cells(case)
+        form.host_cell_id.choices = options((c.id, c.name) for c in cells)
+        form.helpers.choices, form.rosterless = helper_choices(cells)
+
+
 def build_form(trigger: str, case: Case, formdata=None, data: dict | None = None,
                prefix: str | None = None) -> ActionForm:
     """The form of ``trigger`` on ``case``: blank (version and today's date filled in),
@@ -78,8 +96,7 @@ def build_form(trigger: str, case: Case, formdata=None, data: dict | None = None
     form = form_class(formdata=formdata, prefix=prefix or trigger, data=data)
     if spec(trigger).dated_by:
         del form.on         # the meeting's, decision's or ceremony's date is the step's date
-    if isinstance(form, AcceptForm):
-        form.host_cell_id.choices = [(c.id, c.name) for c in host_cells(case)]
+    offer_cells(form, case)
     if formdata is None:
         form.version.data = case.version
         if "on" in form:
@@ -184,8 +201,7 @@ def correction_form(event: AuditEvent, case: Case, formdata=None) -> ActionForm:
                       data=_typed(form_class, recorded) if formdata is None else None)
     if spec(action).dated_by:
         del form.on
-    if isinstance(form, AcceptForm):
-        form.host_cell_id.choices = [(c.id, c.name) for c in host_cells(case)]
+    offer_cells(form, case)
     if formdata is None:
         form.version.data = case.version
     return form

@@ -4,7 +4,8 @@ the guards stay the authority on the facts."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, Label
+from wtforms import BooleanField, Label, SelectMultipleField
+from wtforms.validators import DataRequired
 
 from ..forms import (ChoiceField, DayField, Form, NoteField, NumberField, TextField, longest,
                      optional, required)
@@ -96,14 +97,32 @@ CommitteeMeetingForm = type("CommitteeMeetingForm", (MeetingForm,),
                             {"BODY": "committee", **vote_fields("committee")})
 
 
+def _id_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _id_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class AcceptForm(ActionForm):
     host_cell_id = ChoiceField(_l("Host cell"), coerce=int, validators=[required])
-    helpers = NoteField(_l("Helpers (official members, one per line)"),
-                        validators=[required, longest(1000)], filters=())
+    # Official members of the cells under the receiving organisation, grouped by cell
+    # (choices set by the view); the guard checks that they belong to the host cell.
+    helpers = SelectMultipleField(
+        _l("Helpers (official members of the host cell; hold Ctrl to choose several)"),
+        coerce=_id_or_none, validate_choice=False, render_kw={"size": 8},
+        validators=[DataRequired(message=_l("Choose at least one helper."))])
 
     def step_data(self) -> dict:
-        helpers = [line.strip() for line in (self.helpers.data or "").splitlines()]
-        return {"host_cell_id": self.host_cell_id.data, "helpers": [h for h in helpers if h]}
+        return {"host_cell_id": self.host_cell_id.data,
+                "helpers": [h for h in self.helpers.data or [] if h is not None]}
 
 
 class CertificateForm(ActionForm):

@@ -140,7 +140,7 @@ def _carry_out(case: Case, action: str, form, run, **shown):
     try:
         if action != CORRECT and needs_confirmation(action):
             trigger = step_trigger(action, form)
-            outcome = preview(trigger, form.step_data(), request.form, clock.today(), run)
+            outcome = preview(trigger, form.step_data(), form.data, clock.today(), run)
             confirmed = request.form.get("confirm") == outcome.token and (
                 not outcome.closes or request.form.get("confirm_close") == "1")
             if not confirmed:
@@ -263,7 +263,7 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
     return render_template("cases/detail.html", case=case, events=events,
                            actions=available(current_user, case, bound, today),
                            deadlines=deadlines(case, load_calendar(), today, rule_book()),
-                           states=STATES, triggers=BY_TRIGGER,
+                           states=STATES, triggers=BY_TRIGGER, own=_is_own_case(current_user, case),
                            corrected={e.corrects_id: e for e in events if e.corrects_id},
                            error=error, conflict=conflict,
                            failed=failed or next(iter(bound or {}), "correction" if fix and (

@@ -25,10 +25,12 @@ fails until it is listed and translated.
 from .base import EmptyForm, Form, RowForm
 from .fields import (ChoiceField, DayField, NoteField, NumberField, RadioChoiceField,
                      TextField, options)
-from .filters import clean_text, one_line
+from .filters import clean_text, one_line, person_name, without_separators
 from .query import query_text
-from .validators import longest, no_markup, optional, required
+from .validators import (email, longest, name_characters, no_markup, not_in_future, optional,
+                         phone, required)
 
 __all__ = ["ChoiceField", "DayField", "EmptyForm", "Form", "NoteField", "NumberField",
-           "RadioChoiceField", "RowForm", "TextField", "clean_text", "longest", "no_markup",
-           "one_line", "optional", "options", "query_text", "required"]
+           "RadioChoiceField", "RowForm", "TextField", "clean_text", "email", "longest",
+           "name_characters", "no_markup", "not_in_future", "one_line", "optional", "options",
+           "person_name", "phone", "query_text", "required", "without_separators"]

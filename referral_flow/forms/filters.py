@@ -6,7 +6,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
-from ..text import has_invisible
+from ..text import InvalidValue, has_invisible, normalise_name
 
 INVISIBLE = _l("The text contains invisible or control characters.")
 
@@ -29,3 +29,22 @@ def one_line(value):
             raise ValueError(str(INVISIBLE))
         value = re.sub(r" {2,}", " ", value)
     return value
+
+
+def without_separators(value):
+    """Digits are often typed in groups: '001 090 123 456', '0912.345.678'."""
+    value = one_line(value)
+    if isinstance(value, str):
+        value = re.sub(r"[ .()\-]", "", value)
+    return value
+
+
+def person_name(value):
+    """one_line, then a person's name as the registers write it (NFC, spaced, capitalised)."""
+    value = one_line(value)
+    if not value:
+        return value
+    try:
+        return normalise_name(value)
+    except InvalidValue as exc:
+        raise ValueError(str(exc)) from exc

@@ -2,8 +2,13 @@
 filter or the field's parser already refused it) keeps that one message."""
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import StopValidation, ValidationError
+
+from .. import clock
 
 REQUIRED = _l("This field is required.")
 
@@ -51,3 +56,41 @@ def no_markup(form, field):
     text that the database stores and the templates escape."""
     if isinstance(field.data, str) and ("<" in field.data or ">" in field.data):
         raise ValidationError(_l("The text cannot contain < or >."))
+
+
+PHONE = re.compile(r"\+?[0-9]{8,15}")
+# A plain address: no quoted local parts, no IP literals; ASCII (what the mail servers of the
+# province accept). Long enough forms are refused by the length check first.
+EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                   r"@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*"
+                   r"[A-Za-z0-9])?)+")
+
+
+def phone(form, field):
+    if not PHONE.fullmatch(field.data or ""):
+        raise ValidationError(_l("Enter a phone number: 8 to 15 digits, optionally starting "
+                                 "with +."))
+
+
+def email(form, field):
+    if not EMAIL.fullmatch(field.data or ""):
+        raise ValidationError(_l("Enter a valid e-mail address, such as ten@example.vn."))
+
+
+# Letters of any script, spaces, and the apostrophe, hyphen and full stop that some names
+# carry (ethnic minority names such as H'Hen Niê).
+NAME_PUNCTUATION = set(" '’-.")
+
+
+def name_characters(form, field):
+    bad = [ch for ch in field.data or ""
+           if not unicodedata.category(ch).startswith("L") and ch not in NAME_PUNCTUATION]
+    if bad or not any(unicodedata.category(ch).startswith("L") for ch in field.data or ""):
+        raise ValidationError(_l("A name may contain only letters, spaces and the characters "
+                                 "' - ."))
+
+
+def not_in_future(form, field):
+    if field.data and field.data > clock.today():
+        raise ValidationError(_l("%(field)s cannot be in the future.",
+                                 field=str(field.label.text)))

@@ -1,8 +1,6 @@
 """The union chair's member form, on the shared kit (referral_flow/forms)."""
 from __future__ import annotations
 
-import re
-import unicodedata
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -10,42 +8,14 @@ from wtforms import BooleanField
 from wtforms.validators import ValidationError
 
 from .. import clock
-from ..forms import (ChoiceField, DayField, Form, TextField, longest, no_markup, one_line,
-                     optional, required)
+from ..forms import (ChoiceField, DayField, Form, TextField, email, longest, name_characters,
+                     no_markup, not_in_future, optional, person_name, phone, required,
+                     without_separators)
 from ..models.member import Gender
-from ..text import CITIZEN_ID, InvalidValue, normalise_name
+from ..text import CITIZEN_ID
 
 MIN_AGE, MAX_AGE = 16, 80
-PHONE = re.compile(r"\+?[0-9]{8,15}")
-# A plain address: no quoted local parts, no IP literals; ASCII (what the mail servers of the
-# province accept). Long enough forms are refused by the length check first.
-EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-                   r"@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*"
-                   r"[A-Za-z0-9])?)+")
-# Letters of any script, spaces, and the apostrophe, hyphen and full stop that some names
-# carry (ethnic minority names such as H'Hen Niê).
-NAME_PUNCTUATION = set(" '’-.")
 GENDERS = [(Gender.male.value, _l("Male")), (Gender.female.value, _l("Female"))]
-
-
-# --- filters (run before validation; a ValueError becomes the field's message) ----------
-
-def person_name(value):
-    value = one_line(value)
-    if not value:
-        return value
-    try:
-        return normalise_name(value)
-    except InvalidValue as exc:
-        raise ValueError(str(exc)) from exc
-
-
-def without_separators(value):
-    """Digits are often typed in groups: '001 090 123 456', '0912.345.678'."""
-    value = one_line(value)
-    if isinstance(value, str):
-        value = re.sub(r"[ .()\-]", "", value)
-    return value
 
 
 # --- validators -------------------------------------------------------------------------
@@ -54,33 +24,10 @@ def _label(field) -> str:
     return str(field.label.text)
 
 
-def name_characters(form, field):
-    bad = [ch for ch in field.data or ""
-           if not unicodedata.category(ch).startswith("L") and ch not in NAME_PUNCTUATION]
-    if bad or not any(unicodedata.category(ch).startswith("L") for ch in field.data or ""):
-        raise ValidationError(_("A name may contain only letters, spaces and the characters "
-                                "' - ."))
-
-
 def citizen_id(form, field):
     if not CITIZEN_ID.fullmatch(field.data or ""):
         raise ValidationError(_("The citizen ID must have exactly 12 digits."))
 
-
-def phone(form, field):
-    if not PHONE.fullmatch(field.data or ""):
-        raise ValidationError(_("Enter a phone number: 8 to 15 digits, optionally starting "
-                                "with +."))
-
-
-def email(form, field):
-    if not EMAIL.fullmatch(field.data or ""):
-        raise ValidationError(_("Enter a valid e-mail address, such as ten@example.vn."))
-
-
-def not_in_future(form, field):
-    if field.data and field.data > clock.today():
-        raise ValidationError(_("%(field)s cannot be in the future.", field=_label(field)))
 
 
 def sensible_age(form, field):

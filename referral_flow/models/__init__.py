@@ -8,10 +8,11 @@ from .rules import RuleSet
 from .calendar import HolidayOverride
 from .classes import AwarenessClass, Enrolment, EnrolmentResult
 from .targets import Target, UnitPlan
+from .party_member import PartyMember, PartyStatus
 
 __all__ = [
     "Organisation", "Tree", "UnionKind", "PartyKind", "EnterpriseKind", "Member", "User",
     "RoleGrant", "Role", "Case", "CaseHelper", "Vote", "Document", "VoteKind", "AuditEvent",
     "RuleSet", "HolidayOverride", "AwarenessClass", "Enrolment", "EnrolmentResult",
-    "Target", "UnitPlan",
+    "Target", "UnitPlan", "PartyMember", "PartyStatus",
 ]

@@ -11,6 +11,7 @@ from ..extensions import db
 from .base import utcnow
 from .member import Member
 from .org import Organisation
+from .party_member import PartyMember
 
 
 class Case(db.Model):
@@ -73,13 +74,17 @@ class Case(db.Model):
 
 
 class CaseHelper(db.Model):
-    """An official Party member assigned to help the candidate."""
+    """An official Party member assigned to help the candidate: his name as it was on the
+    day, and his row on the cell's roster."""
     __tablename__ = "case_helper"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("referral_case.id"), index=True)
     full_name: Mapped[str] = mapped_column(String(120))
+    party_member_id: Mapped[int | None] = mapped_column(ForeignKey("party_member.id"),
+                                                        index=True)
     case: Mapped[Case] = relationship(back_populates="helpers")
+    party_member: Mapped[PartyMember | None] = relationship()
 
 
 class VoteKind(str, enum.Enum):

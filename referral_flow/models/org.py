@@ -65,6 +65,8 @@ class Organisation(db.Model):
     competent_body: Mapped[bool] = mapped_column(Boolean, default=False)
     grassroots_committee: Mapped[bool] = mapped_column(Boolean, default=False)
     official_members: Mapped[int | None] = mapped_column(Integer)
+    # A cell whose roster (party_member) is kept: official_members follows it.
+    roster_kept: Mapped[bool] = mapped_column(Boolean, default=False)
     committee_members: Mapped[int | None] = mapped_column(Integer)
 
     parent: Mapped[Organisation | None] = relationship(

@@ -42,6 +42,9 @@ class User(UserMixin, db.Model):
     # Rotated at logout: a session cookie captured before logout stops working.
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    # Staff contact shown to candidates (e.g. the secretary of the host cell).
+    work_phone: Mapped[str] = mapped_column(String(20), default="")
+    work_email: Mapped[str] = mapped_column(String(120), default="")
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")

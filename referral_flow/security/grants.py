@@ -49,3 +49,14 @@ def has_role(user: User, roles: Iterable[Role], day: date | None = None) -> bool
 
 def is_admin(user: User, day: date | None = None) -> bool:
     return has_role(user, {Role.administrator}, day)
+
+
+# Who keeps a cell's roster of Party members: its secretary, a Party officer of a committee
+# above it, an administrator.
+ROSTER_KEEPERS = frozenset({Role.cell_secretary, Role.party_officer})
+
+
+def keeps_rosters(user: User, day: date | None = None) -> bool:
+    """May keep some cell's roster (the menu entry)."""
+    return bool(granted_nodes(user, ROSTER_KEEPERS, day)) or is_admin(user, day)
+

@@ -67,7 +67,8 @@ class Outcome:
 
 
 def token(values: Mapping) -> str:
-    """A fingerprint of what was typed: a confirmation counts only for the figures shown."""
+    """A fingerprint of what the form read (not of the raw text, which the page shows back in
+    its own format): a confirmation counts only for the figures shown."""
     shown = {k: v for k, v in values.items()
              if not k.endswith(("csrf_token", "confirm", "confirm_close"))}
     return hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()[:24]

@@ -4,13 +4,14 @@
 
 * ``case``: the case's columns the step changed, with their values before it;
 * ``changed``: other rows the step changed (an enrolment's result), with their old values;
-* ``created``: the rows the step added (votes, documents, helpers, enrolments);
+* ``created``: the rows the step added (votes, documents, helpers, enrolments, roster rows);
 * ``removed``: the rows it took out (helpers replaced), with their values.
 
 ``take_back(undo, ...)`` restores the case and those rows. Nothing is erased from the
 record: votes are voided and documents withdrawn (with the reason), so the dossier still
 shows them; only working rows that are not records (a helper assignment, a class
-enrolment) are removed, and the audit trail keeps both the step and its correction.
+enrolment, a roster row the step added) are removed, and the audit trail keeps both the
+step and its correction.
 """
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ from sqlalchemy import Date, DateTime, Enum, event, inspect
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Case, CaseHelper, Document, Enrolment, Vote
+from ..models import Case, CaseHelper, Document, Enrolment, Organisation, PartyMember, Vote
 from .audit import json_safe
 
-# The rows a step may write, by table name.
-MODELS = {m.__tablename__: m for m in (Case, Vote, Document, CaseHelper, Enrolment)}
+# The rows a step may write, by table name (a cell's roster and its count of official
+# members follow the ceremony, the recognition and a removal).
+MODELS = {m.__tablename__: m for m in (Case, Vote, Document, CaseHelper, Enrolment,
+                                       PartyMember, Organisation)}
 NOT_RESTORED = frozenset({"id", "version", "created_at"})
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (AwarenessClass, Case, Enrolment, EnrolmentResult, Organisation, PartyKind,
-                      Role)
+                      PartyMember, Role)
 from . import stepdata as sd
 from .calendar import add_months, months_between
 from .context import StepContext
@@ -156,16 +156,39 @@ def host_cell_and_helpers(ctx: StepContext) -> None:
         raise GuardFailed(_l("The host cell must be an open Party cell."))
     if not ctx.case.party_org.contains(cell):
         raise GuardFailed(_l("The host cell must belong to the receiving Party organisation."))
-    helpers = ctx.data.get("helpers") or []
-    if not isinstance(helpers, (list, tuple)):
-        raise InvalidStepData(
-            _l("Assign at least one official Party member to help the candidate."))
-    helpers = [str(h).strip() for h in helpers if str(h).strip()]
-    if not helpers:
+    ctx.parsed.update(cell=cell, helpers=_helpers_of(ctx, cell))
+
+
+def _helpers_of(ctx: StepContext, cell: Organisation) -> list[PartyMember]:
+    """The helpers, chosen by their ids on the roster: official members of ``cell`` who have
+    not left it on the step's date."""
+    raw = ctx.data.get("helpers") or []
+    raw = [raw] if isinstance(raw, (str, int)) else raw
+    if not isinstance(raw, (list, tuple)):
+        raise InvalidStepData(_l("Choose the helpers from the official members of the cell."))
+    ids = [str(h).strip() for h in raw if str(h).strip()]
+    if not all(i.isascii() and i.isdigit() and len(i) <= 9 for i in ids):
+        raise InvalidStepData(_l("Choose the helpers from the official members of the cell."))
+    if not ids:
         raise GuardFailed(_l("Assign at least one official Party member to help the candidate."))
-    if any(len(h) > 120 for h in helpers):
-        raise InvalidStepData(_l("A helper's name is too long."))
-    ctx.parsed.update(cell=cell, helpers=helpers)
+    ids = list(dict.fromkeys(int(i) for i in ids))
+    found = {p.id: p for p in db.session.scalars(
+        select(PartyMember).where(PartyMember.id.in_(ids)))}
+    helpers = []
+    for person_id in ids:
+        person = found.get(person_id)
+        if person is None or person.cell_id != cell.id:
+            raise GuardFailed(_l("%(name)s is not on the roster of the host cell %(cell)s.",
+                                 name=person.full_name if person else f"#{person_id}",
+                                 cell=cell.name))
+        if person.left_on is not None:
+            raise GuardFailed(_l("%(name)s left the cell on %(d)s.", name=person.full_name,
+                                 d=person.left_on.strftime("%d/%m/%Y")))
+        if not person.can_help_on(ctx.on):
+            raise GuardFailed(_l("%(name)s is not an official Party member: only official "
+                                 "members may help a candidate.", name=person.full_name))
+        helpers.append(person)
+    return helpers
 
 
 def class_named(ctx: StepContext) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from referral_flow.extensions import db
-from referral_flow.models import Case, Organisation
+from referral_flow.models import Case, Organisation, PartyMember, PartyStatus
 from referral_flow.workflow.calendar import add_months
 
 from ..factories import TODAY as T0
@@ -45,8 +45,10 @@ class Step:
             if isinstance(value, bool):
                 target.set_checked(value)
             elif target.evaluate("e => e.tagName") == "SELECT":
-                option = target.locator("option", has_text=value).first
-                target.select_option(value=option.get_attribute("value"))
+                option = target.locator("option", has_text=value).first \
+                    if isinstance(value, str) else None     # else chosen by its value
+                target.select_option(value=option.get_attribute("value") if option
+                                     else str(value))
             else:
                 target.fill(str(value))
         box.locator("button[type=submit]").click()
@@ -101,22 +103,35 @@ def test_draft_to_official_through_the_ui(live_app, base_url, browser, login, sh
     chair = as_user("chutich")
     chair.goto(f"{base_url}/members/")
     shot(chair, "01-roster")
-    chair.locator("form[action*='/nominate'] button").first.click()
+    # A member never referred before (the roster also offers those whose earlier referral
+    # ended, some of them Party members already).
+    offered = chair.locator("form[action*='/nominate']").evaluate_all(
+        "fs => fs.map(f => f.getAttribute('action'))")
+    with live_app.app_context():
+        referred = set(db.session.scalars(select(Case.member_id)))
+    fresh = next(a for a in offered
+                 if int(re.search(r"/members/(\d+)/", a).group(1)) not in referred)
+    chair.locator(f"form[action='{fresh}'] button").click()
     chair.wait_for_load_state()
     case_id = int(re.search(r"/cases/(\d+)", chair.url).group(1))
     Step(chair, base_url, case_id).act("submit", "nominated", **vote(T0, 9))
     with live_app.app_context():
         case = db.session.get(Case, case_id)
         cells = {o.code: o.official_members for o in db.session.scalars(select(Organisation))}
+        helper = db.session.scalars(
+            select(PartyMember).join(PartyMember.cell).where(
+                Organisation.code == "CB-THEP-1", PartyMember.status == PartyStatus.official,
+                PartyMember.left_on.is_(None)).order_by(PartyMember.id)).first()
 
-    # 2. The Party officer of the receiving organisation accepts and assigns a helper.
+    # 2. The Party officer of the receiving organisation accepts and assigns a helper, an
+    # official member picked from the host cell's roster.
     officer = as_user("dangvu")
     officer.goto(f"{base_url}/inbox/")
     assert f"/cases/{case_id}" in officer.content()
     shot(officer, "02-inbox")
     Step(officer, base_url, case_id).act("accept", "accepted",
                                           host_cell_id="Phân xưởng 1",
-                                          helpers="Trần Văn Hùng")
+                                          helpers=helper.id)
 
     # 3. The class organiser opens a class, enrols the candidate, and records the pass.
     organiser = as_user("giangvien")
@@ -191,4 +206,10 @@ def test_draft_to_official_through_the_ui(live_app, base_url, browser, login, sh
         done = db.session.get(Case, case_id)
         assert done.state == "official"
         assert done.official_from == add_months(day, 12)
+        assert [h.party_member_id for h in done.helpers] == [helper.id]
+        # He is now an official member on his cell's roster, which counts him.
+        person = db.session.scalars(select(PartyMember).where(
+            PartyMember.member_id == done.member_id)).one()
+        assert (person.status, person.cell.code) == (PartyStatus.official, "CB-THEP-1")
+        assert person.cell.official_members == cells["CB-THEP-1"] + 1
     assert case.member_id

@@ -1,5 +1,5 @@
 """Firing a transition over HTTP: POST + CSRF + version; 409 when someone acted first."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -28,10 +28,13 @@ def test_accept_over_http_then_stale_form_gets_409(world, db, auth, client, nomi
     auth.login(officer.username)
     cell = world["cell_a"]
     version = nominated.version
-    ok = _post(client, nominated, "accept", version, host_cell_id=cell.id, helpers="Lê Văn An")
+    helper = world.helper("cell_a")
+    ok = _post(client, nominated, "accept", version, host_cell_id=cell.id, helpers=helper.id)
     assert ok.status_code == 302
     db.session.expire_all()
     assert nominated.state == "accepted"
+    assert [(h.full_name, h.party_member_id) for h in nominated.helpers] == \
+        [(helper.full_name, helper.id)]
     # The same form submitted again (the version it carries is now stale).
     again = _post(client, nominated, "return_to_union", version, comment="Thiếu hồ sơ")
     assert "Thiếu hồ sơ" in again.text                    # what was typed is kept
@@ -44,10 +47,12 @@ def test_accept_over_http_then_stale_form_gets_409(world, db, auth, client, nomi
 def test_cell_outside_the_receiving_organisation_is_not_offered(world, db, auth, client,
                                                                 nominated):
     auth.login(world.users["party_officer_a"].username)
+    helper = world.helper("cell_a")
     response = _post(client, nominated, "accept", nominated.version,
-                     host_cell_id=world["cell_b"].id, helpers="Lê Văn An")
+                     host_cell_id=world["cell_b"].id, helpers=helper.id)
     assert response.status_code == 400
-    assert "Lê Văn An" in response.text                   # what was typed is kept
+    # What was chosen is kept: the helper stays selected in the picker.
+    assert f'<option selected value="{helper.id}">' in response.text
     db.session.expire_all()
     assert nominated.state == "nominated"
 
@@ -77,7 +82,7 @@ def test_action_without_csrf_is_refused(world, db, auth, client, nominated):
 def test_action_by_role_without_right_is_403(world, db, auth, client, nominated):
     auth.login(world.users["federation_officer_a"].username)
     response = _post(client, nominated, "accept", nominated.version,
-                     host_cell_id=world["cell_a"].id, helpers="X")
+                     host_cell_id=world["cell_a"].id, helpers=world.helper().id)
     assert response.status_code == 403
 
 

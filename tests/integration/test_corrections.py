@@ -240,7 +240,7 @@ def test_a_class_result_is_corrected_with_its_certificate(world, db, at_cell):
 def test_correcting_an_acceptance_restores_the_helpers_it_replaced(world, db):
     case = advance(new_case(world, start=TODAY - timedelta(days=300)), world, "accepted")
     db.session.commit()
-    assert [h.full_name for h in case.helpers] == ["Nguyễn Văn Thành"]
+    assert len(case.helpers) == 1 and case.helpers[0].party_member_id is not None
     admin = world.users["administrator"]
     event = correctable(admin, case).event
     correct(case, event.id, admin, reason="Nhầm chi bộ", expected_version=case.version)

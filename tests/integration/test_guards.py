@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from referral_flow.extensions import db as _db
-from referral_flow.models import AuditEvent, Case, Enrolment, HolidayOverride, RuleSet
+from referral_flow.models import AuditEvent, Case, HolidayOverride, RuleSet
 from referral_flow.services.cases import open_draft
 from referral_flow.services.deadlines import deadlines
 from referral_flow.services.transitions import fire

@@ -1,7 +1,7 @@
 """The inbox ("Việc của tôi"), the candidate's page and the dossier checklist."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -80,7 +80,7 @@ def test_inbox_groups_and_counts(world, db, auth, client):
     assert f"/cases/{nominated.id}" not in done        # the officer did nothing yet
     db.session.refresh(nominated)
     fire(nominated, "accept", officer, expected_version=nominated.version,
-         data={"host_cell_id": world["cell_a"].id, "helpers": ["Lê Văn An"]})
+         data={"host_cell_id": world["cell_a"].id, "helpers": [world.helper().id]})
     db.session.commit()
     assert f"/cases/{nominated.id}" in client.get("/inbox/?group=done").text
 
@@ -175,7 +175,7 @@ def candidate(world, db):
     case = new_case(world, start=TODAY - timedelta(days=100))
     advance(case, world, "nominated", today=TODAY)
     fire(case, "accept", world.users["party_officer_a"], expected_version=case.version,
-         data={"host_cell_id": world["cell_a"].id, "helpers": ["Lê Văn An"]},
+         data={"host_cell_id": world["cell_a"].id, "helpers": [world.helper().id]},
          comment="Ghi chú nội bộ: chưa nộp ảnh")
     db.session.commit()
     me = user(Role.member, None, member_id=case.member_id, username="ungvien")

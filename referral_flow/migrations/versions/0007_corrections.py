@@ -8,13 +8,13 @@ restored) and a dossier document withdrawn or replaced, never deleted.
   agree) so that reports leave corrected steps out without reading JSON.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""The Party members of each cell (its roster)."""
