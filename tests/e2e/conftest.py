@@ -88,3 +88,15 @@ def shot():
     def take(page, name):
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     return take
+
+
+@pytest.fixture
+def clock(live_app):
+    """Move the served application's today (back to the tests' day afterwards)."""
+    from ..factories import TODAY
+
+    def set_today(day):
+        live_app.config["FROZEN_TODAY"] = day
+    set_today(TODAY)
+    yield set_today
+    set_today(TODAY)

@@ -4,9 +4,8 @@ awareness class and for the 12 months of probation."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from referral_flow.extensions import db
@@ -14,15 +13,6 @@ from referral_flow.models import Case, Organisation, PartyMember, PartyStatus
 from referral_flow.workflow.calendar import add_months
 
 from ..factories import TODAY as T0
-
-
-@pytest.fixture
-def clock(live_app):
-    def set_today(day: date):
-        live_app.config["FROZEN_TODAY"] = day
-    set_today(T0)
-    yield set_today
-    set_today(T0)
 
 
 class Step:
