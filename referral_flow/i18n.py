@@ -77,6 +77,11 @@ def format_number(value, digits: int = 1) -> str:
     return format_decimal(shown(value, digits), _pattern(digits))
 
 
+def format_difference(value: int) -> str:
+    """A difference with its sign, grouped the user's way (+1.150, −3, 0)."""
+    return ("+" if value > 0 else "−" if value < 0 else "") + format_number(abs(value))
+
+
 def format_percentage(value: float | None, digits: int = 1) -> str:
     """A percentage (110.66 -> "110,7 %" in Vietnamese, "110.7 %" in English); "—" when
     there is none (no target)."""
@@ -113,4 +118,5 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["vn_datetime"] = vn_datetime
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["percent"] = format_percentage
+    app.jinja_env.filters["difference"] = format_difference
     app.jinja_env.globals["csv_style"] = csv_style

@@ -6,12 +6,14 @@ them is a 404; a user without such a grant gets 403 on every page here.
 """
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
@@ -229,10 +231,9 @@ def nominate(member_id: int):
 # --- the units' cases -------------------------------------------------------------------
 
 def referred(year: int):
-    """Cases counted as referrals of ``year``: past the draft, and not a draft withdrawn
-    before it was ever submitted."""
-    return and_(Case.referral_year == year, Case.state != "draft",
-                or_(Case.closed_at_state.is_(None), Case.closed_at_state != "draft"))
+    """Cases counted as referrals of ``year``: submitted by the union during the year, the
+    date the achievement report counts too (a draft never submitted is not counted)."""
+    return Case.nominated_on.between(date(year, 1, 1), date(year, 12, 31))
 
 
 def unit_cases(units: list[Organisation]):

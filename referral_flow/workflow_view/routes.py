@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from .. import clock
 from ..extensions import db
+from ..i18n import format_number
 from ..models import Case
 from ..security import scoped_cases
 from ..security.grants import is_staff
@@ -38,7 +39,8 @@ def index():
     counts = state_counts(current_user)
     nodes, edges = diagram.graph(counts)
     hrefs = {n.id: url_for("cases.index", state=n.id) for n in nodes}
-    count_text = {n.id: ngettext("%(num)d case", "%(num)d cases", n.count) for n in nodes}
+    count_text = {n.id: ngettext("%(n)s case", "%(n)s cases", n.count,
+                                 n=format_number(n.count)) for n in nodes}
     svg = None
     try:
         svg = Markup(diagram.render_svg(str(get_locale()), counts, hrefs, count_text))

@@ -491,13 +491,14 @@ def test_unit_cases_page_lists_filters_and_counts_this_years_referrals(world, db
     withdrawn = draft()                              # withdrawn as a draft: never referred
     fire(withdrawn, "withdraw", None, expected_version=withdrawn.version, comment="Lý do",
          on=TODAY, today=TODAY, check_permission=False)
+    # The count reads the date the union submitted the case (as the achievement report).
     submitted = [draft() for _ in range(2)]
     for case in submitted:
-        case.state = "nominated"                     # the count reads the state only
+        case.state, case.nominated_on = "nominated", TODAY
     last_year = draft(year=TODAY.year - 1)
-    last_year.state = "nominated"
+    last_year.state, last_year.nominated_on = "nominated", date(TODAY.year - 1, 12, 31)
     elsewhere = draft(unit="unit_b")
-    elsewhere.state = "nominated"
+    elsewhere.state, elsewhere.nominated_on = "nominated", TODAY
     db.session.commit()
 
     page = client.get("/members/cases")
