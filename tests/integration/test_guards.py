@@ -6,7 +6,7 @@ read in English (``force_locale``) and must name the fact that failed.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -459,3 +459,53 @@ def test_a_new_rule_set_changes_the_threshold_from_its_date(world, db, new_rules
     else:
         message = refused(case, "cell_approve", on, data)
         assert f"{votes_for} for of {eligible}" in message
+
+
+# --- a step dated by its own date -----------------------------------------------------------
+
+@pytest.mark.parametrize("meeting_on, recorded_on, code", [
+    (D(2026, 2, 27), D(2026, 3, 10), "294-QĐ/TW"),   # typed after the new set: the meeting's
+    (D(2026, 3, 2), D(2026, 3, 10), None),           # set judges it (6/9 < 3/4 from 1 March)
+])
+def test_a_vote_is_judged_by_the_rule_set_of_the_meeting_not_of_the_recording(
+        world, db, meeting_on, recorded_on, code):
+    case = case_in(world, "cell_review", start=D(2025, 10, 1))
+    add_three_quarters_rule_set(db, D(2026, 3, 1))
+    data = vote(meeting_on, 9, 6)
+    if code:
+        step(case, "cell_approve", recorded_on, data)
+        assert (case.state, case.state_since, last_event(case).rule_set) == (
+            "committee_review", meeting_on, code)
+        assert last_event(case).step_on == meeting_on
+    else:
+        assert "6 for of 9" in refused(case, "cell_approve", recorded_on, data)
+
+
+@pytest.mark.parametrize("days_after_entering, refused_", [(-1, True), (0, False)])
+def test_a_meeting_cannot_precede_the_day_the_case_entered_its_step(world, db,
+                                                                    days_after_entering,
+                                                                    refused_):
+    case = case_in(world, "cell_review", start=D(2025, 10, 1))
+    held = case.state_since + timedelta(days=days_after_entering)
+    data = vote(held, 9, 9)
+    if refused_:
+        message = refused(case, "cell_approve", TODAY, data, error=InvalidStepData)
+        assert "cannot precede the current step" in message
+    else:
+        step(case, "cell_approve", TODAY, data)
+        assert case.state == "committee_review" and case.cell_resolution_on == held
+
+
+@pytest.mark.parametrize("days_after_meeting, refused_", [(1, True), (0, False)])
+def test_a_meeting_cannot_rely_on_a_document_dated_after_it(world, db, days_after_meeting,
+                                                             refused_):
+    case = case_in(world, "cell_review", start=D(2025, 10, 1))
+    held = case.state_since + timedelta(days=10)
+    comments = next(d for d in case.documents if d.form_code == "5-KNĐ")
+    comments.issued_on = held + timedelta(days=days_after_meeting)
+    if refused_:
+        message = refused(case, "cell_approve", TODAY, vote(held, 9, 9))
+        assert "(5-KNĐ) is dated" in message and "cannot rely on a later document" in message
+    else:
+        step(case, "cell_approve", TODAY, vote(held, 9, 9))
+        assert case.state == "committee_review"
