@@ -122,6 +122,7 @@ def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> 
         return data, ""
     if trigger == "cell_reject":
         eligible = case.host_cell.official_members
-        return vote_data(on, eligible, eligible // 2, number="NQ/CB"), "Chi bộ biểu quyết không đạt 2/3."
+        return (vote_data(on, eligible, eligible // 2, number="NQ/CB"),
+                "Chi bộ biểu quyết không đạt 2/3.")
     return {}, "Lý do được ghi trong dữ liệu mẫu."
 

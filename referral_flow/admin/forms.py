@@ -4,6 +4,7 @@ number messages are given here."""
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -281,8 +282,8 @@ class RuleSetBaseForm(FlaskForm):
                          filters=[clean_text])
 
     # set by rule_set_form()
-    doc_codes: list[str] = []
-    carried: dict = {}
+    doc_codes: ClassVar[list[str]] = []
+    carried: ClassVar[dict] = {}
 
     def params(self) -> dict:
         out = dict(self.carried)

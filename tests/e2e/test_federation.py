@@ -4,7 +4,6 @@ its spreadsheet; the cohort of that year agreeing with it."""
 from __future__ import annotations
 
 import io
-import re
 
 import openpyxl
 from playwright.sync_api import expect

@@ -283,7 +283,8 @@ def test_a_class_held_for_enterprises_without_a_party_organisation(year_2025, db
     page = client.get("/reports/achievement?year=2025").text
     summary = re.sub(r"\s+", " ", re.search(r'id="summary">(.*?)</section>', page,
                                             re.S).group(1))
-    assert re.search(r"BLOC-a jointly with Liên đoàn Lao động tỉnh ran the class “[^”]+” \(\d\d/\d\d/2025 – \d\d/\d\d/2025\) for "
+    assert re.search(r"BLOC-a jointly with Liên đoàn Lao động tỉnh ran the class “[^”]+” "
+                     r"\(\d\d/\d\d/2025 – \d\d/\d\d/2025\) for "
                      r"members from enterprises without a Party organisation \(1, of whom 1 "
                      r"from non-state enterprises\)\. Certificates were issued to 1 of them\.",
                      summary), summary

@@ -2,7 +2,7 @@
 a clear 4xx, never a 500, nothing half-saved, nothing rendered unescaped."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 

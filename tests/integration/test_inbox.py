@@ -1,7 +1,7 @@
 """The inbox ("Việc của tôi"), the candidate's page and the dossier checklist."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -184,7 +184,7 @@ def candidate(world, db):
 
 
 def test_member_sees_his_case_in_plain_words_and_no_internal_comment(auth, client, candidate):
-    case, me = candidate
+    _case, me = candidate
     auth.login(me.username)
     page = client.get("/me/")
     assert page.status_code == 200

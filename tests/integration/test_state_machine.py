@@ -200,7 +200,7 @@ def check_facts(trigger: str, case: Case, event: AuditEvent, on: date) -> None:
             assert on <= add_months(cert.issued_on, CERTIFICATE_MONTHS)
     elif trigger == "send_to_cell":
         forms = {d.form_code for d in case.documents}
-        assert DOSSIER <= forms, f"dossier lacks {DOSSIER - forms}"
+        assert forms >= DOSSIER, f"dossier lacks {DOSSIER - forms}"
         assert any(d.verified for d in case.documents_of("2-KNĐ"))
         assert any(d.detail.get("official") for d in case.documents_of("3-KNĐ"))
         cert = case.latest_document("certificate")
