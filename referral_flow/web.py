@@ -60,7 +60,8 @@ def register(app: Flask) -> None:
             return None
         return user
 
-    # Import order is menu order (each blueprint registers its entry when imported).
+    # Each blueprint registers its menu entry when imported; the menu follows this list,
+    # whichever module was imported first (a test, a script, the CLI).
     from .auth.routes import bp as auth_bp
     from .inbox.routes import bp as inbox_bp
     from .me.routes import bp as me_bp
@@ -71,9 +72,12 @@ def register(app: Flask) -> None:
     from .workflow_view.routes import bp as workflow_bp
     from .reports.routes import bp as reports_bp
     from .admin.routes import bp as admin_bp
-    for blueprint in (auth_bp, inbox_bp, me_bp, cases_bp, members_bp, classes_bp, workflow_bp,
-                      targets_bp, reports_bp, admin_bp):
+    blueprints = (auth_bp, inbox_bp, me_bp, cases_bp, members_bp, classes_bp, targets_bp,
+                  workflow_bp, reports_bp, admin_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    rank = {blueprint.name: i for i, blueprint in enumerate(blueprints)}
+    NAV.sort(key=lambda entry: rank[entry.endpoint.partition(".")[0]])
 
     @app.context_processor
     def navigation():
