@@ -25,15 +25,15 @@ from pathlib import Path
 if __package__ in (None, ""):       # run as a script: the project root is the import root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask import url_for  # noqa: E402
-from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from werkzeug.routing import BuildError  # noqa: E402
+from flask import url_for
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.engine import make_url
+from werkzeug.routing import BuildError
 
-from referral_flow import create_app, clock  # noqa: E402
-from referral_flow.config import TestingConfig  # noqa: E402
-from referral_flow.extensions import db  # noqa: E402
-from referral_flow.models import (  # noqa: E402
+from referral_flow import create_app, clock
+from referral_flow.config import TestingConfig
+from referral_flow.extensions import db
+from referral_flow.models import (
     AuditEvent, AwarenessClass, Case, Document, Enrolment, Member, Organisation, PartyMember, Role,
     RoleGrant, Target, UnionKind, User, Vote)
 

@@ -8,7 +8,7 @@ recorded "now" falls on the pinned day as well.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -38,7 +38,7 @@ def now() -> datetime:
     frozen = _frozen()
     if frozen:
         local = local.replace(year=frozen.year, month=frozen.month, day=frozen.day)
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def today() -> date:

@@ -33,7 +33,8 @@ GIVEN_F = ["Lan", "Hương", "Hoa", "Trang", "Linh", "Ngân", "Thảo", "Yến",
            "Vân", "Oanh", "Giang", "Huyền", "Thủy"]
 JOBS = [("Công nhân may", True), ("Công nhân lắp ráp", True), ("Công nhân vận hành máy", True),
         ("Kỹ thuật viên", True), ("Tổ trưởng sản xuất", True), ("Nhân viên kế toán", False),
-        ("Giáo viên", False), ("Điều dưỡng", False), ("Kỹ sư", False), ("Nhân viên hành chính", False)]
+        ("Giáo viên", False), ("Điều dưỡng", False), ("Kỹ sư", False),
+        ("Nhân viên hành chính", False)]
 
 # The path a case walks to reach each state (the last trigger lands in it).
 PATHS = {
@@ -154,9 +155,10 @@ def build_units(party: dict[str, Organisation]):
                               grassroots_committee=big, committee_members=9 if big else None,
                               official_members=None if big else 7 + i % 5)
             if big:
+                workshop = "Phân xưởng" if kind != EnterpriseKind.public else "Khoa"
                 for j in (1, 2):
                     cells.append(_party(f"CB-{code}-{j}", PartyKind.cell,
-                                        f"Chi bộ {'Phân xưởng' if kind != EnterpriseKind.public else 'Khoa'} {j} – {name}",
+                                        f"Chi bộ {workshop} {j} – {name}",
                                         receiver, official_members=9 + (i + j) % 6))
             else:
                 cells.append(receiver)

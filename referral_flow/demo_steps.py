@@ -103,48 +103,56 @@ def class_certificate(case: Case) -> dict:
             "certificate_on": klass.ends_on}
 
 
+def _accept(case: Case, on: date, cells: list[Organisation]) -> dict:
+    cell = host_cell_for(case, cells)
+    listed = party_members.helpers_by_cell([cell], on)[cell.id]
+    return {"host_cell_id": cell.id, "helpers": [listed[case.id % len(listed)].id]}
+
+
+def _recognition(case: Case, on: date, _cells) -> dict:
+    documents = [{"form_code": form, "issued_on": on, "issuer": issuer} for form, issuer in
+                 (("10-KNĐ", case.member.full_name), ("11-KNĐ", case.helpers[0].full_name),
+                  ("12-KNĐ", "Công đoàn cơ sở"))]
+    return vote_data(on, case.host_cell.official_members, number="NQ/CB-CT") | {
+        "documents": documents}
+
+
+def _recognise(case: Case, on: date, _cells) -> dict:
+    data = {"decision_no": f"QĐ-CT-{case.id:05d}", "decision_on": on, "received_on": on}
+    if not case.host_cell.is_grassroots_cell:
+        data.update(vote_data(on, case.party_org.committee_members or 9,
+                              prefix="committee_", number="NQ/ĐU-CT"))
+    return data
+
+
+# trigger -> (case, step date, cells) -> the step's data
+STEP_DATA = {
+    "submit": lambda case, on, _c: vote_data(on, 9, 8, number="NQ/CĐ"),
+    "accept": _accept,
+    "enroll": lambda case, on, _c: {"class_id": class_for(case, on).id},
+    "pass_class": lambda case, on, _c: class_certificate(case),
+    "skip_class": lambda case, on, _c: {
+        "certificate_no": f"GCN-{case.id:05d}", "certificate_issuer": "Trung tâm chính trị",
+        "certificate_on": on - timedelta(days=1)},
+    "open_dossier": lambda case, on, _c: {"documents": dossier_documents(on)},
+    "send_to_cell": lambda case, on, _c: {},
+    "cell_approve": lambda case, on, _c: vote_data(on, case.host_cell.official_members,
+                                                   number="NQ/CB"),
+    "committee_approve": lambda case, on, _c: vote_data(
+        on, case.party_org.committee_members or 9, number="NQ/ĐU"),
+    "admit": lambda case, on, _c: {"decision_no": f"QĐ-{case.id:05d}", "decision_on": on,
+                                   "received_on": on},
+    "hold_ceremony": lambda case, on, _c: {"ceremony_on": on},
+    "open_recognition": _recognition,
+    "recognise": _recognise,
+}
 def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> tuple[dict, str]:
     """(data, comment) that satisfy the guards of ``trigger`` for a well-formed case."""
-    if trigger == "submit":
-        return vote_data(on, 9, 8, number="NQ/CĐ"), ""
-    if trigger == "accept":
-        cell = host_cell_for(case, cells)
-        listed = party_members.helpers_by_cell([cell], on)[cell.id]
-        return {"host_cell_id": cell.id, "helpers": [listed[case.id % len(listed)].id]}, ""
-    if trigger == "enroll":
-        return {"class_id": class_for(case, on).id}, ""
-    if trigger == "pass_class":
-        return class_certificate(case), ""
-    if trigger == "skip_class":
-        return {"certificate_no": f"GCN-{case.id:05d}", "certificate_issuer":
-                "Trung tâm chính trị", "certificate_on": on - timedelta(days=1)}, ""
-    if trigger == "open_dossier":
-        return {"documents": dossier_documents(on)}, ""
-    if trigger == "send_to_cell":
-        return {}, ""
-    if trigger == "cell_approve":
-        eligible = case.host_cell.official_members
-        return vote_data(on, eligible, number="NQ/CB"), ""
-    if trigger == "committee_approve":
-        return vote_data(on, case.party_org.committee_members or 9, number="NQ/ĐU"), ""
-    if trigger == "admit":
-        return {"decision_no": f"QĐ-{case.id:05d}", "decision_on": on, "received_on": on}, ""
-    if trigger == "hold_ceremony":
-        return {"ceremony_on": on}, ""
-    if trigger == "open_recognition":
-        documents = [{"form_code": form, "issued_on": on, "issuer": issuer} for form, issuer in
-                     (("10-KNĐ", case.member.full_name), ("11-KNĐ", case.helpers[0].full_name),
-                      ("12-KNĐ", "Công đoàn cơ sở"))]
-        return vote_data(on, case.host_cell.official_members, number="NQ/CB-CT") | {
-            "documents": documents}, ""
-    if trigger == "recognise":
-        data = {"decision_no": f"QĐ-CT-{case.id:05d}", "decision_on": on, "received_on": on}
-        if not case.host_cell.is_grassroots_cell:
-            data.update(vote_data(on, case.party_org.committee_members or 9,
-                                  prefix="committee_", number="NQ/ĐU-CT"))
-        return data, ""
     if trigger == "cell_reject":
         eligible = case.host_cell.official_members
-        return vote_data(on, eligible, eligible // 2, number="NQ/CB"), "Chi bộ biểu quyết không đạt 2/3."
+        return (vote_data(on, eligible, eligible // 2, number="NQ/CB"),
+                "Chi bộ biểu quyết không đạt 2/3.")
+    if trigger in STEP_DATA:
+        return STEP_DATA[trigger](case, on, cells), ""
     return {}, "Lý do được ghi trong dữ liệu mẫu."
 

@@ -153,7 +153,7 @@ def tables_response(tables: Sequence[Table], fmt: str, name: str) -> Response:
     """The download of ``tables`` as ``<name>.<fmt>``; 400 for an unknown format."""
     if fmt not in FORMATS:
         abort(400)
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (_chunks closes it)
     if fmt == "csv":
         _write_csv(out, tables, csv_style())
     else:
@@ -238,7 +238,7 @@ def _write_xlsx(out, tables: Sequence[Table]) -> None:
 
     wb = Workbook(write_only=True)
     names = sheet_titles([t.sheet or t.title for t in tables])
-    for table, name in zip(tables, names):
+    for table, name in zip(tables, names, strict=True):
         _write_sheet(wb.create_sheet(name), table)
     wb.save(out)
 

@@ -10,7 +10,7 @@ its separators for the user's language (see ``exports``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from functools import lru_cache
 
 from babel.numbers import get_group_symbol
@@ -48,7 +48,7 @@ def vn_datetime(value: datetime | None) -> str:
 
 def _local(value: datetime) -> datetime:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return to_user_timezone(value)
 
 

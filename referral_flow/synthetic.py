@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import bindparam, func, insert, select, text
 
@@ -884,7 +884,7 @@ def _plan_year(gen: Generator, units: list[Unit], weights: list[int], year: int,
     rng = gen.rng
 
     def pick(keep: Callable[[Unit], bool], k: int) -> list[Unit]:
-        pool = [(u, w) for u, w in zip(units, weights) if keep(u)]
+        pool = [(u, w) for u, w in zip(units, weights, strict=True) if keep(u)]
         if k and not pool:
             raise ValueError(f"no unit to draw {k} cases of {year} from")
         return rng.choices([u for u, _w in pool], weights=[w for _u, w in pool], k=k)
@@ -905,7 +905,7 @@ def _write_targets(rows: Rows, units: list[Unit], weights: list[int], year: int,
     taken = set(db.session.scalars(select(Target.node_id).where(Target.year == year)))
     now = datetime.combine(date(year - 1, 12, 15), time(9))
     values = _targets(weights, total)
-    for unit, value in zip(units, values):
+    for unit, value in zip(units, values, strict=True):
         if unit.id not in taken:
             rows.add(Target, node_id=unit.id, year=year, target=value, updated_at=now,
                      updated_by=None)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField
@@ -224,8 +225,8 @@ class RuleSetBaseForm(Form):
     note = NoteField(_l("Note"), validators=[optional, longest(2000), no_markup])
 
     # set by rule_set_form()
-    doc_codes: list[str] = []
-    carried: dict = {}
+    doc_codes: ClassVar[list[str]] = []
+    carried: ClassVar[dict] = {}
 
     def params(self) -> dict:
         out = dict(self.carried)

@@ -271,7 +271,8 @@ def _enrol_page(klass: AwarenessClass, nodes, results=None, status: int = 200):
     for case in cases:
         form.rows.append_entry({"case_id": case.id, "version": case.version})
     taken = svc.taken(klass)
-    return render_template("classes/enrol.html", klass=klass, rows=list(zip(cases, form.rows)),
+    rows = list(zip(cases, form.rows, strict=True))
+    return render_template("classes/enrol.html", klass=klass, rows=rows,
                            form=form, total=total, paging=paging, q=query, taken=taken,
                            left=max(klass.capacity - taken, 0), results=results,
                            ended=klass.has_ended_on(clock.today())), status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import StopValidation, ValidationError
@@ -22,7 +23,7 @@ class Required:
     so the input carries ``required`` for assistive technology (forms are ``novalidate``:
     the server gives the message)."""
 
-    field_flags = {"required": True}
+    field_flags: ClassVar[dict] = {"required": True}
 
     def __call__(self, form, field):
         if field.errors:

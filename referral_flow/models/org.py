@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -66,7 +66,7 @@ class Organisation(db.Model):
     grassroots_committee: Mapped[bool] = mapped_column(Boolean, default=False)
     official_members: Mapped[int | None] = mapped_column(Integer)
     # A cell whose roster (party_member) is kept: official_members follows it.
-    roster_kept: Mapped[bool] = mapped_column(Boolean, default=False)
+    roster_kept: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     committee_members: Mapped[int | None] = mapped_column(Integer)
 
     parent: Mapped[Organisation | None] = relationship(

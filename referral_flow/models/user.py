@@ -7,7 +7,7 @@ from datetime import date
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, String
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -43,8 +43,8 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     # Staff contact shown to candidates (e.g. the secretary of the host cell).
-    work_phone: Mapped[str] = mapped_column(String(20), default="")
-    work_email: Mapped[str] = mapped_column(String(120), default="")
+    work_phone: Mapped[str] = mapped_column(String(20), default="", server_default=text("''"))
+    work_email: Mapped[str] = mapped_column(String(120), default="", server_default=text("''"))
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")

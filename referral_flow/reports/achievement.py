@@ -87,7 +87,7 @@ def period_figures(user: User, today: date, where, period: Period, *group_by):
 
 
 def as_figures(values) -> Figures:
-    return Figures(**{name: int(v or 0) for name, v in zip(MEASURES, values)})
+    return Figures(**{name: int(v or 0) for name, v in zip(MEASURES, values, strict=True)})
 
 
 def add(into: Figures, more: Figures) -> Figures:

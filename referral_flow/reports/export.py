@@ -19,8 +19,8 @@ def report_export(report: str, name: str, tables: Sequence[Table], filters: dict
     logged); the audit event is committed."""
     fmt = request.args.get("format", "")
     counted = [Counted(t.rows) for t in tables]
-    response = tables_response([replace(t, rows=rows) for t, rows in zip(tables, counted)],
-                               fmt, name)
+    response = tables_response(
+        [replace(t, rows=rows) for t, rows in zip(tables, counted, strict=True)], fmt, name)
     audit.append(trigger="export", subject="report_export", actor_id=current_user.id,
                  case_id=None, data={"report": report, "filters": filters, "format": fmt,
                                      "rows": sum(c.n for c in counted)})

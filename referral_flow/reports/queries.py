@@ -244,4 +244,5 @@ def period_counts(user: User, today: date, year: int, where) -> dict[str, int]:
     key dates as the achievement dashboard: introduced on ``nominated_on``, sent to a class
     on the enrolment's date, admitted on the decision's date."""
     figures = as_figures(period_figures(user, today, where, Period(year))[0])
-    return dict(zip(PERIOD_STEPS, (figures.introduced, figures.in_class, figures.admitted)))
+    return dict(zip(PERIOD_STEPS, (figures.introduced, figures.in_class, figures.admitted),
+                    strict=True))

@@ -102,7 +102,8 @@ def actionable(user: User, day: date | None = None,
     clauses = []
     for (anchor, path, opens), sources in states.items():
         clause = and_(Case.state.in_(sorted(sources)),
-                      Case.member_id == user.member_id if anchor == "own" else anchors[anchor](path))
+                      Case.member_id == user.member_id if anchor == "own"
+                      else anchors[anchor](path))
         if opens:
             clause = and_(clause, getattr(Case, opens) <= horizon)
         clauses.append(clause)

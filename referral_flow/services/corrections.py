@@ -11,7 +11,7 @@ further back, correct the steps one by one from the newest.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timezone
+from datetime import date, UTC
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -52,7 +52,7 @@ def last_step(case: Case) -> AuditEvent | None:
 
 def recorded_on(event: AuditEvent) -> date:
     """The day (in Vietnam) on which ``event`` was recorded."""
-    return event.at.replace(tzinfo=timezone.utc).astimezone(clock.zone()).date()
+    return event.at.replace(tzinfo=UTC).astimezone(clock.zone()).date()
 
 
 def correctable(user: User, case: Case, today: date | None = None) -> Correctable | None:

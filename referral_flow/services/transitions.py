@@ -11,6 +11,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Case, User
 from ..security import can
+from ..text import has_invisible
 from ..workflow.calendar import load_calendar
 from ..workflow.context import StepContext
 from ..workflow import stepdata as sd
@@ -50,6 +51,8 @@ def fire(case: Case, trigger: str, user: User | None, *, expected_version: int,
         raise InvalidStepData(_l("The step's date cannot precede the current step (%(d)s).",
                                  d=case.state_since.strftime("%d/%m/%Y")))
     comment = (comment or "").strip()
+    if has_invisible(comment, allow_newlines=True):
+        raise InvalidStepData(_l("The text contains invisible or control characters."))
     if len(comment) > MAX_COMMENT:
         raise InvalidStepData(_l("The comment is too long (at most %(n)d characters).",
                                  n=MAX_COMMENT))

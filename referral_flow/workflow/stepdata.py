@@ -5,6 +5,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from ..text import has_invisible
 from .errors import InvalidStepData
 
 MAX_TEXT = 200
@@ -13,6 +14,9 @@ MAX_TEXT = 200
 def text(data: dict, key: str, label, *, required: bool = True, limit: int = MAX_TEXT) -> str:
     value = data.get(key)
     value = "" if value is None else str(value).strip()
+    if has_invisible(value):        # NUL among them, which PostgreSQL refuses to store
+        raise InvalidStepData(_l("%(field)s contains invisible or control characters.",
+                                 field=label))
     if required and not value:
         raise InvalidStepData(_l("%(field)s is required.", field=label))
     if len(value) > limit:

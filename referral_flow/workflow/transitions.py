@@ -18,7 +18,7 @@ and the rule set in force on it judges every fact of the step, the vote included
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 

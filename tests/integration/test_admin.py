@@ -79,7 +79,7 @@ def shows(page, message, **variables) -> bool:
     for pattern, msgid, names in FORMATTED:
         found = isinstance(message, str) and not variables and pattern.match(message)
         if found:
-            message, variables = msgid, dict(zip(names, map(int, found.groups())))
+            message, variables = msgid, dict(zip(names, map(int, found.groups()), strict=True))
             break
     return vi(message, **variables) in page.text
 
@@ -580,7 +580,7 @@ def test_user_list_searches_and_paginates(admin, world, db):
 # --- rule sets ----------------------------------------------------------------------------
 
 def test_every_required_parameter_has_a_field_and_a_label():
-    assert REQUIRED_KEYS <= {key for key, *_ in PARAMS}
+    assert {key for key, *_ in PARAMS} >= REQUIRED_KEYS
 
 
 def test_rule_sets_are_listed_with_readable_parameters(admin, db):

@@ -12,7 +12,7 @@ def test_bench_reports_every_page(capsys):
     out = capsys.readouterr().out
     assert "generated in" in out
     for label, *_rest in reports.PAGES:
-        line = next(l for l in out.splitlines() if l.startswith(label))
+        line = next(row for row in out.splitlines() if row.startswith(label))
         assert line.endswith("not available") or re.fullmatch(
             rf"{re.escape(label)}\s+\d+\.\d\s+\d+\s+200\s+\d+", line), line
     assert "ERROR" not in out and "0 error(s)" in out

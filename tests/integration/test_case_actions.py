@@ -39,7 +39,7 @@ def test_accept_over_http_then_stale_form_gets_409(world, db, auth, client, nomi
     again = _post(client, nominated, "return_to_union", version, comment="Thiếu hồ sơ")
     assert "Thiếu hồ sơ" in again.text                    # what was typed is kept
     assert again.status_code == 409
-    assert "/cases/%d" % nominated.id in again.text       # the reload link
+    assert f"/cases/{nominated.id}" in again.text       # the reload link
     db.session.expire_all()
     assert nominated.state == "accepted"
 

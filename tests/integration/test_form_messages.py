@@ -152,8 +152,11 @@ def submitted(app, factory, kind: str, locale: str):
 
 
 # Forms a function builds (their fields depend on data): built that way.
-BUILT_BY = {RuleSetBaseForm: lambda **kw: type(rule_set_form(
-    {"document_validity_months": DOCS}, prefill=False))(**kw)}
+def _rule_set_form(**kw):
+    return type(rule_set_form({"document_validity_months": DOCS}, prefill=False))(**kw)
+
+
+BUILT_BY = {RuleSetBaseForm: _rule_set_form}
 FACTORIES = [(c.__qualname__, BUILT_BY.get(c, c)) for c in FORM_CLASSES]
 
 

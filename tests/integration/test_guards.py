@@ -52,7 +52,7 @@ def vote(on: date, eligible: int, votes_for: int, prefix: str = "", **extra) -> 
             f"{prefix}resolution_no": f"NQ-{on:%d%m%y}", **extra}
 
 
-def case_in(world, state: str, *, start: date = D(2025, 6, 1), **kw) -> Case:
+def case_in(world, state: str, *, start: date = date(2025, 6, 1), **kw) -> Case:
     """A case moved to ``state`` along the demo path, steps 10 days apart from ``start``."""
     return advance(new_case(world, start=start, **kw), world, state)
 

@@ -184,7 +184,7 @@ def candidate(world, db):
 
 
 def test_member_sees_his_case_in_plain_words_and_no_internal_comment(auth, client, candidate):
-    case, me = candidate
+    _case, me = candidate
     auth.login(me.username)
     page = client.get("/me/")
     assert page.status_code == 200
@@ -269,6 +269,6 @@ def test_other_roles_cannot_record_documents(world, db, auth, client, in_dossier
     page = client.get(f"/cases/{in_dossier.id}")
     assert "/documents" not in page.text
     response = _add_document(client, in_dossier, "1-KNĐ", issued_on=TODAY.isoformat())
-    assert response.status_code == 403
+    assert response.status_code == 403          # sees the case, may not record on it
     db.session.expire_all()
     assert not [d for d in in_dossier.documents if d.form_code == "1-KNĐ"]

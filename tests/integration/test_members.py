@@ -103,7 +103,8 @@ def test_chair_sees_the_menu_entry_and_own_members_only(world, db, client, auth)
     assert page.status_code == 200
     assert 'href="/members/"' in page.text
     assert shown(page) == {mine.id}
-    assert theirs.id not in shown(client.get("/members/", query_string={"unit": world["unit_b"].id}))
+    assert theirs.id not in shown(client.get("/members/",
+                                             query_string={"unit": world["unit_b"].id}))
 
 
 def test_another_units_chair_gets_404(world, db, client, auth):

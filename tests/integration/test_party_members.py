@@ -253,7 +253,7 @@ def test_a_roster_not_yet_kept_leaves_the_count_until_confirmed(world, db, clien
     cell = org("CB-new", Tree.party, PartyKind.cell.value, parent=committee, official_members=12)
     _login(world, db, auth, "party_officer_a")
     page = client.get(f"/party-members/cells/{cell.id}").text
-    assert "12" in page and 'action="/party-members/cells/%d/keep"' % cell.id in page
+    assert "12" in page and f'action="/party-members/cells/{cell.id}/keep"' in page
     for name in ("Trần Văn A", "Lê Thị B", "Phạm Văn C"):
         assert post_form(client, f"/party-members/cells/{cell.id}/new",
                          good(full_name=name)).status_code == 302
@@ -266,7 +266,7 @@ def test_a_roster_not_yet_kept_leaves_the_count_until_confirmed(world, db, clien
     assert (kept.roster_kept, kept.official_members) == (True, 3)
     assert [(e.trigger, e.data.get("official_members")) for e in events(db, "organisation")] \
         == [("keep_roster", None), ("recount", {"from": 12, "to": 3})]
-    assert 'action="/party-members/cells/%d/keep"' % cell.id not in \
+    assert f'action="/party-members/cells/{cell.id}/keep"' not in \
         client.get(f"/party-members/cells/{cell.id}").text
 
 

@@ -106,7 +106,7 @@ def test_cohort_export_has_the_pages_figures(world, db, auth, client, cohort, fm
     assert "2025" in t_steps and "2025" in t_period
     assert "%" in steps[0][2]
     assert len(steps) == 1 + len(queries.STEPS)
-    for state, row in zip(queries.STEPS, steps[1:]):
+    for state, row in zip(queries.STEPS, steps[1:], strict=True):
         assert num(row[1]) == number(cell(page, state, "reached")), state
         for col, value in (("median", row[4]), ("p90", row[5])):
             expected = number(cell(page, state, col))

@@ -21,6 +21,7 @@ def rules_show(app) -> list[str]:
 def blocks(lines: list[str]) -> dict[str, list[str]]:
     """Split the output into one block of parameter lines per rule set (keyed by its code)."""
     out: dict[str, list[str]] = {}
+    current = ""
     for line in lines:
         if line.startswith(" "):
             out[current].append(line.strip())
@@ -33,7 +34,7 @@ def blocks(lines: list[str]) -> dict[str, list[str]]:
 def test_lists_the_three_shipped_rule_sets_in_date_order(app):
     headers = [line for line in rules_show(app) if not line.startswith(" ")]
     assert len(headers) == 3
-    for header, (code, since) in zip(headers, SHIPPED):
+    for header, (code, since) in zip(headers, SHIPPED, strict=True):
         assert header.startswith(f"{code}  in force from {since}  ")
         assert f"Quy định {code}" in header
 

@@ -28,7 +28,7 @@ from referral_flow.demo import PATHS
 from referral_flow.models import AuditEvent, Case, Enrolment, PartyKind, Role, User, VoteKind
 from referral_flow.security import can
 from referral_flow.services import audit
-from referral_flow.services.transitions import MAX_COMMENT, fire
+from referral_flow.services.transitions import MAX_COMMENT, fire, step_day
 from referral_flow.workflow.calendar import add_months, load_calendar
 from referral_flow.workflow.errors import Conflict, NotAllowed, NotAvailable, WorkflowError
 from referral_flow.workflow.states import BEFORE_DECISION, FINAL, OPEN
@@ -212,7 +212,7 @@ def check_facts(trigger: str, case: Case, event: AuditEvent, on: date) -> None:
         assert enrolment.result.value == "failed" and enrolment.awareness_class.ends_on <= on
     elif trigger == "send_to_cell":
         forms = {d.form_code for d in case.documents}
-        assert DOSSIER <= forms, f"dossier lacks {DOSSIER - forms}"
+        assert forms >= DOSSIER, f"dossier lacks {DOSSIER - forms}"
         assert any(d.verified for d in case.documents_of("2-KNĐ"))
         assert any(d.detail.get("official") for d in case.documents_of("3-KNĐ"))
         cert = case.latest_document("certificate")
@@ -365,7 +365,9 @@ class CaseMachine(RuleBasedStateMachine):
         else:
             self.db.session.commit()
             event(f"moved by {trigger}")
-            self.after_success(before, trigger, actor, expected, on)
+            # A meeting, a decision or a ceremony is the step's own date.
+            self.after_success(before, trigger, actor, expected,
+                               step_day(trigger, payload) or on)
 
     def after_refusal(self, before, exc, trigger, actor, expected, on):
         assert self.snapshot() == before, f"{trigger} was refused ({exc!r}) but left changes"

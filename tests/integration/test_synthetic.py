@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import func, select
@@ -84,7 +85,7 @@ def test_key_dates_agree_with_state_and_events(province, db):
     for case in db.session.scalars(select(Case)):
         mine = events[case.id]
         assert mine[0].trigger == "create" and mine[0].to_state == "draft"
-        for before, after in zip(mine, mine[1:]):
+        for before, after in pairwise(mine):
             assert after.from_state == before.to_state
             assert after.data["on"] >= before.data["on"]
         assert mine[-1].to_state == case.state

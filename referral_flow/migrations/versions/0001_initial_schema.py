@@ -2,7 +2,7 @@
 the append-only audit trail (with database triggers) and the shipped rule sets
 
 Revision ID: 7b016015dd59
-Revises: 
+Revises:
 Create Date: 2026-11-25 10:16:02.295161
 
 """
