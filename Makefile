@@ -31,9 +31,11 @@ demo: install
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Lint with the ruff configuration of pyproject.toml.
+## Lint with the ruff configuration of pyproject.toml, and check the import contracts (layers,
+## screens independent of each other) with import-linter.
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 ## Regenerate the hash-locked requirements*.txt from the hand-edited requirements*.in, with
 ## pip-tools in a throw-away venv. Pins already in the .txt files are kept; to move one, e.g.

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from . import clock
+from . import synthetic as syn
 from .extensions import db
 from .models import (AwarenessClass, Case, EnterpriseKind, Member, Organisation, PartyKind,
                      PartyMember, PartyStatus, Role, RoleGrant, Tree, UnionKind, User)
@@ -16,6 +17,7 @@ from .models.member import Gender
 from .security import can
 from .services.cases import open_draft
 from .services.transitions import fire
+from .demo_people import GIVEN_F, GIVEN_M, JOBS, MIDDLE_F, MIDDLE_M, SURNAMES, roster_person
 from .demo_steps import earliest_on, step_data
 
 MARKER = "LDLD-DEMO"
@@ -23,18 +25,6 @@ FEDERATION_NAME = "Liên đoàn Lao động tỉnh Bắc Ninh"
 DEMO_PASSWORD = "demo-only-2026"   # listed in the README; demo load is refused in production
 OPENED = date(2015, 1, 1)
 
-SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng",
-            "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"]
-MIDDLE_M = ["Văn", "Đức", "Minh", "Quang", "Hữu", "Công", "Thành", "Xuân"]
-MIDDLE_F = ["Thị", "Ngọc", "Thu", "Thanh", "Kim", "Phương", "Bích", "Mai"]
-GIVEN_M = ["Hùng", "Dũng", "Tuấn", "Nam", "Long", "Sơn", "Thắng", "Hải", "Quân", "Khoa",
-           "Đạt", "Phúc", "Trung", "Vinh", "Hiếu"]
-GIVEN_F = ["Lan", "Hương", "Hoa", "Trang", "Linh", "Ngân", "Thảo", "Yến", "Hằng", "Nhung",
-           "Vân", "Oanh", "Giang", "Huyền", "Thủy"]
-JOBS = [("Công nhân may", True), ("Công nhân lắp ráp", True), ("Công nhân vận hành máy", True),
-        ("Kỹ thuật viên", True), ("Tổ trưởng sản xuất", True), ("Nhân viên kế toán", False),
-        ("Giáo viên", False), ("Điều dưỡng", False), ("Kỹ sư", False),
-        ("Nhân viên hành chính", False)]
 
 # The path a case walks to reach each state (the last trigger lands in it).
 PATHS = {
@@ -196,17 +186,6 @@ def build_members(units, rng: random.Random, today: date) -> list[Member]:
         members.append(m)
     db.session.flush()
     return members
-
-
-def roster_person(rng: random.Random) -> dict:
-    """A plausible official Party member of a cell: name, mobile number, official since."""
-    female = rng.random() < 0.4
-    name = " ".join([rng.choice(SURNAMES), rng.choice(MIDDLE_F if female else MIDDLE_M),
-                     rng.choice(GIVEN_F if female else GIVEN_M)])
-    since = date.fromordinal(rng.randint(date(1985, 1, 1).toordinal(),
-                                         date(2019, 12, 31).toordinal()))
-    return {"full_name": name, "phone": f"09{rng.randint(10000000, 99999999)}",
-            "official_since": since}
 
 
 def build_rosters(cells: list[Organisation], seed: int) -> None:
@@ -381,7 +360,6 @@ def build_example_year(fed: Organisation, uppers: dict[str, Organisation],
     year's only candidates from enterprises without a Party organisation (the others come
     from units with one). The demo accounts' own unit gets none of them, so that their
     inboxes stay readable."""
-    from . import synthetic as syn      # synthetic reuses this module's name lists
     node = syn.Node.of
     rows = syn.Rows()
     syn.add_units(rows, random.Random(seed), [

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import bindparam, func, insert, select, text
 
 from . import clock
-from .demo import GIVEN_F, GIVEN_M, JOBS, MIDDLE_F, MIDDLE_M, SURNAMES, roster_person
+from .demo_people import GIVEN_F, GIVEN_M, JOBS, MIDDLE_F, MIDDLE_M, SURNAMES, roster_person
 from .demo_steps import dossier_documents, vote_data
 from .extensions import db
 from .models import (AuditEvent, AwarenessClass, Case, CaseHelper, Document, EnrolmentResult,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from .. import clock
 from ..extensions import db, login_manager
 from ..forms import EmptyForm, query_text
+from ..labels import ENTERPRISE_LABELS, KIND_LABELS, ROLE_LABELS
 from ..models import (HolidayOverride, Member, Organisation, PartyKind, Role, RoleGrant,
                       RuleSet, Tree, UnionKind, User)
 from ..models.user import new_session_token
@@ -127,8 +128,8 @@ def organisations():
         tree["branch_url"] = (lambda node_id, keep=keep, arg=f"{name}_root":
                               url_for("admin.organisations", **keep, **{arg: node_id}))
     return render_template("admin/organisations.html", union=union, party=party,
-                           today=clock.today(), kinds=f.KIND_LABELS,
-                           enterprise=f.ENTERPRISE_LABELS, leaf_kinds=LEAF_KINDS)
+                           today=clock.today(), kinds=KIND_LABELS,
+                           enterprise=ENTERPRISE_LABELS, leaf_kinds=LEAF_KINDS)
 
 
 def _node_by_code(code: str) -> Organisation | None:
@@ -187,7 +188,7 @@ def _create_node(form, tree: Tree, fields_ok: bool) -> Organisation | None:
             parent, ok = None, False
         elif parent.kind in LEAF_KINDS or rank.get(parent.kind, 99) >= rank[kind]:
             form.parent_code.errors.append(_l("A %(kind)s cannot be placed under this node.",
-                                              kind=f.KIND_LABELS[kind]))
+                                              kind=KIND_LABELS[kind]))
             ok = False
         elif not parent.is_open_on(opened_on):
             form.parent_code.errors.append(
@@ -256,8 +257,8 @@ def _node_page(node: Organisation, posted=None, status: int = 200):
         forms[posted[0]] = posted[1]
     open_children = db.session.scalar(select(func.count(Organisation.id)).where(
         Organisation.parent_id == node.id, Organisation.closed_on.is_(None)))
-    return render_template("admin/node.html", node=node, forms=forms, kinds=f.KIND_LABELS,
-                           enterprise=f.ENTERPRISE_LABELS, open_children=open_children,
+    return render_template("admin/node.html", node=node, forms=forms, kinds=KIND_LABELS,
+                           enterprise=ENTERPRISE_LABELS, open_children=open_children,
                            is_cdcs=node.kind == UnionKind.grassroots.value,
                            leaf=node.kind in LEAF_KINDS), status
 
@@ -353,7 +354,7 @@ def users():
     p = pager(total, USERS_PAGE)
     rows = db.session.scalars(p.slice(stmt.order_by(User.username))).all()
     return render_template("admin/users.html", users=rows, q=q, total=total, paging=p,
-                           roles=f.ROLE_LABELS, today=clock.today())
+                           roles=ROLE_LABELS, today=clock.today())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -412,7 +413,7 @@ def _user_page(user: User, grant_form=None, ended: tuple[int, f.EndGrantForm] | 
     return render_template("admin/user.html", user=user, member=member, grants=grants,
                            grant_form=grant_form, button=EmptyForm(formdata=None),
                            contact_form=contact_form,
-                           end_forms=end_forms, roles=f.ROLE_LABELS, today=today), status
+                           end_forms=end_forms, roles=ROLE_LABELS, today=today), status
 
 
 @bp.get("/users/<int:user_id>")

@@ -32,7 +32,7 @@ from ..workflow.guards import RECORDABLE_FORMS
 from ..workflow.transitions import BY_TRIGGER
 from .actions import (available, build_form, correction_action, correction_form, perform,
                       step_trigger)
-from .export import case_export, file_name
+from ..case_export import case_export, file_name
 from .forms import DocumentCorrectionForm, WithdrawForm, document_form, document_values
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")

@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
-from ..cases.export import case_export, file_name
+from ..case_export import case_export, file_name
 from ..extensions import db
 from ..forms import EmptyForm, options, query_text
 from ..models import Case, Member, Organisation, Role, Target, Tree, UnionKind, UnitPlan, User

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections.abc import Iterable
 from datetime import date
 
 from flask import current_app
@@ -65,6 +66,15 @@ class User(UserMixin, db.Model):
 
     def active_grants(self, day: date) -> list[RoleGrant]:
         return [g for g in self.grants if g.valid_on(day)]
+
+    def nodes_of(self, roles: Iterable[Role], day: date,
+                 capability: str | None = None) -> list[Organisation]:
+        """The organisation nodes on which the user holds one of ``roles`` on ``day``
+        (those carrying ``capability`` when given)."""
+        roles = set(roles)
+        return [g.org for g in self.active_grants(day)
+                if g.role in roles and g.org is not None
+                and (capability is None or getattr(g.org, capability))]
 
 
 class RoleGrant(db.Model):

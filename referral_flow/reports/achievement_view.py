@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from .. import clock
-from ..admin.forms import ENTERPRISE_LABELS
+from ..labels import ENTERPRISE_LABELS
 from ..charts import column_chart, percent_bars
 from ..exports import Table, download_name
 from ..extensions import db
@@ -23,10 +23,9 @@ from ..i18n import format_number, format_percentage, shown, vn_date
 from ..models import Organisation, Tree
 from ..paging import pager
 from ..security.grants import granted_nodes, is_admin
-from ..security.scope import UNION_SIDE
+from ..security.scope import UNION_SIDE, union_node_in
 from . import achievement as a
-from .export import report_export
-from ..targets.routes import scoped_node
+from ..exports import report_export
 from .routes import bp, report_year
 
 SILENT_PER_PAGE = 50
@@ -224,7 +223,7 @@ def achievement():
     today = clock.today()
     if not tops:
         return render_template("reports/achievement.html", report=None)
-    node, period = scoped_node(tops, request.args.get("node")), chosen_period(today)
+    node, period = union_node_in(tops, request.args.get("node")), chosen_period(today)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
     report = gather(node, period, tops)
     paging = pager(report.silent_total, SILENT_PER_PAGE)
@@ -308,7 +307,7 @@ def achievement_export():
     if not tops:
         abort(403)
     today = clock.today()
-    node, period = scoped_node(tops, request.args.get("node")), chosen_period(today)
+    node, period = union_node_in(tops, request.args.get("node")), chosen_period(today)
     report = gather(node, period, tops)
     silent_rows = db.session.execute(
         a.silent_units(current_user, today, node, period.year)

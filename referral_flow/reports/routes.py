@@ -22,7 +22,7 @@ from ..workflow.calendar import load_calendar
 from ..workflow.rulesets import rule_book
 from ..workflow.states import ORDER, STATES
 from . import queries as q
-from .export import report_export
+from ..exports import report_export
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 nav_entry("reports.index", _l("Reports"), is_staff,

@@ -27,10 +27,7 @@ def granted_nodes(user: User, roles: Iterable[Role], day: date | None = None,
     """The organisation nodes on which ``user`` holds one of ``roles`` today."""
     if user is None or not user.is_authenticated:
         return []
-    roles = set(roles)
-    return [g.org for g in user.active_grants(day or clock.today())
-            if g.role in roles and g.org is not None
-            and (capability is None or getattr(g.org, capability))]
+    return user.nodes_of(roles, day or clock.today(), capability)
 
 
 def covers(user: User, roles: Iterable[Role], node: Organisation | None,

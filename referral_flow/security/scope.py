@@ -12,7 +12,8 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from .. import clock
-from ..models import Case, Organisation, Role, User
+from ..extensions import db
+from ..models import Case, Organisation, Role, Tree, User
 
 UNION_SIDE = frozenset({Role.union_chair, Role.federation_officer})
 PARTY_SIDE = frozenset({Role.party_officer, Role.class_organiser, Role.cell_secretary,
@@ -59,10 +60,25 @@ def scoped_cases(user: User, day: date | None = None, stmt: Select | None = None
 
 
 def get_case_or_404(case_id: int, user: User, day: date | None = None) -> Case:
-    from ..extensions import db
     if not 0 < case_id <= MAX_ID:       # beyond the INTEGER column: cannot exist, and the
         abort(404)                      # database would refuse the parameter (a 500)
     case = db.session.scalars(scoped_cases(user, day).where(Case.id == case_id)).first()
     if case is None:
         abort(404)
     return case
+
+
+def union_node_in(roots: list[Organisation], raw) -> Organisation:
+    """The union node ``raw`` (an id) when one of ``roots`` covers it; else 404."""
+    if raw in (None, ""):
+        return roots[0]
+    try:
+        node_id = int(str(raw)) if len(str(raw)) <= 12 else 0
+    except ValueError:
+        abort(404)
+    if not 0 < node_id <= MAX_ID:
+        abort(404)
+    node = db.session.get(Organisation, node_id)
+    if node is None or node.tree != Tree.union or not any(r.contains(node) for r in roots):
+        abort(404)
+    return node

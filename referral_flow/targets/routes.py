@@ -20,14 +20,14 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
-from ..admin.forms import KIND_LABELS
+from ..labels import KIND_LABELS
 from ..exports import Table, download_name
 from ..extensions import db
 from ..models import Organisation, Role, Target, Tree, UnionKind, UnitPlan, User
 from ..paging import pager
-from ..reports.export import report_export
+from ..exports import report_export
 from ..security.grants import granted_nodes, has_role
-from ..security.scope import MAX_ID
+from ..security.scope import union_node_in
 from ..services import targets as svc
 from ..menu import nav_entry
 from .forms import BulkForm, GridForm, PlanForm
@@ -71,22 +71,6 @@ def chosen_year(raw) -> int | None:
     return year if year in svc.year_choices() else None
 
 
-def scoped_node(roots: list[Organisation], raw) -> Organisation:
-    """The union node ``raw`` (an id) when one of ``roots`` covers it; else 404."""
-    if raw in (None, ""):
-        return roots[0]
-    try:
-        node_id = int(str(raw)) if len(str(raw)) <= 12 else 0
-    except ValueError:
-        abort(404)
-    if not 0 < node_id <= MAX_ID:
-        abort(404)
-    node = db.session.get(Organisation, node_id)
-    if node is None or node.tree != Tree.union or not any(r.contains(node) for r in roots):
-        abort(404)
-    return node
-
-
 # --- the federation's grid --------------------------------------------------------------
 
 @bp.get("/")
@@ -97,7 +81,7 @@ def index():
         if chair_units():
             return redirect(url_for("targets.plan"))
         abort(403)
-    node = scoped_node(roots, request.args.get("node"))
+    node = union_node_in(roots, request.args.get("node"))
     year = chosen_year(request.args.get("year")) or clock.today().year
     return grid_page(roots, node, year, request.args.get("page"))
 
@@ -176,7 +160,7 @@ def export():
     roots = officer_roots()
     if not roots:
         abort(403)
-    node = scoped_node(roots, request.args.get("node"))
+    node = union_node_in(roots, request.args.get("node"))
     year = chosen_year(request.args.get("year")) or clock.today().year
     table = grid_table(node, year, grid_data(node, year, None, None))
     name = download_name("chi-tieu", year, None if node in roots else node.name)
@@ -188,7 +172,7 @@ def _form_scope():
     roots = officer_roots()
     if not roots:
         abort(403)
-    node = scoped_node(roots, request.form.get("node"))
+    node = union_node_in(roots, request.form.get("node"))
     year = chosen_year(request.form.get("year"))
     if year is None:
         abort(400)

@@ -4,9 +4,9 @@ from __future__ import annotations
 from ..extensions import db
 from ..models import (CaseHelper, Document, Enrolment, EnrolmentResult, PartyStatus, Vote,
                       VoteKind)
-from ..services import party_members
 from .calendar import add_months
 from .context import StepContext
+from . import roster
 from .guards import pending_enrolment
 
 
@@ -105,7 +105,7 @@ def ceremony(ctx: StepContext) -> None:
     ctx.case.ceremony_on = ctx.parsed["ceremony_on"]
     ctx.case.probation_ends_on = add_months(ctx.parsed["ceremony_on"],
                                             ctx.rules["probation_months"])
-    ctx.data["roster"] = party_members.enter_admitted(ctx.case, PartyStatus.probationary)
+    ctx.data["roster"] = roster.enter_admitted(ctx.case, PartyStatus.probationary)
 
 
 def recognition_cell(ctx: StepContext) -> None:
@@ -123,14 +123,14 @@ def recognise(ctx: StepContext) -> None:
     # Recognition takes effect at the end of the 12 months, even when approved late.
     ctx.case.official_from = ctx.case.probation_ends_on
     ctx.case.closed_on = ctx.on
-    ctx.data["roster"] = party_members.enter_admitted(ctx.case, PartyStatus.official)
+    ctx.data["roster"] = roster.enter_admitted(ctx.case, PartyStatus.official)
 
 
 def close(ctx: StepContext) -> None:
     if "vote" in ctx.parsed:
         kind = {"cell_review": VoteKind.cell, "committee_review": VoteKind.committee}
         ctx.case.votes.append(Vote(kind=kind[ctx.case.state], **ctx.parsed["vote"]))
-    if ctx.case.ceremony_on and (left := party_members.leave_removed(ctx.case, ctx.on)):
+    if ctx.case.ceremony_on and (left := roster.leave_removed(ctx.case, ctx.on)):
         ctx.data["roster"] = left        # removed from the probationary list: he leaves
     ctx.case.closed_on = ctx.on
     ctx.case.closed_at_state = ctx.case.state

@@ -191,19 +191,24 @@ def _helpers_of(ctx: StepContext, cell: Organisation) -> list[PartyMember]:
     return helpers
 
 
+def _organises(user, organiser: Organisation, day: date) -> bool:
+    """Does the user run classes for ``organiser`` (a grant over it that runs classes)?"""
+    return user is not None and any(
+        node.contains(organiser)
+        for node in user.nodes_of({Role.class_organiser}, day, capability="runs_classes"))
+
+
 def class_named(ctx: StepContext) -> None:
     """The class chosen by ``class_id`` may take the candidate: it exists, is run by a node
     whose subtree holds the receiving Party organisation (or that the organiser's grant
     covers), has not ended on the step's date and has a free place."""
-    from ..security.grants import covers     # security imports the transition table
     raw = str(ctx.data.get("class_id") or "")
     klass = (db.session.get(AwarenessClass, int(raw), with_for_update=True)
              if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None)
     if klass is None:
         raise InvalidStepData(_l("Choose the awareness class."))
     if not (klass.organiser.contains(ctx.case.party_org)
-            or covers(ctx.user, {Role.class_organiser}, klass.organiser, ctx.on,
-                      capability="runs_classes")):
+            or _organises(ctx.user, klass.organiser, ctx.on)):
         raise GuardFailed(_l("The class %(name)s is not run for this candidate's Party "
                              "organisation.", name=klass.name))
     if klass.has_ended_on(ctx.on):

@@ -12,7 +12,8 @@ from flask_babel import force_locale, gettext
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from referral_flow.admin.forms import KIND_LABELS, PARAMS, field_name
+from referral_flow.admin.forms import PARAMS, field_name
+from referral_flow.labels import KIND_LABELS
 from referral_flow.extensions import db as _db
 from referral_flow.models import (AuditEvent, EnterpriseKind, HolidayOverride,
                                   Organisation, Role, RoleGrant, RuleSet, Tree, UnionKind, User)

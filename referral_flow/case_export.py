@@ -16,14 +16,14 @@ from flask_login import current_user
 from sqlalchemy import Select
 from sqlalchemy.orm import contains_eager
 
-from ..admin.forms import ENTERPRISE_LABELS
-from ..exports import Counted, download_name, export_response
-from ..extensions import db
-from ..models import Case
-from ..models.member import Gender
-from ..security.scope import CellOrg, PartyOrg, UnionOrg
-from ..services import audit
-from ..workflow.states import STATES
+from .labels import ENTERPRISE_LABELS
+from .exports import Counted, download_name, export_response
+from .extensions import db
+from .models import Case
+from .models.member import Gender
+from .security.scope import CellOrg, PartyOrg, UnionOrg
+from .services import audit
+from .workflow.states import STATES
 
 BATCH = 500
 PLAIN_COLUMNS = (0, 12)     # the case number and the referral year: no thousands separator

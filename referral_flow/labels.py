@@ -1,0 +1,41 @@
+"""The names people read for the kinds of organisations, of enterprises and for the roles
+(translated); every screen and export that names them uses these."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from .models import EnterpriseKind, PartyKind, Role, UnionKind
+
+UNION_KINDS = [
+    (UnionKind.national.value, _l("National confederation")),
+    (UnionKind.federation.value, _l("Provincial federation / central sector union")),
+    (UnionKind.upper.value, _l("Union directly above grassroots")),
+    (UnionKind.grassroots.value, _l("Grassroots union (CĐCS)")),
+]
+PARTY_KINDS = [
+    (PartyKind.provincial.value, _l("Provincial Party committee")),
+    (PartyKind.bloc.value, _l("Bloc Party committee")),
+    (PartyKind.commune.value, _l("Commune / ward Party committee")),
+    (PartyKind.grassroots_committee.value, _l("Grassroots Party committee")),
+    (PartyKind.grassroots_cell.value, _l("Grassroots Party cell")),
+    (PartyKind.cell.value, _l("Party cell")),
+]
+ENTERPRISE_KINDS = [
+    (EnterpriseKind.public.value, _l("Public administration / service")),
+    (EnterpriseKind.state.value, _l("State enterprise")),
+    (EnterpriseKind.non_state.value, _l("Non-state enterprise")),
+    (EnterpriseKind.fdi.value, _l("Foreign-invested enterprise")),
+]
+KIND_LABELS = dict(UNION_KINDS + PARTY_KINDS)
+ENTERPRISE_LABELS = dict(ENTERPRISE_KINDS)
+
+ROLE_LABELS = {
+    Role.administrator.value: _l("Administrator"),
+    Role.federation_officer.value: _l("Federation officer"),
+    Role.union_chair.value: _l("Union chair"),
+    Role.party_officer.value: _l("Party officer"),
+    Role.class_organiser.value: _l("Class organiser"),
+    Role.cell_secretary.value: _l("Cell secretary"),
+    Role.competent_officer.value: _l("Competent-body officer"),
+    Role.member.value: _l("Member"),
+}
