@@ -22,10 +22,10 @@ from ..extensions import db
 from ..models import AuditEvent, Case, Role, User
 from ..security import can
 from ..security.grants import covers, is_admin
-from ..workflow.errors import Conflict, InvalidStepData, NotAllowed, NotAvailable
+from ..workflow.errors import Conflict, NotAllowed, NotAvailable
 from ..workflow.transitions import BY_TRIGGER
 from . import audit
-from .transitions import CONFLICT, MAX_COMMENT
+from .transitions import CONFLICT, comment_text
 from .undo import take_back
 
 CORRECT = "correct"
@@ -80,12 +80,7 @@ def correct(case: Case, event_id: int, user: User, *, reason: str, expected_vers
             raise NotAvailable(_l("Only the case's latest step can be corrected."))
         raise NotAllowed(_l("Only the author, on the day it was recorded, or the competent "
                             "body above may correct this step."))
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidStepData(_l("Give the reason for the correction."))
-    if len(reason) > MAX_COMMENT:
-        raise InvalidStepData(_l("The comment is too long (at most %(n)d characters).",
-                                 n=MAX_COMMENT))
+    reason = comment_text(reason, required=True)
     if case.version != expected_version:
         raise Conflict(CONFLICT)
     event = allowed.event

@@ -12,13 +12,13 @@ from ..extensions import db
 from ..models import Case, Document, User
 from ..security import can
 from ..workflow.calendar import add_months
-from ..workflow.errors import InvalidStepData, NotAllowed, NotAvailable
+from ..workflow.errors import NotAllowed, NotAvailable
 from ..workflow.guards import (DOSSIER_FORMS, RECOGNITION_FORMS, RECORDABLE_FORMS, introduces,
                                parse_document)
 from ..workflow.rulesets import rule_set_on
 from ..workflow.states import ORDER
 from . import audit
-from .transitions import MAX_COMMENT
+from .transitions import comment_text
 
 WARN_DAYS = 30      # a document expiring within this many days is flagged
 # From the best standing to the worst: a form stands as its best document in force.
@@ -89,23 +89,14 @@ def _document_of(case: Case, document_id: int) -> Document:
     return doc
 
 
-def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidStepData(_l("Give the reason."))
-    if len(reason) > MAX_COMMENT:
-        raise InvalidStepData(_l("The comment is too long (at most %(n)d characters).",
-                                 n=MAX_COMMENT))
-    return reason
-
-
 def withdraw_document(case: Case, document_id: int, user: User, reason: str,
                       today: date | None = None, corrected: bool = False) -> Document:
     """Withdraw a document with the reason: it stays on the record, no longer counts."""
     today = today or clock.today()
     doc = _document_of(case, document_id)
     _recordable_stage(user, case, doc.form_code)
-    doc.withdrawn_on, doc.withdrawn_reason, doc.withdrawn_by_id = today, _reason(reason), user.id
+    reason = comment_text(reason, required=True)
+    doc.withdrawn_on, doc.withdrawn_reason, doc.withdrawn_by_id = today, reason, user.id
     db.session.flush()
     if not corrected:
         audit.append(trigger="withdraw_document", subject="document", actor_id=user.id,

@@ -50,12 +50,7 @@ def fire(case: Case, trigger: str, user: User | None, *, expected_version: int,
     if on < case.state_since:
         raise InvalidStepData(_l("The step's date cannot precede the current step (%(d)s).",
                                  d=case.state_since.strftime("%d/%m/%Y")))
-    comment = (comment or "").strip()
-    if has_invisible(comment, allow_newlines=True):
-        raise InvalidStepData(_l("The text contains invisible or control characters."))
-    if len(comment) > MAX_COMMENT:
-        raise InvalidStepData(_l("The comment is too long (at most %(n)d characters).",
-                                 n=MAX_COMMENT))
+    comment = comment_text(comment)
     rules = rule_set_on(on)
     ctx = StepContext(case=case, user=user, data=dict(data or {}), on=on, rules=rules,
                       calendar=load_calendar(), comment=comment)
@@ -83,6 +78,20 @@ def fire(case: Case, trigger: str, user: User | None, *, expected_version: int,
                        "undo": written.as_json()},
                  rule_set=rules.code)
     return case
+
+
+def comment_text(comment: str | None, required: bool = False) -> str:
+    """A comment or a reason as it is stored: trimmed, without control characters, at most
+    MAX_COMMENT characters; refused when ``required`` and empty."""
+    comment = (comment or "").strip()
+    if has_invisible(comment, allow_newlines=True):
+        raise InvalidStepData(_l("The text contains invisible or control characters."))
+    if required and not comment:
+        raise InvalidStepData(_l("Give the reason."))
+    if len(comment) > MAX_COMMENT:
+        raise InvalidStepData(_l("The comment is too long (at most %(n)d characters).",
+                                 n=MAX_COMMENT))
+    return comment
 
 
 def step_day(trigger: str, data: dict) -> date | None:

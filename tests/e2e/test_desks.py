@@ -146,20 +146,18 @@ def test_an_empty_action_form_answers_in_vietnamese(live_app, base_url, browser,
             .order_by(Case.id)).first()
     page = login(browser.new_context(locale="vi-VN").new_page(), "dangvu")
     page.goto(f"{base_url}/cases/{nominated}")
-    box = "#action-accept"
-    if page.locator(box).get_attribute("open") is None:
-        page.locator(f"{box} summary").click()
-    page.locator(f"{box} button[type=submit]").click()
-    page.wait_for_load_state()
-    errors = " ".join(page.locator(f"{box} .error").all_inner_texts())
-    assert vi(live_app, "Choose at least one helper.") in errors
+
+    def submit_empty(trigger: str) -> str:
+        box = f"#action-{trigger}"
+        if page.locator(box).get_attribute("open") is None:
+            page.locator(f"{box} summary").click()
+        page.locator(f"{box} button[type=submit]").click()
+        page.wait_for_load_state()
+        return " ".join(page.locator(f"{box} .error").all_inner_texts())
+
+    assert vi(live_app, "Choose at least one helper.") in submit_empty("accept")
     # A reason left empty (returning the referral to the union).
-    box = "#action-return_to_union"
-    if page.locator(box).get_attribute("open") is None:
-        page.locator(f"{box} summary").click()
-    page.locator(f"{box} button[type=submit]").click()
-    page.wait_for_load_state()
-    errors = " ".join(page.locator(f"{box} .error").all_inner_texts())
+    errors = submit_empty("return_to_union")
     assert vi(live_app, str(REQUIRED._args[0])) in errors
     assert errors and "This field is required" not in page.content()
     assert "Not a valid" not in page.content()
