@@ -13,14 +13,15 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..case_export import case_export, file_name
 from ..extensions import db
 from ..forms import EmptyForm, options, query_text
-from ..models import Case, Member, Organisation, Role, Target, Tree, UnionKind, UnitPlan, User
+from ..models import (Case, Member, Organisation, PartyMember, Role, Target, Tree, UnionKind,
+                      UnitPlan, User)
 from ..paging import pager
 from ..security import scoped_cases
 from ..security.grants import granted_nodes
@@ -105,8 +106,11 @@ def index():
     # official membership is why there is no "Nominate"; an earlier refusal is shown.
     latest = (select(Case.id).where(Case.member_id == Member.id)
               .order_by(Case.id.desc()).limit(1).correlate(Member).scalar_subquery())
+    on_roster = exists().where(PartyMember.member_id == Member.id,
+                               PartyMember.left_on.is_(None)).correlate(Member)
     rows = db.session.execute(paging.slice(
-        select(Member, Case.id, Case.state, Case.closed_on, Case.official_from)
+        select(Member, Case.id, Case.state, Case.closed_on, Case.official_from,
+               on_roster.label("on_roster"))
         .outerjoin(Case, Case.id == latest)
         .where(*where)
         .order_by(Member.search_key, Member.id))).all()

@@ -106,6 +106,11 @@ def standing_case(member_id: int, other_than: int | None = None,
 def refuse_if_member_or_open(member_id: int, other_than: int | None = None,
                              drafts: bool = True) -> None:
     """No referral for a probationary or official Party member, nor beside an open one."""
+    listed = db.session.scalars(select(PartyMember).where(
+        PartyMember.member_id == member_id, PartyMember.left_on.is_(None)).limit(1)).first()
+    if listed is not None:
+        raise GuardFailed(_l("This person is already a Party member, on the roster of %(cell)s.",
+                             cell=listed.cell.name))
     case = standing_case(member_id, other_than, drafts)
     if case is None:
         return

@@ -10,10 +10,12 @@ from datetime import date, timedelta
 
 import pytest
 from flask import current_app
+from flask_babel import force_locale
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from referral_flow.models import AuditEvent, Case, Member, Role, RoleGrant
+from referral_flow.models import (AuditEvent, Case, Member, PartyMember, PartyStatus, Role,
+                                  RoleGrant)
 from referral_flow.services import audit as audit_service
 from referral_flow.services.cases import open_draft
 from referral_flow.services.transitions import fire
@@ -514,3 +516,21 @@ def test_unit_cases_page_lists_filters_and_counts_this_years_referrals(world, db
     for params in ({"year": "abc"}, {"year": "9" * 40}, {"state": "x' OR 1=1"},
                    {"page": "-3"}, {"unit": "zz"}):
         assert client.get("/members/cases", query_string=params).status_code == 200
+
+
+def test_no_nomination_for_a_member_on_a_cells_roster(world, db, auth, client):
+    """A union member linked to a cell's roster (admitted earlier, elsewhere) is a Party
+    member already."""
+    person = member(world["unit_a"])
+    db.session.add(PartyMember(cell=world["cell_a"], full_name=person.full_name,
+                               member_id=person.id, status=PartyStatus.official,
+                               official_since=TODAY - timedelta(days=900)))
+    db.session.commit()
+    with pytest.raises(GuardFailed) as refused:
+        open_draft(person, None, today=TODAY, check_permission=False)
+    with force_locale("en"):
+        assert "already a Party member, on the roster of" in str(refused.value)
+    auth.login(world.users["union_chair_a"].username)
+    page = client.get("/members/").text
+    assert person.id not in set(map(int, NOMINATE.findall(page)))
+    assert vi(current_app, "A Party member (on a cell's roster)") in page
