@@ -43,7 +43,6 @@ VERDICTS = {
     "committee_reject": _l("the grassroots committee does not agree to propose admission"),
     "open_recognition": _l("the cell proposes recognition as an official member"),
     "recognise": _l("recognised as an official member"),
-    "pass_class": _l("passed the awareness class, certificate %(no)s"),
     "fail_class": _l("did not pass the awareness class"),
 }
 
@@ -105,12 +104,14 @@ def describe(trigger: str, data: dict, dest: str, day) -> str:
     prefix, threshold = VOTES.get(trigger, ("", None))
     vote = vote_summary(data, prefix, threshold, step_day(trigger, data) or day) \
         if threshold else None
-    verdict = VERDICTS.get(trigger)
-    verdict = (str(verdict) % {"no": data.get("certificate_no", "")} if verdict
-               else str(BY_TRIGGER[trigger][0].label))
+    if trigger == "pass_class":
+        verdict = _l("passed the awareness class, certificate %(no)s",
+                     no=data.get("certificate_no", ""))
+    else:
+        verdict = VERDICTS.get(trigger, BY_TRIGGER[trigger][0].label)
     where = (_l("the case will close (%(state)s)", state=label(dest)) if dest in FINAL
              else _l("the case moves to the step: %(state)s", state=label(dest)))
-    said = f"{vote}: {verdict}" if vote else verdict
+    said = f"{vote}: {verdict}" if vote else str(verdict)
     return f"{said[:1].upper()}{said[1:]}; {where}."
 
 

@@ -263,3 +263,13 @@ def test_a_corrected_step_leaves_the_cohort(world, db, app, auth, client, at_cel
     reached, _, _ = cohort_steps(world.users["administrator"], TODAY, at_cell.referral_year,
                               Case.id == at_cell.id, load_calendar())
     assert "rejected" not in reached and reached["committee_review"] == 1
+
+
+def test_the_outcome_names_the_certificate_of_a_pass_and_the_step_it_leads_to(app, db):
+    from referral_flow.services.outcome import describe
+    with app.test_request_context():
+        text = describe("pass_class", {"certificate_no": "GCN-DN-007"}, "certified", TODAY)
+        verdict = vi(app, "passed the awareness class, certificate %(no)s", no="GCN-DN-007")
+        where = vi(app, "the case moves to the step: %(state)s",
+                   state=vi(app, "Certificate obtained"))
+        assert text == f"{verdict[:1].upper()}{verdict[1:]}; {where}."
