@@ -40,11 +40,11 @@ def fire(case: Case, trigger: str, user: User | None, *, expected_version: int,
     today = today or clock.today()
     if trigger not in BY_TRIGGER:
         raise NotAvailable(_l("Unknown action."))
-    on = step_day(trigger, data or {}) or on or today
     if check_permission and not can(user, trigger, case, today):
         raise NotAllowed(_l("You may not take this action on this case."))
     if case.version != expected_version:
         raise Conflict(CONFLICT)
+    on = step_day(trigger, data or {}) or on or today
     if on > today:
         raise InvalidStepData(_l("The step's date cannot be in the future."))
     if on < case.state_since:
