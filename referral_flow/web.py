@@ -40,8 +40,9 @@ def register(app: Flask) -> None:
     from .workflow_view.routes import bp as workflow_bp
     from .reports.routes import bp as reports_bp
     from .admin.routes import bp as admin_bp
+    from .account.routes import bp as account_bp
     for blueprint in (auth_bp, inbox_bp, me_bp, cases_bp, members_bp, party_members_bp,
-                      classes_bp, workflow_bp, targets_bp, reports_bp, admin_bp):
+                      classes_bp, workflow_bp, targets_bp, reports_bp, admin_bp, account_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor
