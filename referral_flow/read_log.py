@@ -38,4 +38,16 @@ def log_page_read(*, members: Iterable[int] = (), party_members: Iterable[int] =
                  filters=page_filters(),
                  rows=len(members) + len(party_members) if rows is None else rows,
                  members=members, party_members=party_members)
-    db.session.commit()
+    _commit_keeping_loaded()
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the request loaded: the page is already built, and
+    the after-request hooks still read the signed-in user, whose reload would open a new
+    transaction (on SQLite a second write lock) for nothing."""
+    session = db.session()
+    kept, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = kept

@@ -16,7 +16,7 @@ from ..models import AuditEvent, Case, Member, Role, User
 from ..paging import pager
 from ..read_log import log_page_read
 from ..security import get_case_or_404, scoped_cases
-from ..security.grants import is_staff
+from ..security.grants import is_admin, is_staff
 from ..services.deadlines import deadlines
 from ..services.dossier import (checklist, correct_document, may_record, record_document,
                                 withdraw_document)
@@ -84,7 +84,8 @@ def detail(case_id: int):
     page = _detail_page(case)
     if not _is_own_case(current_user, case):
         # Reads of a personal record by staff are logged (PROCESS.md §6).
-        log_page_read(members=[case.member_id])
+        log_page_read(members=[case.member_id],
+                      party_members=[h.party_member_id for h in case.helpers], rows=1)
     return page
 
 
@@ -270,7 +271,7 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                                error or outcome or fix.errors) else None),
                            error_form=error_form, slug=_slug,
                            outcome=outcome, correctable=allowed if fix else None, fix=fix,
-                           earlier=earlier,
+                           earlier=earlier, audits_reads=is_admin(current_user, today),
                            needs_confirmation=needs_confirmation,
                            checklist=stages, forms=document_forms(case, rows, documents))
 
