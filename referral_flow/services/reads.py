@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Select, exists, func, insert, or_, select
 
@@ -71,8 +71,9 @@ def _shows(members: Select, party: Select):
 
 
 def _instant(day: date) -> datetime:
-    """The first instant of ``day`` in Vietnam."""
-    return datetime.combine(day, time.min, tzinfo=clock.zone())
+    """The first instant of ``day`` in Vietnam, in UTC (as ``at`` is stored: SQLite keeps
+    the UTC wall time without its zone)."""
+    return datetime.combine(day, time.min, tzinfo=clock.zone()).astimezone(UTC)
 
 
 def search(query: ReadQuery) -> Select:
