@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 import shutil
 import uuid
 
@@ -12,12 +13,14 @@ import pytest
 from flask import g
 from flask_babel import refresh
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 
 from referral_flow import create_app
 from referral_flow.config import TestingConfig
 from referral_flow.extensions import db as _db
+from referral_flow.models import ReadEvent, ReadSubject
+from referral_flow.models.reads import MEMBER, PARTY_MEMBER
 
 from . import factories
 
@@ -180,3 +183,27 @@ def counting(app, db):
             yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", on_execute)
+
+
+@dataclass(frozen=True)
+class Read:
+    """One page view of the read log, with the people it named."""
+    actor_id: int
+    endpoint: str
+    filters: dict
+    rows: int
+    members: frozenset[int]
+    party_members: frozenset[int]
+
+
+def logged_reads(db) -> list[Read]:
+    """The read log in order (read in the test's session, after its requests)."""
+    db.session.expire_all()
+    named: dict[int, dict[str, set]] = {}
+    for event_id, kind, subject_id in db.session.execute(
+            select(ReadSubject.read_event_id, ReadSubject.kind, ReadSubject.subject_id)):
+        named.setdefault(event_id, {}).setdefault(kind, set()).add(subject_id)
+    return [Read(e.actor_id, e.endpoint, e.filters, e.rows,
+                 frozenset(named.get(e.id, {}).get(MEMBER, ())),
+                 frozenset(named.get(e.id, {}).get(PARTY_MEMBER, ())))
+            for e in db.session.scalars(select(ReadEvent).order_by(ReadEvent.id))]

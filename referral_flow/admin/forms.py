@@ -259,3 +259,21 @@ def rule_set_form(current: dict, prefill: bool) -> RuleSetBaseForm:
             data[field_name(key)] = value
     form_class = type("RuleSetForm", (RuleSetBaseForm,), attrs)
     return form_class(data=data) if prefill else form_class()
+
+
+# --- the read log ---------------------------------------------------------------------------
+
+class ReadSearch(Form):
+    """The auditor's search of the read log (a GET form: no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    person = TextField(_l("Member (citizen ID or name)"), validators=[optional, longest(100)])
+    user = TextField(_l("User (username or name)"), validators=[optional, longest(100)])
+    since = DayField(_l("From"), validators=[optional])
+    until = DayField(_l("To"), validators=[optional])
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The end date is before the start date."))

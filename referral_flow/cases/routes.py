@@ -14,9 +14,9 @@ from ..extensions import db
 from ..forms import query_text
 from ..models import AuditEvent, Case, Member, Role, User
 from ..paging import pager
+from ..read_log import log_page_read
 from ..security import get_case_or_404, scoped_cases
-from ..security.grants import is_staff
-from ..services import audit
+from ..security.grants import is_admin, is_staff
 from ..services.deadlines import deadlines
 from ..services.dossier import (checklist, correct_document, may_record, record_document,
                                 withdraw_document)
@@ -61,8 +61,10 @@ def index():
     rows = db.session.scalars(paging.slice(
         stmt.options(joinedload(Case.union_unit), joinedload(Case.party_org))
         .order_by(Case.state_since, Case.id))).unique().all()
-    return render_template("cases/index.html", cases=rows, total=total, page=paging.page,
+    page = render_template("cases/index.html", cases=rows, total=total, page=paging.page,
                            pages=paging.pages, state=state, q=query, states=STATES)
+    log_page_read(members=[case.member_id for case in rows])
+    return page
 
 
 @bp.get("/export")
@@ -82,9 +84,8 @@ def detail(case_id: int):
     page = _detail_page(case)
     if not _is_own_case(current_user, case):
         # Reads of a personal record by staff are logged (PROCESS.md §6).
-        audit.append(trigger="view", subject="case_read", actor_id=current_user.id,
-                     case_id=case.id)
-        db.session.commit()
+        log_page_read(members=[case.member_id],
+                      party_members=[h.party_member_id for h in case.helpers], rows=1)
     return page
 
 
@@ -270,7 +271,7 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                                error or outcome or fix.errors) else None),
                            error_form=error_form, slug=_slug,
                            outcome=outcome, correctable=allowed if fix else None, fix=fix,
-                           earlier=earlier,
+                           earlier=earlier, audits_reads=is_admin(current_user, today),
                            needs_confirmation=needs_confirmation,
                            checklist=stages, forms=document_forms(case, rows, documents))
 

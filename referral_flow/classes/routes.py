@@ -18,6 +18,7 @@ from ..forms import options, query_text
 from ..models import (AwarenessClass, Case, Enrolment, EnrolmentResult, Member, Organisation,
                       Role, Tree, User)
 from ..paging import pager
+from ..read_log import log_page_read
 from ..security import can, get_case_or_404, scoped_cases
 from ..security.grants import granted_nodes
 from ..security.scope import MAX_ID, PartyOrg
@@ -184,7 +185,8 @@ def _open_rows(klass: AwarenessClass, enrolments, form: ResultsForm | None) -> R
 
 
 def _class_page(klass: AwarenessClass, form: ResultsForm | None = None, results=None,
-                status: int = 200):
+                status: int = 200, logged: bool = False):
+    """The class page; ``logged``: a GET, logged as a read of the candidates it lists."""
     enrolments = db.session.scalars(
         select(Enrolment).where(Enrolment.class_id == klass.id)
         .options(joinedload(Enrolment.case).joinedload(Case.union_unit),
@@ -199,20 +201,23 @@ def _class_page(klass: AwarenessClass, form: ResultsForm | None = None, results=
             return None
     today = clock.today()
     form = _open_rows(klass, enrolments, form) if klass.takes_results_on(today) else None
-    return render_template(
+    page = render_template(
         "classes/detail.html", klass=klass, enrolments=enrolments, today=today,
         valid_until={e.id: valid_until(e.certificate_on) for e in enrolments
                      if e.certificate_on},
         taken=len(enrolments), form=form, results=results,
         rows={entry.form.enrolment_id.data: entry.form for entry in form.rows} if form else {},
-        pending=sum(e.result == EnrolmentResult.pending for e in enrolments)), status
+        pending=sum(e.result == EnrolmentResult.pending for e in enrolments))
+    if logged:
+        log_page_read(members=[e.case.member_id for e in enrolments])
+    return page, status
 
 
 @bp.get("/<int:class_id>")
 @login_required
 def detail(class_id: int):
     nodes = _nodes_or_403()
-    return _class_page(_get_class_or_404(class_id, nodes))
+    return _class_page(_get_class_or_404(class_id, nodes), logged=True)
 
 
 @bp.post("/<int:class_id>/results")
@@ -257,7 +262,9 @@ def _candidates(nodes, klass: AwarenessClass):
                                    Enrolment.case_id == Case.id)))
 
 
-def _enrol_page(klass: AwarenessClass, nodes, results=None, status: int = 200):
+def _enrol_page(klass: AwarenessClass, nodes, results=None, status: int = 200,
+                logged: bool = False):
+    """The candidates to enrol; ``logged``: a GET, logged as a read of those listed."""
     query = query_text()
     stmt = _candidates(nodes, klass)
     if query:
@@ -272,17 +279,20 @@ def _enrol_page(klass: AwarenessClass, nodes, results=None, status: int = 200):
         form.rows.append_entry({"case_id": case.id, "version": case.version})
     taken = svc.taken(klass)
     rows = list(zip(cases, form.rows, strict=True))
-    return render_template("classes/enrol.html", klass=klass, rows=rows,
+    page = render_template("classes/enrol.html", klass=klass, rows=rows,
                            form=form, total=total, paging=paging, q=query, taken=taken,
                            left=max(klass.capacity - taken, 0), results=results,
-                           ended=klass.has_ended_on(clock.today())), status
+                           ended=klass.has_ended_on(clock.today()))
+    if logged:
+        log_page_read(members=[case.member_id for case in cases])
+    return page, status
 
 
 @bp.get("/<int:class_id>/enrol")
 @login_required
 def enrol_page(class_id: int):
     nodes = _nodes_or_403()
-    return _enrol_page(_get_class_or_404(class_id, nodes), nodes)
+    return _enrol_page(_get_class_or_404(class_id, nodes), nodes, logged=True)
 
 
 @bp.post("/<int:class_id>/enrol")
@@ -342,5 +352,8 @@ def skip(case_id: int):
             months = rule_set_on(form.certificate_on.data)["certificate_validity_months"]
         except NoRuleSet:
             months = None
-    return render_template("classes/skip.html", case=case, form=form, error=error,
-                           months=months), status
+    page = render_template("classes/skip.html", case=case, form=form, error=error,
+                           months=months)
+    if request.method == "GET":
+        log_page_read(members=[case.member_id])
+    return page, status

@@ -13,6 +13,7 @@ from .. import clock
 from ..extensions import db
 from ..models import AuditEvent, Case
 from ..paging import pager
+from ..read_log import log_page_read
 from ..security import actionable, scoped_cases
 from ..security.grants import has_case_work, is_staff
 from ..services.deadlines import active_deadline, work_horizon
@@ -62,6 +63,8 @@ def index():
     for case in sorted(rows, key=lambda c: ORDER.index(c.state)):
         by_state.setdefault(case.state, []).append(
             (case, active_deadline(case, calendar, today, rules_on)))
-    return render_template("inbox/index.html", groups=GROUPS, group=group, counts=counts,
+    page = render_template("inbox/index.html", groups=GROUPS, group=group, counts=counts,
                            by_state=by_state, states=STATES, page=paging.page,
                            pages=paging.pages)
+    log_page_read(members=[case.member_id for case in rows])
+    return page

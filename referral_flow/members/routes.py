@@ -23,6 +23,7 @@ from ..forms import EmptyForm, options, query_text
 from ..models import (Case, Member, Organisation, PartyMember, Role, Target, Tree, UnionKind,
                       UnitPlan, User)
 from ..paging import pager
+from ..read_log import log_page_read
 from ..security import scoped_cases
 from ..security.grants import granted_nodes
 from ..security.scope import MAX_ID
@@ -114,10 +115,12 @@ def index():
         .outerjoin(Case, Case.id == latest)
         .where(*where)
         .order_by(Member.search_key, Member.id))).all()
-    return render_template(
+    page = render_template(
         "members/index.html", rows=rows, total=total, paging=paging, q=q,
         units=units, unit=unit, unit_names={u.id: u.name for u in units}, states=STATES,
         open_states=OPEN, back=roster_args())
+    log_page_read(members=[row[0].id for row in rows])
+    return page
 
 
 # --- add and edit -----------------------------------------------------------------------
@@ -181,7 +184,9 @@ def edit(member_id: int):
     del form.unit_id
     if request.method == "GET":
         form.gender.data = member.gender.value
-        return _form_page(form, member)
+        page = _form_page(form, member)
+        log_page_read(members=[member.id])
+        return page
     if not form.validate_on_submit() or _duplicate_citizen_id(form, member):
         return _form_page(form, member, 400)
     changed = sorted(name for name, value in form.values().items()
@@ -280,11 +285,13 @@ def cases():
         Target.node_id.in_(ids), Target.year == this_year)).all())
     plans = dict(db.session.execute(select(UnitPlan.unit_id, UnitPlan.planned).where(
         UnitPlan.unit_id.in_(ids), UnitPlan.year == this_year)).all())
-    return render_template(
+    page = render_template(
         "members/cases.html", cases=rows, total=total, paging=paging, state=state,
         year=year, years=years, states=STATES, units=units, unit=unit,
         unit_names={u.id: u.name for u in units}, this_year=this_year, counts=counts,
         targets=targets, plans=plans)
+    log_page_read(members=[case.member_id for case in rows])
+    return page
 
 
 @bp.get("/cases/export")

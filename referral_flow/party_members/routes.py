@@ -3,7 +3,7 @@ committee above it and administrators list, add, edit and mark members as left.
 
 Scope: a cell outside the user's grants is a 404; a user with none of those roles gets 403
 on every page here. Every change is audited (subject "party_member"); each roster page and
-each member's page a staff user reads is logged once (subject "party_member_read"). A kept
+each member's page a staff user reads is logged once in the read log (read_log.py). A kept
 roster sets the cell's number of official members (services/party_members.py).
 """
 from __future__ import annotations
@@ -21,12 +21,13 @@ from ..extensions import db
 from ..models import Organisation, PartyMember, PartyStatus, Role
 from ..security.grants import granted_nodes, is_admin, keeps_rosters
 from ..security.scope import MAX_ID
-from ..services import audit, party_members
+from ..services import party_members
 from ..text import fold
 from ..menu import nav_entry
 from ..workflow.guards import CELL_KINDS
 from ..forms import EmptyForm, query_text
 from ..paging import pager
+from ..read_log import log_page_read
 from .forms import LeftForm, PartyMemberForm
 
 bp = Blueprint("party_members", __name__, url_prefix="/party-members")
@@ -123,16 +124,15 @@ def roster(cell_id: int):
         select(PartyMember.status, func.count(PartyMember.id))
         .where(PartyMember.cell_id == cell.id, PartyMember.left_on.is_(None))
         .group_by(PartyMember.status)).all())
-    # Reads of a roster by staff are logged, once per page (PROCESS.md §6).
-    audit.append(trigger="view", subject="party_member_read", actor_id=current_user.id,
-                 data={"cell_id": cell.id, "page": page})
-    db.session.commit()
-    return render_template(
+    shown = render_template(
         "party_members/roster.html", cell=cell, people=people, total=total, page=page,
         pages=pages, q=q, show_left=show_left, button=EmptyForm(),
         officials=counts.get(PartyStatus.official, 0),
         probationary=counts.get(PartyStatus.probationary, 0),
         may_add=cell.is_open_on(clock.today()))
+    # Reads of a roster by staff are logged, once per page (PROCESS.md §6).
+    log_page_read(party_members=[person.id for person in people])
+    return shown
 
 
 # --- add, edit, leave -------------------------------------------------------------------
@@ -177,9 +177,7 @@ def edit(person_id: int):
     person = person_or_404(person_id)
     if request.method == "GET":
         page = _form_page(_filled(person), person.cell, person)
-        audit.append(trigger="view", subject="party_member_read", actor_id=current_user.id,
-                     data={"cell_id": person.cell_id, "party_member_id": person.id})
-        db.session.commit()
+        log_page_read(party_members=[person.id])
         return page
     form = PartyMemberForm()
     if not form.validate_on_submit():

@@ -18,6 +18,7 @@ from ..models import Organisation, Role, Tree
 from ..security.grants import covers, granted_nodes, has_role, is_admin, is_staff
 from ..security.scope import MAX_ID, PARTY_SIDE, UNION_SIDE
 from ..menu import nav_entry
+from ..read_log import log_page_read
 from ..workflow.calendar import load_calendar
 from ..workflow.rulesets import rule_book
 from ..workflow.states import ORDER, STATES
@@ -135,9 +136,12 @@ def party_report(limit: int | None) -> PartyReport:
 @login_required
 def party():
     report = party_report(q.DUE_LIMIT)
-    return render_template("reports/party.html", nodes=report.nodes, node=report.node,
+    page = render_template("reports/party.html", nodes=report.nodes, node=report.node,
                            counts=report.counts, lists=report.lists, titles=DUE_TITLES,
                            states=STATES, order=ORDER, limit=q.DUE_LIMIT, today=report.today)
+    log_page_read(members=[case.member_id for rows in report.lists.values()
+                           for case, _due in rows])
+    return page
 
 
 def party_tables(report: PartyReport) -> list[Table]:

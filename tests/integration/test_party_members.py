@@ -16,7 +16,7 @@ from referral_flow.models import (AuditEvent, Organisation, PartyKind, PartyMemb
 from referral_flow.services.audit import verify
 from referral_flow.services.transitions import fire
 
-from ..conftest import csrf_token
+from ..conftest import csrf_token, logged_reads
 from ..factories import TODAY, advance, new_case, org, user
 
 EDIT_LINK = re.compile(r'href="/party-members/(\d+)/edit"')
@@ -162,9 +162,14 @@ def test_each_roster_page_read_is_logged_once(world, db, secretary, client):
     assert client.get(f"/party-members/cells/{cell.id}").status_code == 200
     assert client.get(f"/party-members/cells/{cell.id}?q=tran").status_code == 200
     assert client.get(f"/party-members/{person.id}/edit").status_code == 200
-    reads = events(db, "party_member_read")
-    assert [(e.actor_id, e.data["cell_id"], e.data.get("party_member_id")) for e in reads] == \
-        [(secretary.id, cell.id, None)] * 2 + [(secretary.id, cell.id, person.id)]
+    reads = logged_reads(db)
+    on_roster = {p.id for p in world.rosters["cell_a"]}
+    assert [(r.actor_id, r.endpoint, r.filters.get("cell_id") or r.filters.get("person_id"))
+            for r in reads] == [(secretary.id, "party_members.roster", cell.id)] * 2 + [
+        (secretary.id, "party_members.edit", person.id)]
+    assert reads[0].party_members == on_roster and reads[0].members == set()
+    assert reads[1].party_members < on_roster and reads[1].filters["q"] == "tran"
+    assert reads[2].party_members == {person.id}
 
 
 @pytest.mark.parametrize("q, expected", [
