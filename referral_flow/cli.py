@@ -7,6 +7,7 @@ import json
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from . import clock
@@ -40,8 +41,9 @@ def demo_load():
 def users_create(username, full_name, role, org_code, password):
     """Create a user with one role grant; the password is prompted, never defaulted."""
     reason = passwords.problem(password, (username, full_name))
-    if reason:
-        raise click.ClickException(f"password refused: {reason}")
+    if reason is not None:
+        with force_locale("en"):        # the language of every command's messages
+            raise click.ClickException(f"password refused: {reason}")
     if db.session.scalar(select(User).where(User.username == username)):
         raise click.ClickException(f"user {username!r} already exists")
     org = None

@@ -103,7 +103,7 @@ def new_password(user_inputs):
     gives what the password must not be built from (the username, the full name)."""
     def check(form, field):
         reason = passwords.problem(field.data or "", user_inputs(form))
-        if reason:
+        if reason is not None:
             raise ValidationError(reason)
     check.field_flags = {"maxlength": passwords.MAX_LENGTH}
     return check

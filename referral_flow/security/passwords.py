@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
@@ -69,20 +70,25 @@ def user_words(*values: str | None) -> list[str]:
     return sorted(words)
 
 
-def problem(password: str, user_inputs: Iterable[str | None] = ()) -> str | None:
+def problem(password: str, user_inputs: Iterable[str | None] = ()) -> LazyString | None:
     """Why ``password`` is refused, in the user's language; None when it is acceptable."""
     if len(password) < MIN_LENGTH:
         return _l("At least %(min)d characters.", min=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
         return _l("At most %(max)d characters.", max=MAX_LENGTH)
     if password.casefold() in REFUSED:
-        return " ".join((str(_l("This password is known and refused.")), str(ADVICE)))
-    result = zxcvbn(password, user_inputs=user_words(*user_inputs))
+        return _sentences(_l("This password is known and refused."), ADVICE)
+    result = zxcvbn(password, user_inputs=user_words(*user_inputs), max_length=MAX_LENGTH)
     if result["score"] >= MIN_SCORE:
         return None
     found = {_finding(m) for m in result["sequence"]}
     reason = next((text for key, text in REASONS if key in found), EASY)
-    return " ".join((str(_l("This password is too easy to guess.")), str(reason), str(ADVICE)))
+    return _sentences(_l("This password is too easy to guess."), reason, ADVICE)
+
+
+def _sentences(*parts: LazyString) -> LazyString:
+    """Translated sentences joined when shown, in the language of whoever reads them."""
+    return LazyString(lambda: " ".join(map(str, parts)))
 
 
 def one_time_password() -> str:

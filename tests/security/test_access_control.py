@@ -7,7 +7,7 @@ from referral_flow.members.routes import NOT_HERE
 from referral_flow.models import AuditEvent, Member
 
 from ..factories import member
-from ..integration.test_members import chair, post_form, valid_data  # noqa: F401  (fixture)
+from ..integration.test_members import post_form, valid_data
 from ..integration.test_web import vi
 
 
@@ -45,7 +45,8 @@ def test_citizen_id_of_the_chairs_own_member_names_him_with_a_link(app, world, d
     assert db.session.scalar(_count(AuditEvent)) == 0
 
 
-def test_editing_to_a_citizen_id_of_another_unit_is_refused_neutrally(app, world, db, chair, client):
+def test_editing_to_a_citizen_id_of_another_unit_is_refused_neutrally(app, world, db, chair,
+                                                                     client):
     # F-4.10: the edit form is no oracle either.
     own, elsewhere = member(world["unit_a"]), member(world["unit_b"], name="Phạm Thị Xa")
     own_id, cid = own.id, elsewhere.citizen_id
