@@ -42,10 +42,16 @@ def _password_first():
     return None
 
 
+def _user_key() -> str:
+    """Guesses of the current password are counted per account (the limiter runs before
+    ``login_required``, so an anonymous request has a key too)."""
+    return f"user:{getattr(current_user, 'id', None)}"
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
-               key_func=lambda: f"user:{current_user.id}")
+               key_func=_user_key)
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():

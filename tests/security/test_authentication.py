@@ -231,9 +231,16 @@ def _attempt(client, username: str, address: str = "192.0.2.1", **headers):
 
 
 @pytest.fixture
-def limited(database_url, world, db):
-    """An app whose login throttling is on (memory storage), on the world's database."""
+def chair_name(world, db) -> str:
+    """A union chair's username, read before the test's session lets go of the database."""
+    name = world.users["union_chair_a"].username
     db.session.commit()
+    return name
+
+
+@pytest.fixture
+def limited(database_url, chair_name):
+    """An app whose login throttling is on (memory storage), on the world's database."""
     app = create_app(limited_config(database_url))
     with app.app_context():
         yield app
@@ -255,6 +262,17 @@ def test_attempts_are_limited_per_address_across_accounts(limited):
     codes = [_attempt(client, f"user{i}") for i in range(LIMIT + 2)]
     assert codes == [200] * LIMIT + [429, 429]
     assert _attempt(client, "user99", "192.0.2.200") == 200
+
+
+def test_guesses_of_the_current_password_are_limited_per_user(limited, chair_name):
+    # F-3.5: a stolen session cannot try passwords on the change form without end.
+    client = limited.test_client()
+    assert client.post("/account/password").location.startswith("/login")   # anonymous
+    client.post("/login", data={"username": chair_name, "password": FACTORY_PASSWORD})
+    codes = [client.post("/account/password", data={
+        "current": f"guess number {i}", "new": CHOSEN, "confirm": CHOSEN}).status_code
+        for i in range(LIMIT + 1)]
+    assert codes == [400] * LIMIT + [429]
 
 
 def test_a_spoofed_forwarded_for_is_ignored_without_trusted_proxies(limited):
