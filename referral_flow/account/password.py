@@ -21,10 +21,16 @@ OPEN_WHILE_CHANGING = frozenset({"account.change_password", "auth.logout", "auth
                                  "static"})
 
 
+def _own_words(form) -> tuple[str | None, str | None]:
+    """What the new password must not be built from: the user's username and name (none
+    when the form is built outside a signed-in request, as the form-message tests do)."""
+    return getattr(current_user, "username", None), getattr(current_user, "full_name", None)
+
+
 class ChangePasswordForm(Form):
     current = PasswordField(_l("Current password"), validators=[required, longest(200)])
     new = PasswordField(_l("New password"), validators=[
-        required, new_password(lambda form: (current_user.username, current_user.full_name))])
+        required, new_password(_own_words)])
     confirm = PasswordField(_l("New password again"), validators=[
         required, EqualTo("new", message=_l("The two passwords differ."))])
 
