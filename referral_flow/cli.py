@@ -7,11 +7,13 @@ import json
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from . import clock
 from .extensions import db
 from .models import Organisation, Role, RoleGrant, RuleSet, User
+from .security import passwords
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 users_cli = AppGroup("users", help="User accounts.")
@@ -38,8 +40,10 @@ def demo_load():
 @click.password_option()
 def users_create(username, full_name, role, org_code, password):
     """Create a user with one role grant; the password is prompted, never defaulted."""
-    if len(password) < 12:
-        raise click.ClickException("the password must have at least 12 characters")
+    reason = passwords.problem(password, (username, full_name))
+    if reason is not None:
+        with force_locale("en"):        # the language of every command's messages
+            raise click.ClickException(f"password refused: {reason}")
     if db.session.scalar(select(User).where(User.username == username)):
         raise click.ClickException(f"user {username!r} already exists")
     org = None

@@ -16,7 +16,13 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
     RATELIMIT_DEFAULT = "600 per minute"
+    # Sign-in attempts per client address, and failed ones per account (F-3.4, F-3.5); with
+    # several workers REDIS_URL must be set so that they count together.
     LOGIN_RATE_LIMIT = "10 per minute"
+    LOGIN_ACCOUNT_RATE_LIMIT = "5 per minute; 20 per hour"
+    # Reverse proxies in front of the app that add X-Forwarded-For (README: 1 behind the TLS
+    # proxy); 0 ignores the header.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")

@@ -5,12 +5,25 @@ from flask import Flask, redirect, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 from .extensions import csrf, db, limiter, login_manager
 from .menu import landing_page, shown_to
 from .models import User
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies (the TLS proxy of the README: 1), the
+    client's address and scheme are the ones the proxies add to X-Forwarded-For/-Proto, so
+    that throttling counts per person, not per proxy. With 0 those headers are ignored: a
+    client cannot choose his own address."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
 def register(app: Flask) -> None:
+    trust_proxies(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -41,6 +54,8 @@ def register(app: Flask) -> None:
     from .reports.routes import bp as reports_bp
     from .admin.routes import bp as admin_bp
     from .account.routes import bp as account_bp
+    from .account import password  # noqa: F401  (its routes join account's blueprint)
+    from .admin import passwords  # noqa: F401  (its routes join admin's blueprint)
     for blueprint in (auth_bp, inbox_bp, me_bp, cases_bp, members_bp, party_members_bp,
                       classes_bp, workflow_bp, targets_bp, reports_bp, admin_bp, account_bp):
         app.register_blueprint(blueprint)

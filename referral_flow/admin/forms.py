@@ -9,7 +9,8 @@ from wtforms import BooleanField, PasswordField
 from wtforms.validators import EqualTo, Length, ValidationError
 
 from ..forms import (ChoiceField, DayField, Form, NoteField, NumberField, TextField, email,
-                     longest, no_markup, optional, options, phone, required, without_separators)
+                     longest, new_password, no_markup, optional, options, phone, required,
+                     without_separators)
 from ..labels import ENTERPRISE_KINDS, PARTY_KINDS, ROLE_LABELS, UNION_KINDS
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
@@ -104,8 +105,8 @@ class UserForm(ContactForm):
     username = TextField(_l("Username"), validators=[required, Length(
         min=3, max=60, message=_l("From 3 to 60 characters."))])
     full_name = name_field(_l("Full name"), max_len=120)
-    password = PasswordField(_l("Initial password"), validators=[required, Length(
-        min=12, max=200, message=_l("From 12 to 200 characters."))])
+    password = PasswordField(_l("Initial password"), validators=[
+        required, new_password(lambda form: (form.username.data, form.full_name.data))])
     confirm = PasswordField(_l("Password again"), validators=[
         required, EqualTo("password", message=_l("The two passwords differ."))])
 

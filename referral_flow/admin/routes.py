@@ -372,7 +372,7 @@ def new_user():
         elif full_name:
             user = User(username=form.username.data, full_name=full_name,
                         work_phone=form.work_phone.data or "",
-                        work_email=form.work_email.data or "")
+                        work_email=form.work_email.data or "", must_change_password=True)
             user.set_password(form.password.data)
             db.session.add(user)
             try:

@@ -1,6 +1,9 @@
 """Login and logout. Logout rotates the user's session token on the server."""
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import unquote, urlsplit
+
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
@@ -11,27 +14,58 @@ from ..extensions import db, limiter
 from ..forms import EmptyForm
 from ..models import User
 from ..models.user import new_session_token
+from ..security import passwords
 from ..menu import landing_page
 from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
 
 
+def is_local_path(target: str | None) -> bool:
+    """Whether ``target`` is a path on this site and nothing a browser could read as
+    another site (F-3.7) or a header could choke on (F-8.1): printable ASCII only (no
+    control character, whitespace or look-alike slash that a browser strips or folds),
+    one leading "/", no backslash, no scheme or host, and not "//" once decoded."""
+    if not target or len(target) > 2000:
+        return False
+    if not all("!" <= ch <= "~" for ch in target) or "\\" in target:
+        return False
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return False
+    decoded = unquote(target)
+    return not (decoded.startswith("//") or "\\" in decoded)
+
+
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if is_local_path(target):
         return target
     return url_for(landing_page(current_user))
 
 
+def _account_key() -> str:
+    """The per-account throttling key: the username as sent, normalised as people type it."""
+    username = unicodedata.normalize("NFC", request.form.get("username", "")).strip().casefold()
+    return f"account:{username[:60]}"
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"],
+               key_func=_account_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for(landing_page(current_user)))
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data))
-        if user is not None and user.active and user.check_password(form.password.data):
+        if passwords.credentials_ok(user, form.password.data):
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong username or password."), "error")

@@ -9,7 +9,7 @@
   whatever the browser's language), ``NumberField`` (a whole number within bounds),
   ``ChoiceField``/``RadioChoiceField``.
 - Validators with translated messages: ``required``, ``optional``, ``longest``,
-  ``no_markup`` (one policy: no ``<`` or ``>``).
+  ``no_markup`` (one policy: no ``<`` or ``>``), ``new_password`` (the password policy).
 - ``query_text()``: the one cleaner of a list's search box.
 
 Why WTForms' messages go through the app's catalogue rather than a ``wtforms`` domain of
@@ -27,10 +27,11 @@ from .fields import (ChoiceField, DayField, NoteField, NumberField, RadioChoiceF
                      TextField, options)
 from .filters import clean_text, one_line, person_name, without_separators
 from .query import query_text
-from .validators import (email, longest, name_characters, no_markup, not_in_future, optional,
-                         phone, required)
+from .validators import (email, longest, name_characters, new_password, no_markup,
+                         not_in_future, optional, phone, required)
 
 __all__ = ["ChoiceField", "DayField", "EmptyForm", "Form", "NoteField", "NumberField",
            "RadioChoiceField", "RowForm", "TextField", "clean_text", "email", "longest",
-           "name_characters", "no_markup", "not_in_future", "one_line", "optional", "options",
-           "person_name", "phone", "query_text", "required", "without_separators"]
+           "name_characters", "new_password", "no_markup", "not_in_future", "one_line",
+           "optional", "options", "person_name", "phone", "query_text", "required",
+           "without_separators"]

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import StopValidation, ValidationError
 
 from .. import clock
+from ..security import passwords
 
 REQUIRED = _l("This field is required.")
 
@@ -95,3 +96,14 @@ def not_in_future(form, field):
     if field.data and field.data > clock.today():
         raise ValidationError(_l("%(field)s cannot be in the future.",
                                  field=str(field.label.text)))
+
+
+def new_password(user_inputs):
+    """The password policy (``security.passwords``) as a validator; ``user_inputs(form)``
+    gives what the password must not be built from (the username, the full name)."""
+    def check(form, field):
+        reason = passwords.problem(field.data or "", user_inputs(form))
+        if reason is not None:
+            raise ValidationError(reason)
+    check.field_flags = {"maxlength": passwords.MAX_LENGTH}
+    return check

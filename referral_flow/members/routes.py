@@ -125,19 +125,37 @@ def index():
 
 # --- add and edit -----------------------------------------------------------------------
 
-def _form_page(form: MemberForm, member: Member | None, status: int = 200):
-    return render_template("members/form.html", form=form, member=member), status
+def _form_page(form: MemberForm, member: Member | None, status: int = 200,
+               duplicate: Member | None = None):
+    return render_template("members/form.html", form=form, member=member,
+                           duplicate=duplicate), status
 
 
-def _duplicate_citizen_id(form: MemberForm, member: Member | None) -> bool:
-    stmt = select(Member.id).where(Member.citizen_id == form.citizen_id.data)
+NOT_HERE = _l("This citizen ID cannot be used here. If the member transferred from another "
+              "unit, ask the upper-level union to transfer the record.")
+
+
+def _other_with_citizen_id(form: MemberForm, member: Member | None) -> Member | None:
+    stmt = select(Member).where(Member.citizen_id == form.citizen_id.data)
     if member is not None:
         stmt = stmt.where(Member.id != member.id)
-    if db.session.scalar(stmt.limit(1)) is None:
-        return False
-    form.citizen_id.errors.append(
-        _("A member with this citizen ID is already registered."))
-    return True
+    return db.session.scalars(stmt.limit(1)).first()
+
+
+def _refuse_citizen_id(form: MemberForm, member: Member | None, other: Member,
+                       units: list[Organisation]):
+    """The citizen ID is ``other``'s (F-4.10). One of the chair's own members is named,
+    with a link; a member elsewhere gets a neutral answer that says neither where nor
+    whose, and the attempt is audited (by record id, no personal data) so that probing
+    other units' records shows in the trail."""
+    if other.unit_id in {u.id for u in units}:
+        form.citizen_id.errors.append(_("This member is already on your roster."))
+        return _form_page(form, member, 400, duplicate=other)
+    form.citizen_id.errors.append(str(NOT_HERE))
+    audit.append(trigger="citizen_id_refused", subject="member", actor_id=current_user.id,
+                 data={"member_id": other.id})
+    db.session.commit()
+    return _form_page(form, member, 400)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -156,8 +174,11 @@ def create():
         form.unit_id.data = picked if picked in {u.id for u in units} else None
     if request.method == "GET":
         return _form_page(form, None)
-    if not form.validate_on_submit() or _duplicate_citizen_id(form, None):
+    if not form.validate_on_submit():
         return _form_page(form, None, 400)
+    other = _other_with_citizen_id(form, None)
+    if other is not None:
+        return _refuse_citizen_id(form, None, other, chair_units())
     unit_id = form.unit_id.data if "unit_id" in form else units[0].id
     member = Member(unit_id=unit_id, **form.values())
     db.session.add(member)
@@ -169,8 +190,7 @@ def create():
     except IntegrityError:
         # Someone registered the same citizen ID between our check and our insert.
         db.session.rollback()
-        form.citizen_id.errors.append(
-            _("A member with this citizen ID is already registered."))
+        form.citizen_id.errors.append(str(NOT_HERE))
         return _form_page(form, None, 409)
     flash(_("The member was added."), "info")
     return redirect(url_for("members.index", unit=unit_id if len(units) > 1 else None))
@@ -179,7 +199,8 @@ def create():
 @bp.route("/<int:member_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(member_id: int):
-    member = member_or_404(member_id, chair_units())
+    units = chair_units()
+    member = member_or_404(member_id, units)
     form = MemberForm(obj=member if request.method == "GET" else None)
     del form.unit_id
     if request.method == "GET":
@@ -187,8 +208,11 @@ def edit(member_id: int):
         page = _form_page(form, member)
         log_page_read(members=[member.id])
         return page
-    if not form.validate_on_submit() or _duplicate_citizen_id(form, member):
+    if not form.validate_on_submit():
         return _form_page(form, member, 400)
+    other = _other_with_citizen_id(form, member)
+    if other is not None:
+        return _refuse_citizen_id(form, member, other, units)
     changed = sorted(name for name, value in form.values().items()
                      if getattr(member, name) != value)
     if not changed:
@@ -205,8 +229,7 @@ def edit(member_id: int):
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        form.citizen_id.errors.append(
-            _("A member with this citizen ID is already registered."))
+        form.citizen_id.errors.append(str(NOT_HERE))
         return _form_page(form, db.session.get(Member, member_id), 409)
     flash(_("The member's details were saved."), "info")
     return redirect(url_for("members.index"))

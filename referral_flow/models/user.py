@@ -8,7 +8,7 @@ from datetime import date
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, text
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -42,6 +42,10 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="vi")
     # Rotated at logout: a session cookie captured before logout stops working.
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    # Set when an administrator chose the password (a new account, a reset): until the user
+    # picks his own, every page leads to the change form.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     # Staff contact shown to candidates (e.g. the secretary of the host cell).
     work_phone: Mapped[str] = mapped_column(String(20), default="", server_default=text("''"))

@@ -71,6 +71,7 @@ def vi(message, **variables) -> str:
 # Formatted English messages of the parametrised tables, back to their msgid and values.
 FORMATTED = [
     (re.compile(r"At most (\d+) characters\.$"), "At most %(max)d characters.", ("max",)),
+    (re.compile(r"At least (\d+) characters\.$"), "At least %(min)d characters.", ("min",)),
     (re.compile(r"Enter a whole number from (\d+) to (\d+)\.$"),
      "Enter a whole number from %(min)s to %(max)s.", ("min", "max")),
 ]
@@ -481,7 +482,8 @@ def test_member_role_links_the_account_to_the_member(admin, world, db):
     ({"full_name": "n" * 121}, "At most 120 characters."),
     ({"full_name": HOSTILE[0]}, NOT_ALLOWED),
     ({"full_name": HOSTILE[3]}, "The text contains invisible or control characters."),
-    ({"password": "short", "confirm": "short"}, "From 12 to 200 characters."),
+    ({"password": "short", "confirm": "short"}, "At least 12 characters."),
+    ({"password": "p" * 129, "confirm": "p" * 129}, "At most 128 characters."),
     ({"confirm": "something else entirely"}, "The two passwords differ."),
 ])
 def test_create_user_refuses_bad_input(admin, world, db, changes, message):

@@ -364,7 +364,7 @@ def test_a_future_birth_is_refused_for_being_in_the_future(world, db, chair, cli
 
 
 def test_duplicate_citizen_id_is_refused_with_a_message(world, db, chair, client):
-    other = member(world["unit_b"])            # even in a unit the chair cannot see
+    other = member(world["unit_a"])    # out of scope: tests/security/test_access_control.py
     cid = other.citizen_id
     db.session.commit()
     page = post_form(client, "/members/new", valid_data(citizen_id=cid))

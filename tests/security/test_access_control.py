@@ -1,0 +1,56 @@
+"""ASVS chapter 8 (authorisation): what a user learns about records outside his scope."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from referral_flow.members.routes import NOT_HERE
+from referral_flow.models import AuditEvent, Member
+
+from ..factories import member
+from ..integration.test_members import post_form, valid_data
+from ..integration.test_web import vi
+
+
+def _count(model) -> int:
+    return select(func.count(model.id))
+
+
+def test_citizen_id_of_another_unit_is_refused_neutrally_and_audited(app, world, db, chair, client):
+    # F-4.10: a chair adding a member learns nothing about a citizen ID outside his scope:
+    # the answer neither says "already registered" nor where, and the probe is audited.
+    elsewhere = member(world["unit_b"], name="Phạm Thị Xa")
+    cid, elsewhere_id, unit_b = elsewhere.citizen_id, elsewhere.id, world["unit_b"].name
+    db.session.commit()
+    page = post_form(client, "/members/new", valid_data(citizen_id=cid))
+    assert page.status_code == 400
+    assert vi(app, NOT_HERE) in page.text
+    for clue in ("Phạm Thị Xa", unit_b, vi(app, "This member is already on your roster."),
+                 f"/members/{elsewhere_id}/"):
+        assert clue not in page.text
+    assert db.session.scalar(_count(Member)) == 1
+    event = db.session.scalars(select(AuditEvent)).one()
+    assert (event.trigger, event.data) == ("citizen_id_refused", {"member_id": elsewhere_id})
+    assert event.actor_id == chair.id
+
+
+def test_citizen_id_of_the_chairs_own_member_names_him_with_a_link(app, world, db, chair, client):
+    # F-4.10: within the chair's scope the duplicate is named, with a link to the record.
+    own = member(world["unit_a"], name="Lê Văn Gần")
+    cid, own_id = own.citizen_id, own.id
+    db.session.commit()
+    page = post_form(client, "/members/new", valid_data(citizen_id=cid))
+    assert page.status_code == 400
+    assert vi(app, "This member is already on your roster.") in page.text
+    assert f'href="/members/{own_id}/edit"' in page.text and "Lê Văn Gần" in page.text
+    assert db.session.scalar(_count(AuditEvent)) == 0
+
+
+def test_editing_to_a_citizen_id_of_another_unit_is_refused_neutrally(app, world, db, chair,
+                                                                     client):
+    # F-4.10: the edit form is no oracle either.
+    own, elsewhere = member(world["unit_a"]), member(world["unit_b"], name="Phạm Thị Xa")
+    own_id, cid = own.id, elsewhere.citizen_id
+    db.session.commit()
+    page = post_form(client, f"/members/{own_id}/edit", valid_data(citizen_id=cid))
+    assert page.status_code == 400
+    assert vi(app, NOT_HERE) in page.text and "Phạm Thị Xa" not in page.text
