@@ -9,13 +9,17 @@ from referral_flow.demo import PATHS
 from referral_flow.demo_steps import earliest_on, step_data
 from referral_flow.extensions import db
 from referral_flow.models import (Case, EnterpriseKind, Member, Organisation, PartyKind,
-                                  PartyMember, PartyStatus, Role, RoleGrant, Tree, UnionKind, User)
+                                  PartyMember, PartyStatus, Role, RoleGrant, TotpFactor, Tree,
+                                  UnionKind, User)
 from referral_flow.models.member import Gender
 from referral_flow.services.cases import open_draft
+from referral_flow.services.sealed import seal
 from referral_flow.services.transitions import fire
 
 _seq = itertools.count(1)
 TODAY = date(2026, 11, 25)
+# Every staff user of the test world has this authenticator (their roles require one).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def org(code, tree, kind, name=None, parent=None, **kw) -> Organisation:
@@ -65,7 +69,15 @@ def user(role: Role, node: Organisation | None, *, username: str | None = None,
     u.grants.append(RoleGrant(role=role, org=node, valid_from=valid_from, valid_to=valid_to))
     db.session.add(u)
     db.session.flush()
+    if role != Role.member:
+        enrol(u)
     return u
+
+
+def enrol(u: User, secret: str = TOTP_SECRET) -> None:
+    """Give ``u`` an authenticator with ``secret`` (as if he had scanned its QR code)."""
+    db.session.add(TotpFactor(user_id=u.id, secret=seal(secret)))
+    db.session.flush()
 
 
 @dataclass

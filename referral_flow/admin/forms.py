@@ -259,3 +259,11 @@ def rule_set_form(current: dict, prefill: bool) -> RuleSetBaseForm:
             data[field_name(key)] = value
     form_class = type("RuleSetForm", (RuleSetBaseForm,), attrs)
     return form_class(data=data) if prefill else form_class()
+
+
+class SecondFactorPolicyForm(Form):
+    """One tick per role: its holders must sign in with a second factor."""
+
+
+for _role_value, _label in ROLE_LABELS.items():
+    setattr(SecondFactorPolicyForm, _role_value, BooleanField(_label))

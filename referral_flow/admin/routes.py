@@ -700,3 +700,6 @@ def remove_holiday(holiday_id: int):
     db.session.commit()
     flash(_("The override for %(d)s was removed.", d=day.strftime("%d/%m/%Y")), "info")
     return redirect(url_for("admin.holiday_list", year=day.year))
+
+
+from . import second_factor  # noqa: E402,F401  (registers the second factor's pages on ``bp``)

@@ -9,10 +9,12 @@ from .calendar import HolidayOverride
 from .classes import AwarenessClass, Enrolment, EnrolmentResult
 from .targets import Target, UnitPlan
 from .party_member import PartyMember, PartyStatus
+from .second_factor import RecoveryCode, SecondFactorPolicy, TotpFactor
 
 __all__ = [
     "Organisation", "Tree", "UnionKind", "PartyKind", "EnterpriseKind", "Member", "User",
     "RoleGrant", "Role", "Case", "CaseHelper", "Vote", "Document", "VoteKind", "AuditEvent",
     "RuleSet", "HolidayOverride", "AwarenessClass", "Enrolment", "EnrolmentResult",
-    "Target", "UnitPlan", "PartyMember", "PartyStatus",
+    "Target", "UnitPlan", "PartyMember", "PartyStatus", "RecoveryCode", "SecondFactorPolicy",
+    "TotpFactor",
 ]
