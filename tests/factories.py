@@ -62,14 +62,16 @@ def roster(cell: Organisation, *, since: date = date(2010, 3, 2)) -> list[PartyM
 
 
 def user(role: Role, node: Organisation | None, *, username: str | None = None,
-         member_id: int | None = None, valid_from=date(2020, 1, 1), valid_to=None) -> User:
+         member_id: int | None = None, valid_from=date(2020, 1, 1), valid_to=None,
+         enrolled: bool | None = None) -> User:
+    """A user with one grant; staff have the test authenticator unless ``enrolled=False``."""
     u = User(username=username or f"{role.value}{next(_seq)}", full_name=f"User {role.value}",
              member_id=member_id)
     u.set_password("correct horse battery")
     u.grants.append(RoleGrant(role=role, org=node, valid_from=valid_from, valid_to=valid_to))
     db.session.add(u)
     db.session.flush()
-    if role != Role.member:
+    if enrolled if enrolled is not None else role != Role.member:
         enrol(u)
     return u
 

@@ -11,8 +11,11 @@ from .fields import TextField
 from .validators import longest, required
 
 
-def code_field(label=_l("Code from the authenticator app"), description=None):
-    return TextField(label, validators=[required, longest(40)], description=description,
+CODE_LABEL = _l("Code from the authenticator app")
+
+
+def code_field(description=None):
+    return TextField(CODE_LABEL, validators=[required, longest(40)], description=description,
                      render_kw={"autocomplete": "one-time-code", "autocapitalize": "off",
                                 "spellcheck": "false"})
 
