@@ -18,7 +18,7 @@ import pyotp
 import segno
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from .. import clock
 from ..extensions import db
@@ -222,8 +222,8 @@ def _spend_recovery_code(user: User, code: str) -> bool:
 
 
 def recovery_codes_left(user: User) -> int:
-    return len(db.session.scalars(select(RecoveryCode.id).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).all())
+    return db.session.scalar(select(func.count(RecoveryCode.id)).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
 
 
 # --- who must have one ---------------------------------------------------------------------

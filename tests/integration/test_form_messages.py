@@ -295,6 +295,8 @@ def _screens(w, db) -> list[tuple]:
           "rows-0-node_id": str(w["upper_a"].id)}),
         ("union_chair_a", "/targets/plan", ["planned", "note"],
          {"unit": str(w["unit_a"].id), "year": str(year)}),
+        ("union_chair_a", "/account/second-factor/recovery-codes", ["code"], {}),
+        ("union_chair_a", "/reauthenticate", ["password", "code"], {}),
         (None, "/login", ["username", "password"], {}),
     ]
 

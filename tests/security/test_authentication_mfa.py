@@ -264,11 +264,6 @@ def test_the_policy_is_set_per_role(client, auth, db, world):
     assert not signed_in(client)
 
 
-def test_the_demo_makes_the_second_factor_optional(db):
-    mfa.make_optional_for_all()
-    assert not any(mfa.policy().values())
-
-
 def test_secrets_are_sealed_with_the_application_key(app, world):
     factor = world.users["union_chair_a"].second_factor
     assert factories.TOTP_SECRET not in factor.secret
