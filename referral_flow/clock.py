@@ -48,5 +48,6 @@ def today() -> date:
 
 def wall_clock() -> datetime:
     """The real instant, never pinned: one-time codes must agree with the user's
-    authenticator app, which reads the real time whatever date the application pins."""
+    authenticator app, and the security timers (the sign-in's steps, re-authentication)
+    measure real elapsed time, whatever date the application pins."""
     return datetime.now(UTC)

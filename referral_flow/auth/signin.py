@@ -27,7 +27,7 @@ def complete_sign_in(user: User, next_url: str | None) -> Response:
 
 def password_checked(user: User, next_url: str | None) -> None:
     session[PASSWORD_CHECKED] = {"user": user.id, "token": user.session_token,
-                                 "at": clock.now().timestamp(), "next": next_url, "tries": 0}
+                                 "at": clock.wall_clock().timestamp(), "next": next_url, "tries": 0}
 
 
 def pending() -> tuple[User, str | None] | None:
@@ -36,7 +36,7 @@ def pending() -> tuple[User, str | None] | None:
     marker = session.get(PASSWORD_CHECKED)
     if not isinstance(marker, dict):
         return None
-    age = clock.now().timestamp() - marker.get("at", 0)
+    age = clock.wall_clock().timestamp() - marker.get("at", 0)
     user = db.session.get(User, marker.get("user", 0))
     if (not 0 <= age <= current_app.config["SIGNIN_STEP_MINUTES"] * 60 or user is None
             or not user.active or user.session_token != marker.get("token")):

@@ -16,14 +16,14 @@ AUTHENTICATED_AT = "authenticated_at"
 
 
 def mark_authenticated() -> None:
-    session[AUTHENTICATED_AT] = clock.now().timestamp()
+    session[AUTHENTICATED_AT] = clock.wall_clock().timestamp()
 
 
 def recently_authenticated() -> bool:
     at = session.get(AUTHENTICATED_AT)
     if not isinstance(at, (int, float)):
         return False
-    age = clock.now().timestamp() - at
+    age = clock.wall_clock().timestamp() - at
     return 0 <= age <= timedelta(minutes=current_app.config["REAUTH_MINUTES"]).total_seconds()
 
 
