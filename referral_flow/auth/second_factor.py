@@ -34,6 +34,14 @@ def after_password(user: User, next_url: str | None) -> Response:
     return complete_sign_in(user, next_url)
 
 
+@bp.after_request
+def _not_stored(response: Response) -> Response:
+    """The enrolment page holds the secret, the sign-in pages the user's name: no cache
+    keeps them (the app sets this for signed-in users; these come before)."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def _expired() -> Response:
     flash(_("Your sign-in took too long or was interrupted. Log in again."), "error")
     return redirect(url_for("auth.login"))

@@ -118,6 +118,7 @@ def test_a_required_role_must_enrol_before_reaching_any_page(client, db, world):
         assert client.get(url).status_code == 302, url
         assert not signed_in(client)
     page = client.get("/login/enrol")
+    assert page.headers["Cache-Control"] == "no-store"      # it holds the secret
     # the QR code is drawn on the server, inline: no image from elsewhere
     assert re.search(r'<img src="data:image/svg\+xml;[^"]+" alt="[^"]+" id="mfa-qr">', page.text)
     assert "otpauth" not in page.text.replace("otpauth%3A", "")  # only inside the image
