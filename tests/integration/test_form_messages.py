@@ -134,8 +134,8 @@ def payload(fields, kind: str, prefix: str = "") -> MultiDict:
 
 
 def submitted(app, factory, kind: str, locale: str):
-    """(messages by field, the form drawn with the shared macro, how many inputs it has),
-    under ``locale``."""
+    """(messages by field, the form drawn with the shared macro, how many inputs take a
+    typed value (a tick has no bad value)), under ``locale``."""
     with app.test_request_context(method="POST"), force_locale(locale):
         probe = factory(formdata=None)
         for f in probe:
@@ -148,7 +148,7 @@ def submitted(app, factory, kind: str, locale: str):
         drawn = render_template_string(
             '{% from "macros/forms.html" import field %}'
             '{% for f in fields %}{{ field(f) }}{% endfor %}', fields=inputs)
-    return messages, drawn, len(inputs)
+    return messages, drawn, sum(not isinstance(f, BooleanField) for f in inputs)
 
 
 # Forms a function builds (their fields depend on data): built that way.
