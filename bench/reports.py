@@ -33,6 +33,7 @@ from werkzeug.routing import BuildError
 from referral_flow import create_app, clock
 from referral_flow.config import TestingConfig
 from referral_flow.extensions import db
+from referral_flow.services.second_factor import make_optional_for_all
 from referral_flow.models import (
     AuditEvent, AwarenessClass, Case, Document, Enrolment, Member, Organisation, PartyMember, Role,
     RoleGrant, Target, UnionKind, User, Vote)
@@ -146,6 +147,7 @@ def generate(app, units: int, years: int, cases_per_year: int) -> dict:
         print(f"generated in {took:.1f} s: {counts}")
         add_user(FED, Role.federation_officer, province.federation_id)
         add_user(PARTY, Role.party_officer, province.party_root_id)
+        make_optional_for_all()         # the bench times pages, not the sign-in's second step
         upper = db.session.scalar(select(Organisation.id).where(
             Organisation.parent_id == province.federation_id,
             Organisation.kind == UnionKind.upper.value).order_by(Organisation.id).limit(1))

@@ -30,6 +30,9 @@ def demo_load():
     created = load()
     db.session.commit()
     click.echo("demo data loaded" if created else "demo data already present; nothing changed")
+    if created:
+        click.echo("second factor (MFA): optional for every role in this demo database; "
+                   "an administrator can require it per role under Quản trị → Xác thực hai lớp")
 
 
 @users_cli.command("create")

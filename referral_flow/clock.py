@@ -44,3 +44,10 @@ def now() -> datetime:
 def today() -> date:
     """Today's date in Vietnam."""
     return _frozen() or datetime.now(zone()).date()
+
+
+def wall_clock() -> datetime:
+    """The real instant, never pinned: one-time codes must agree with the user's
+    authenticator app, and the security timers (the sign-in's steps, re-authentication)
+    measure real elapsed time, whatever date the application pins."""
+    return datetime.now(UTC)

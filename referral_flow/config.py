@@ -23,6 +23,15 @@ class Config:
     # Reverse proxies in front of the app that add X-Forwarded-For (README: 1 behind the TLS
     # proxy); 0 ignores the header.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # The second factor: the name authenticator apps show, the key that encrypts the TOTP
+    # secrets (derived from SECRET_KEY when unset), how long the password step stays good
+    # for the code, how many wrong codes end it, and how recent an authentication must be
+    # for a bulk export of personal data.
+    MFA_ISSUER = os.environ.get("MFA_ISSUER", "referral_flow")
+    MFA_KEY = os.environ.get("MFA_KEY")
+    SIGNIN_STEP_MINUTES = 5
+    SIGNIN_CODE_TRIES = 5
+    REAUTH_MINUTES = int(os.environ.get("REAUTH_MINUTES", "10"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")

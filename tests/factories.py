@@ -9,13 +9,17 @@ from referral_flow.demo import PATHS
 from referral_flow.demo_steps import earliest_on, step_data
 from referral_flow.extensions import db
 from referral_flow.models import (Case, EnterpriseKind, Member, Organisation, PartyKind,
-                                  PartyMember, PartyStatus, Role, RoleGrant, Tree, UnionKind, User)
+                                  PartyMember, PartyStatus, Role, RoleGrant, TotpFactor, Tree,
+                                  UnionKind, User)
 from referral_flow.models.member import Gender
 from referral_flow.services.cases import open_draft
+from referral_flow.services.sealed import seal
 from referral_flow.services.transitions import fire
 
 _seq = itertools.count(1)
 TODAY = date(2026, 11, 25)
+# Every staff user of the test world has this authenticator (their roles require one).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def org(code, tree, kind, name=None, parent=None, **kw) -> Organisation:
@@ -58,14 +62,24 @@ def roster(cell: Organisation, *, since: date = date(2010, 3, 2)) -> list[PartyM
 
 
 def user(role: Role, node: Organisation | None, *, username: str | None = None,
-         member_id: int | None = None, valid_from=date(2020, 1, 1), valid_to=None) -> User:
+         member_id: int | None = None, valid_from=date(2020, 1, 1), valid_to=None,
+         enrolled: bool | None = None) -> User:
+    """A user with one grant; staff have the test authenticator unless ``enrolled=False``."""
     u = User(username=username or f"{role.value}{next(_seq)}", full_name=f"User {role.value}",
              member_id=member_id)
     u.set_password("correct horse battery")
     u.grants.append(RoleGrant(role=role, org=node, valid_from=valid_from, valid_to=valid_to))
     db.session.add(u)
     db.session.flush()
+    if enrolled if enrolled is not None else role != Role.member:
+        enrol(u)
     return u
+
+
+def enrol(u: User, secret: str = TOTP_SECRET) -> None:
+    """Give ``u`` an authenticator with ``secret`` (as if he had scanned its QR code)."""
+    db.session.add(TotpFactor(user_id=u.id, secret=seal(secret)))
+    db.session.flush()
 
 
 @dataclass

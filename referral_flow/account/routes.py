@@ -13,3 +13,6 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 @login_required
 def index():
     return render_template("account/index.html")
+
+
+from . import mfa  # noqa: E402,F401  (registers the second factor's pages on ``bp``)

@@ -278,3 +278,13 @@ class ReadSearch(Form):
     def validate_until(self, field):
         if field.data and self.since.data and field.data < self.since.data:
             raise ValidationError(_l("The end date is before the start date."))
+
+
+# --- the second factor ----------------------------------------------------------------------
+
+class SecondFactorPolicyForm(Form):
+    """One tick per role: its holders must sign in with a second factor."""
+
+
+for _role_value, _label in ROLE_LABELS.items():
+    setattr(SecondFactorPolicyForm, _role_value, BooleanField(_label))

@@ -703,3 +703,4 @@ def remove_holiday(holiday_id: int):
 
 
 from . import reads  # noqa: E402,F401  (registers the auditor's screen on ``bp``)
+from . import second_factor  # noqa: E402,F401  (registers the second factor's pages on ``bp``)

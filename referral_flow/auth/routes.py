@@ -7,7 +7,7 @@ from urllib.parse import unquote, urlsplit
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
 from ..extensions import db, limiter
@@ -66,8 +66,7 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data))
         if passwords.credentials_ok(user, form.password.data):
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return after_password(user, request.args.get("next"))
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
 
@@ -98,3 +97,8 @@ def language():
     response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
+
+
+# The second step of sign-in and the re-authentication, on ``bp`` (imported last: they use
+# ``bp`` and ``_safe_next``).
+from .second_factor import after_password  # noqa: E402

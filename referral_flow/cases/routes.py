@@ -33,6 +33,7 @@ from ..workflow.transitions import BY_TRIGGER
 from .actions import (available, build_form, correction_action, correction_form, perform,
                       step_trigger)
 from ..case_export import case_export, file_name
+from ..security.reauth import fresh_authentication_required
 from .forms import DocumentCorrectionForm, WithdrawForm, document_form, document_values
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -69,6 +70,7 @@ def index():
 
 @bp.get("/export")
 @login_required
+@fresh_authentication_required
 def export():
     """All the cases of the filtered list (every page), as CSV or XLSX; logged."""
     stmt, state, query = filtered_cases()

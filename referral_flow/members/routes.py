@@ -33,6 +33,7 @@ from ..text import fold
 from ..menu import nav_entry
 from ..workflow.errors import WorkflowError
 from ..workflow.states import OPEN, STATES
+from ..security.reauth import fresh_authentication_required
 from .forms import MemberForm
 
 bp = Blueprint("members", __name__, url_prefix="/members")
@@ -319,6 +320,7 @@ def cases():
 
 @bp.get("/cases/export")
 @login_required
+@fresh_authentication_required
 def cases_export():
     """All the unit's cases of the filtered list (every page), as CSV or XLSX; logged."""
     stmt, unit, state, year = unit_cases(chair_units())

@@ -10,10 +10,12 @@ from .classes import AwarenessClass, Enrolment, EnrolmentResult
 from .targets import Target, UnitPlan
 from .party_member import PartyMember, PartyStatus
 from .reads import ReadEvent, ReadSubject
+from .second_factor import RecoveryCode, SecondFactorPolicy, TotpFactor
 
 __all__ = [
     "Organisation", "Tree", "UnionKind", "PartyKind", "EnterpriseKind", "Member", "User",
     "RoleGrant", "Role", "Case", "CaseHelper", "Vote", "Document", "VoteKind", "AuditEvent",
     "RuleSet", "HolidayOverride", "AwarenessClass", "Enrolment", "EnrolmentResult",
     "Target", "UnitPlan", "PartyMember", "PartyStatus", "ReadEvent", "ReadSubject",
+    "RecoveryCode", "SecondFactorPolicy", "TotpFactor",
 ]

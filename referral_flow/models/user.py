@@ -5,6 +5,7 @@ import enum
 import secrets
 from collections.abc import Iterable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_login import UserMixin
@@ -14,6 +15,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from .org import Organisation
+
+if TYPE_CHECKING:
+    from .second_factor import TotpFactor
 
 
 class Role(str, enum.Enum):
@@ -53,6 +57,8 @@ class User(UserMixin, db.Model):
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+    # Read-only here: services/second_factor.py enrols and resets.
+    second_factor: Mapped[TotpFactor | None] = relationship(viewonly=True)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(

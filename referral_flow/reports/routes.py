@@ -24,6 +24,7 @@ from ..workflow.rulesets import rule_book
 from ..workflow.states import ORDER, STATES
 from . import queries as q
 from ..exports import report_export
+from ..security.reauth import fresh_authentication_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 nav_entry("reports.index", _l("Reports"), is_staff,
@@ -162,6 +163,7 @@ def party_tables(report: PartyReport) -> list[Table]:
 
 @bp.get("/party/export")
 @login_required
+@fresh_authentication_required
 def party_export():
     report = party_report(None)
     if report.node is None:

@@ -9,6 +9,7 @@ from referral_flow.cli import users_create
 from referral_flow.config import ProductionConfig, TestingConfig
 from referral_flow.demo import DEMO_PASSWORD, EXAMPLE_INTRODUCED
 from referral_flow.extensions import db as _db
+from referral_flow.services import second_factor
 from referral_flow.models import (AuditEvent, Case, Member, Organisation, Role, RoleGrant,
                                   User)
 from referral_flow.workflow.states import STATES
@@ -93,6 +94,12 @@ def test_demo_load_builds_the_province(demo, db):
     assert member_user.member_id is not None
     assert db.session.scalar(select(func.count(Case.id)).where(
         Case.member_id == member_user.member_id)) >= 1
+
+
+def test_demo_load_makes_the_second_factor_optional_and_says_so(demo, db):
+    """The demo is tried without an authenticator app (F-3.3's policy is for production)."""
+    assert "second factor (MFA): optional for every role" in demo.output
+    assert not any(second_factor.policy().values())
 
 
 def test_demo_load_is_idempotent(demo, app, db):

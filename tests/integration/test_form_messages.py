@@ -134,8 +134,8 @@ def payload(fields, kind: str, prefix: str = "") -> MultiDict:
 
 
 def submitted(app, factory, kind: str, locale: str):
-    """(messages by field, the form drawn with the shared macro, how many inputs it has),
-    under ``locale``."""
+    """(messages by field, the form drawn with the shared macro, how many inputs take a
+    typed value (a tick has no bad value)), under ``locale``."""
     with app.test_request_context(method="POST"), force_locale(locale):
         probe = factory(formdata=None)
         for f in probe:
@@ -148,7 +148,7 @@ def submitted(app, factory, kind: str, locale: str):
         drawn = render_template_string(
             '{% from "macros/forms.html" import field %}'
             '{% for f in fields %}{{ field(f) }}{% endfor %}', fields=inputs)
-    return messages, drawn, len(inputs)
+    return messages, drawn, sum(not isinstance(f, BooleanField) for f in inputs)
 
 
 # Forms a function builds (their fields depend on data): built that way.
@@ -295,6 +295,8 @@ def _screens(w, db) -> list[tuple]:
           "rows-0-node_id": str(w["upper_a"].id)}),
         ("union_chair_a", "/targets/plan", ["planned", "note"],
          {"unit": str(w["unit_a"].id), "year": str(year)}),
+        ("union_chair_a", "/account/second-factor/recovery-codes", ["code"], {}),
+        ("union_chair_a", "/reauthenticate", ["password", "code"], {}),
         (None, "/login", ["username", "password"], {}),
     ]
 

@@ -19,7 +19,7 @@ from referral_flow.demo import DEMO_PASSWORD
 from referral_flow.models import AuditEvent, Role, User
 from referral_flow.security import passwords
 
-from ..conftest import csrf_token
+from ..conftest import Auth, csrf_token, totp_code
 from ..factories import user
 from ..integration.test_admin import post
 from .throttling import LIMIT, limited_config
@@ -106,8 +106,7 @@ def test_user_changes_his_password_and_his_other_sessions_end(app, world, db, cl
     name, uid = chair.username, chair.id
     db.session.commit()
     other = app.test_client()
-    other.post("/login", data={"username": name, "password": FACTORY_PASSWORD,
-                               "csrf_token": csrf_token(other.get("/login").text)})
+    Auth(other).login(name, FACTORY_PASSWORD)
     assert other.get("/account/").status_code == 200
     auth.login(name)
     assert 'href="/account/password"' in client.get("/account/").text
@@ -140,8 +139,7 @@ def test_admin_reset_gives_a_one_time_password_that_must_be_changed(app, world, 
     chair = world.users["union_chair_a"]
     name, uid = chair.username, chair.id
     victim = app.test_client()
-    victim.post("/login", data={"username": name, "password": FACTORY_PASSWORD,
-                                "csrf_token": csrf_token(victim.get("/login").text)})
+    Auth(victim).login(name, FACTORY_PASSWORD)
     assert victim.get("/account/").status_code == 200
     user_page = admin.get(f"/admin/users/{uid}").text
     assert f'action="/admin/users/{uid}/password"' in user_page
@@ -162,10 +160,7 @@ def test_admin_reset_gives_a_one_time_password_that_must_be_changed(app, world, 
 
     # The user signs in with it: every page leads to the change form until he changes it.
     fresh = app.test_client()
-    signed_in = fresh.post("/login?next=/cases/", data={
-        "username": name, "password": one_time,
-        "csrf_token": csrf_token(fresh.get("/login").text)})
-    assert signed_in.status_code == 302
+    assert Auth(fresh).login(name, one_time).status_code == 302
     for url in ("/cases/", "/members/", "/account/", "/inbox/", "/members/new"):
         assert fresh.get(url).location == "/account/password", url
     assert fresh.get("/account/password").status_code == 200
@@ -269,6 +264,7 @@ def test_guesses_of_the_current_password_are_limited_per_user(limited, chair_nam
     client = limited.test_client()
     assert client.post("/account/password").location.startswith("/login")   # anonymous
     client.post("/login", data={"username": chair_name, "password": FACTORY_PASSWORD})
+    client.post("/login/code", data={"code": totp_code(chair_name)})
     codes = [client.post("/account/password", data={
         "current": f"guess number {i}", "new": CHOSEN, "confirm": CHOSEN}).status_code
         for i in range(LIMIT + 1)]
@@ -390,10 +386,14 @@ def _assert_stays(page, landing: str, sent: str) -> None:
 
 
 def _login_with_next(app, query: str, name: str):
+    """Sign in with ``next`` in the query: the answer to the last step (the second factor's)."""
     client = app.test_client()
-    return client.post(f"/login?{query}", data={
+    response = client.post(f"/login?{query}", data={
         "username": name, "password": FACTORY_PASSWORD,
         "csrf_token": csrf_token(client.get("/login").text)})
+    assert response.location == "/login/code"
+    return client.post("/login/code", data={
+        "code": totp_code(name), "csrf_token": csrf_token(client.get("/login/code").text)})
 
 
 def test_login_never_redirects_off_site(app, world, db):

@@ -1,0 +1,57 @@
+"""Signing in, in steps. The password step does not sign the user in: when a second
+factor follows (a code, or enrolment when his roles require one) it leaves a short-lived
+"password checked" marker in the session. Every sign-in ends in ``complete_sign_in``."""
+from __future__ import annotations
+
+from flask import current_app, redirect, session
+from flask_login import login_user
+from werkzeug.wrappers import Response
+
+from .. import clock
+from ..extensions import db
+from ..models import User
+from ..security.reauth import mark_authenticated
+
+PASSWORD_CHECKED = "password_checked"
+
+
+def complete_sign_in(user: User, next_url: str | None) -> Response:
+    """The one way into a session: the user is signed in and sent to the safe ``next``.
+    Signing in counts as the recent authentication a bulk export asks for."""
+    from .routes import _safe_next     # routes imports this module's callers
+    session.pop(PASSWORD_CHECKED, None)
+    login_user(user)
+    mark_authenticated()
+    return redirect(_safe_next(next_url))
+
+
+def password_checked(user: User, next_url: str | None) -> None:
+    session[PASSWORD_CHECKED] = {"user": user.id, "token": user.session_token,
+                                 "at": clock.wall_clock().timestamp(), "next": next_url, "tries": 0}
+
+
+def pending() -> tuple[User, str | None] | None:
+    """The user whose password was checked in the last ``SIGNIN_STEP_MINUTES`` and the
+    page he asked for; None (and the marker dropped) when there is none or it expired."""
+    marker = session.get(PASSWORD_CHECKED)
+    if not isinstance(marker, dict):
+        return None
+    age = clock.wall_clock().timestamp() - marker.get("at", 0)
+    user = db.session.get(User, marker.get("user", 0))
+    if (not 0 <= age <= current_app.config["SIGNIN_STEP_MINUTES"] * 60 or user is None
+            or not user.active or user.session_token != marker.get("token")):
+        session.pop(PASSWORD_CHECKED, None)
+        return None
+    return user, marker.get("next")
+
+
+def wrong_code() -> bool:
+    """Count a wrong code; True when the tries are used up and the password step must be
+    done again (the marker is dropped)."""
+    marker = session.get(PASSWORD_CHECKED, {})
+    marker["tries"] = marker.get("tries", 0) + 1
+    if marker["tries"] >= current_app.config["SIGNIN_CODE_TRIES"]:
+        session.pop(PASSWORD_CHECKED, None)
+        return True
+    session[PASSWORD_CHECKED] = marker
+    return False
