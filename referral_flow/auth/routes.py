@@ -1,18 +1,19 @@
-"""Login and logout. Logout rotates the user's session token on the server."""
+"""Login and logout. Logout ends the session's record on the server."""
 from __future__ import annotations
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
 from ..extensions import db, limiter
 from ..forms import EmptyForm
-from ..models import User
-from ..models.user import new_session_token
+from ..models import EndReason, User
 from ..menu import landing_page
+from ..services.sessions import current_session, end_session
 from .forms import LoginForm
+from .sessions import sign_in
 
 bp = Blueprint("auth", __name__)
 
@@ -32,7 +33,8 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data))
         if user is not None and user.active and user.check_password(form.password.data):
-            login_user(user)
+            sign_in(user)
+            db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
@@ -43,7 +45,7 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
-        current_user.session_token = new_session_token()
+        end_session(current_session(current_user), EndReason.logout)
         db.session.commit()
         logout_user()
         flash(_("You have logged out."), "info")

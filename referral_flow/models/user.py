@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import enum
-import secrets
 from collections.abc import Iterable
 from datetime import date
 
@@ -27,10 +26,6 @@ class Role(str, enum.Enum):
     member = "member"
 
 
-def new_session_token() -> str:
-    return secrets.token_hex(16)
-
-
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
 
@@ -40,8 +35,6 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(5), default="vi")
-    # Rotated at logout: a session cookie captured before logout stops working.
-    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     # Staff contact shown to candidates (e.g. the secretary of the host cell).
     work_phone: Mapped[str] = mapped_column(String(20), default="", server_default=text("''"))
@@ -57,8 +50,12 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    # The login cookie's id of the session this request is signed in with ("<session id>:
+    # <secret>", models/session.py); set by sign-in and by the login loader, not a column.
+    login_key = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        return self.login_key or str(self.id)
 
     @property
     def is_active(self) -> bool:
