@@ -200,6 +200,17 @@ def test_sign_out_of_all_other_sessions_keeps_the_current_one(world, app, db, de
     assert not phone.signed_in and not tablet.signed_in
 
 
+def test_ending_the_current_session_from_the_list_signs_out(world, app, db, device, chair):
+    phone = device()
+    phone.login(chair.username)
+    key = phone.session_key
+    page = phone.post(f"/account/sessions/{key.partition(':')[0]}/end",
+                      token_from="/account/sessions")
+    assert page.status_code == 302 and page.location == "/login"
+    assert not phone.signed_in
+    assert record(db, key).end_reason == EndReason.ended_by_user
+
+
 def test_nobody_ends_someone_elses_session(world, app, db, device, chair):
     mine, theirs = device(), device()
     mine.login(chair.username)
