@@ -58,8 +58,10 @@ def max_age() -> timedelta:
     return timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
 
 
-_AGENTS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
-           ("CocoaCoc/", "Cốc Cốc"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+# The first mark found names the browser: Edge, Opera and Cốc Cốc also say "Chrome/", and
+# Chrome also says "Safari/"; Android also says "Linux", iOS also "Mac OS X".
+_AGENTS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("coc_coc_browser/", "Cốc Cốc"),
+           ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
 _SYSTEMS = (("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iOS"), ("Windows", "Windows"),
             ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
 

@@ -13,6 +13,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from referral_flow.models import AuditEvent, EndReason, Role, RoleGrant, UserSession
+from referral_flow.services.sessions import agent_summary
 
 from ..conftest import Auth, csrf_token, own_context
 from ..factories import TODAY, user as make_user
@@ -168,6 +169,21 @@ def test_the_cookie_carries_a_secret_the_database_keeps_only_hashed(world, app, 
     with phone.client.session_transaction() as session:
         session["_user_id"] = f"{session_id}:{secret[:-1]}x"
     assert not phone.signed_in
+
+
+@pytest.mark.parametrize(("user_agent", "shown"), [
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/120.0 Safari/537.36", "Chrome · Windows"),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/120.0 Safari/537.36 Edg/120.0", "Edge · Windows"),
+    ("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "coc_coc_browser/118.0 Chrome/118.0 Mobile Safari/537.36", "Cốc Cốc · Android"),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+     "like Gecko) Version/17.0 Mobile/15E148 Safari/604.1", "Safari · iOS"),
+    ("curl/8.5.0", "curl/8.5.0"),
+])
+def test_a_session_keeps_a_summary_of_the_browser(user_agent, shown):
+    assert agent_summary(user_agent) == shown
 
 
 # --- F-2.5: the user's sessions ---------------------------------------------------------
