@@ -4,7 +4,9 @@
 zone: between 00:00 and 07:00 Vietnam time the UTC date is still yesterday. ``FROZEN_TODAY``
 in the config pins the date (tests, and browser tests that walk a case through 12 months of
 probation); ``now()`` then keeps the time of day but moves to the pinned date, so that what is
-recorded "now" falls on the pinned day as well.
+recorded "now" falls on the pinned day as well. ``FROZEN_NOW`` (an aware datetime) pins the
+instant itself, so that a test can move time by minutes (idle and absolute session limits);
+today is then its date in Vietnam unless ``FROZEN_TODAY`` says otherwise.
 """
 from __future__ import annotations
 
@@ -32,8 +34,15 @@ def _frozen() -> date | None:
     return current_app.config.get("FROZEN_TODAY") if has_app_context() else None
 
 
+def _frozen_now() -> datetime | None:
+    return current_app.config.get("FROZEN_NOW") if has_app_context() else None
+
+
 def now() -> datetime:
     """The current instant, timezone-aware in UTC (on the pinned day when the date is pinned)."""
+    pinned = _frozen_now()
+    if pinned:
+        return pinned.astimezone(UTC)
     local = datetime.now(zone())
     frozen = _frozen()
     if frozen:
@@ -43,7 +52,8 @@ def now() -> datetime:
 
 def today() -> date:
     """Today's date in Vietnam."""
-    return _frozen() or datetime.now(zone()).date()
+    pinned = _frozen_now()
+    return _frozen() or (pinned or datetime.now(zone())).astimezone(zone()).date()
 
 
 def wall_clock() -> datetime:

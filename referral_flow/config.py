@@ -41,6 +41,10 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     WTF_CSRF_TIME_LIMIT = None
+    # A session ends after this many minutes without a request, and this many hours after
+    # sign-in whatever the activity (services/sessions.py).
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
     CASES_PER_PAGE = 50
     # A step that opens on a date (the recognition review at the end of probation) enters
     # the inbox's "to do" this many working days before, so the cell can gather documents.

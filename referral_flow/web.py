@@ -1,15 +1,18 @@
 """Blueprints, login, CSRF and the navigation each user sees."""
 from __future__ import annotations
 
-from flask import Flask, redirect, url_for
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from datetime import timedelta
+
+from flask import Flask, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_url
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import csrf, db, limiter, login_manager
 from .menu import landing_page, shown_to
 from .models import User
+from .services import sessions
 
 
 def trust_proxies(app: Flask) -> None:
@@ -30,16 +33,34 @@ def register(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.session_protection = "strong"
+    # The cookie lives as long as a session may; the server enforces both limits.
+    app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_MAX_HOURS"])
 
     @login_manager.user_loader
-    def load_user(token: str) -> User | None:
-        user_id, _, session_token = token.partition(":")
-        if not user_id.isdigit():
+    def load_user(key: str) -> User | None:
+        """The user of the session the cookie names, if that session is still open.
+        last_seen_at is written at most once a minute, and committed only when loading
+        the user is the request's first database work (so nothing else is committed)."""
+        first_work = not db.session().in_transaction()
+        found = sessions.check(key)
+        if found.session is None:
+            session.pop("_user_id", None)
+            if found.refusal in (sessions.Refusal.idle, sessions.Refusal.too_old):
+                g.session_expired = True
+                flash(_("Your session has expired. Please log in again."), "info")
             return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not session_token or user.session_token != session_token:
-            return None
-        return user
+        if first_work and sessions.needs_touch(found.session):
+            sessions.touch(found.session)
+            db.session.commit()
+        return found.session.user
+
+    @login_manager.unauthorized_handler
+    def to_login():
+        """Flask-Login's redirect to the login page, without its "please log in" when the
+        loader has just said the session expired."""
+        if not g.get("session_expired"):
+            flash(str(login_manager.login_message), login_manager.login_message_category)
+        return redirect(login_url(login_manager.login_view, next_url=request.url))
 
     # Each blueprint registers its menu entry when imported (menu.ORDER orders them).
     from .auth.routes import bp as auth_bp

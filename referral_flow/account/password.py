@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from wtforms import PasswordField
 from wtforms.validators import EqualTo, ValidationError
 
@@ -65,7 +65,6 @@ def change_password():
             user = current_user._get_current_object()
             password_service.change(user, form.new.data)
             db.session.commit()
-            login_user(user)        # this browser stays signed in under the new token
             flash(_("Your password was changed. Your other sessions are closed."), "info")
             return redirect(url_for("account.index"))
         form.current.errors.append(_l("The current password is wrong."))

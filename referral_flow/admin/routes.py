@@ -5,7 +5,7 @@ form (400) with the message next to the field and nothing saved."""
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from functools import wraps
 
 import holidays
@@ -22,12 +22,12 @@ from .. import clock
 from ..extensions import db, login_manager
 from ..forms import EmptyForm, query_text
 from ..labels import ENTERPRISE_LABELS, KIND_LABELS, ROLE_LABELS
-from ..models import (HolidayOverride, Member, Organisation, PartyKind, Role, RoleGrant,
-                      RuleSet, Tree, UnionKind, User)
-from ..models.user import new_session_token
+from ..models import (EndReason, HolidayOverride, Member, Organisation, PartyKind, Role,
+                      RoleGrant, RuleSet, Tree, UnionKind, User)
 from ..paging import pager
 from ..security.grants import is_admin
 from ..services import audit
+from ..services.sessions import active_sessions, current_session, end_sessions
 from ..text import InvalidValue, normalise_name, validate_citizen_id
 from ..menu import nav_entry
 from ..workflow.calendar import WorkingCalendar
@@ -412,7 +412,7 @@ def _user_page(user: User, grant_form=None, ended: tuple[int, f.EndGrantForm] | 
         end_forms[ended[0]] = ended[1]
     return render_template("admin/user.html", user=user, member=member, grants=grants,
                            grant_form=grant_form, button=EmptyForm(formdata=None),
-                           contact_form=contact_form,
+                           contact_form=contact_form, sessions=active_sessions(user),
                            end_forms=end_forms, roles=ROLE_LABELS, today=today), status
 
 
@@ -434,7 +434,7 @@ def toggle_active(user_id: int):
         return redirect(url_for("admin.user", user_id=user.id))
     user.active = not user.active
     if not user.active:
-        user.session_token = new_session_token()     # ends the sessions already open
+        end_sessions(user, EndReason.deactivated)
     audit.append(trigger="activate" if user.active else "deactivate", subject="user",
                  actor_id=current_user.id, data={"user_id": user.id, "username": user.username})
     db.session.commit()
@@ -537,7 +537,34 @@ def _make_grant(user: User, form) -> RoleGrant | None:
                  data={"user_id": user.id, "grant_id": grant.id, "role": role.value,
                        "org": org.code if org else None, "valid_from": start, "valid_to": end,
                        "member_id": user.member_id if role == Role.member else None})
+    _cut_sessions(user, EndReason.grants_changed)
     db.session.commit()
+    return grant
+
+
+def _cut_sessions(user: User, reason: EndReason) -> list[int]:
+    """End the account's sessions (it signs in again with what it now holds); an
+    administrator acting on his own account keeps the session he is using."""
+    keep = current_session(current_user) if user.id == current_user.id else None
+    return end_sessions(user, reason, keep=keep)
+
+
+def _end_grant(user: User, grant: RoleGrant, last_day: date) -> None:
+    """Set the grant's last day, audit it and cut the account's sessions; commits."""
+    old = grant.valid_to
+    grant.valid_to = last_day
+    audit.append(trigger="end_grant", subject="user", actor_id=current_user.id,
+                 data={"user_id": user.id, "grant_id": grant.id, "role": grant.role.value,
+                       "org": grant.org.code if grant.org else None, "from": old,
+                       "to": last_day})
+    _cut_sessions(user, EndReason.grants_changed)
+    db.session.commit()
+
+
+def _grant_or_404(user: User, grant_id: int) -> RoleGrant:
+    grant = next((g for g in user.grants if g.id == grant_id), None)
+    if grant is None:
+        abort(404)
     return grant
 
 
@@ -545,9 +572,7 @@ def _make_grant(user: User, form) -> RoleGrant | None:
 @admin_required
 def end_grant(user_id: int, grant_id: int):
     user = _user_or_404(user_id)
-    grant = next((g for g in user.grants if g.id == grant_id), None)
-    if grant is None:
-        abort(404)
+    grant = _grant_or_404(user, grant_id)
     form = f.EndGrantForm()
     if _fields_ok(form):
         day = form.valid_to.data
@@ -558,17 +583,46 @@ def end_grant(user_id: int, grant_id: int):
         elif user.id == current_user.id and grant.role == Role.administrator:
             form.valid_to.errors.append(_l("You cannot end your own administrator role."))
         else:
-            old = grant.valid_to
-            grant.valid_to = day
-            audit.append(trigger="end_grant", subject="user", actor_id=current_user.id,
-                         data={"user_id": user.id, "grant_id": grant.id,
-                               "role": grant.role.value,
-                               "org": grant.org.code if grant.org else None, "from": old,
-                               "to": day})
-            db.session.commit()
+            _end_grant(user, grant, day)
             flash(_("The grant ends on %(d)s.", d=day.strftime("%d/%m/%Y")), "info")
             return redirect(url_for("admin.user", user_id=user.id))
     return _user_page(user, ended=(grant.id, form), status=400)
+
+
+@bp.post("/users/<int:user_id>/grants/<int:grant_id>/end-now")
+@admin_required
+def end_grant_now(user_id: int, grant_id: int):
+    """End a grant with immediate effect (F-2.4): its last day becomes yesterday, so it no
+    longer counts today; a grant that started today thus never took effect. The account's
+    sessions are cut at once."""
+    user = _user_or_404(user_id)
+    grant = _grant_or_404(user, grant_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    yesterday = clock.today() - timedelta(days=1)
+    if grant.valid_to is not None and grant.valid_to <= yesterday:
+        flash(_("This grant is no longer in force."), "error")
+    elif user.id == current_user.id and grant.role == Role.administrator:
+        flash(_("You cannot end your own administrator role."), "error")
+    else:
+        _end_grant(user, grant, yesterday)
+        flash(_("The grant was ended; it no longer counts from now on."), "info")
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/sessions/end")
+@admin_required
+def sign_out_everywhere(user_id: int):
+    """An administrator's "sign out everywhere" (after a suspected theft, say)."""
+    user = _user_or_404(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    ended = _cut_sessions(user, EndReason.ended_by_admin)
+    audit.append(trigger="end_sessions", subject="user", actor_id=current_user.id,
+                 data={"user_id": user.id, "username": user.username, "sessions": ended})
+    db.session.commit()
+    flash(_("Sessions ended: %(n)d.", n=len(ended)), "info")
+    return redirect(url_for("admin.user", user_id=user.id))
 
 
 # --- rule sets ----------------------------------------------------------------------------

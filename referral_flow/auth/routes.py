@@ -1,4 +1,4 @@
-"""Login and logout. Logout rotates the user's session token on the server."""
+"""Login and logout. Logout ends the session's record on the server."""
 from __future__ import annotations
 
 import unicodedata
@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from ..extensions import db, limiter
 from ..forms import EmptyForm
-from ..models import User
-from ..models.user import new_session_token
+from ..models import EndReason, User
 from ..security import passwords
 from ..menu import landing_page
+from ..services.sessions import current_session, end_session
 from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -76,7 +76,7 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
-        current_user.session_token = new_session_token()
+        end_session(current_session(current_user), EndReason.logout)
         db.session.commit()
         logout_user()
         flash(_("You have logged out."), "info")

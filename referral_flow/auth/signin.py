@@ -4,29 +4,31 @@ factor follows (a code, or enrolment when his roles require one) it leaves a sho
 from __future__ import annotations
 
 from flask import current_app, redirect, session
-from flask_login import login_user
 from werkzeug.wrappers import Response
 
 from .. import clock
 from ..extensions import db
 from ..models import User
 from ..security.reauth import mark_authenticated
+from .sessions import sign_in
 
 PASSWORD_CHECKED = "password_checked"
 
 
 def complete_sign_in(user: User, next_url: str | None) -> Response:
-    """The one way into a session: the user is signed in and sent to the safe ``next``.
-    Signing in counts as the recent authentication a bulk export asks for."""
+    """The one way into a session: the user is signed in (a server-side session opened,
+    committed) and sent to the safe ``next``. Signing in counts as the recent
+    authentication a bulk export asks for."""
     from .routes import _safe_next     # routes imports this module's callers
     session.pop(PASSWORD_CHECKED, None)
-    login_user(user)
+    sign_in(user)
+    db.session.commit()
     mark_authenticated()
     return redirect(_safe_next(next_url))
 
 
 def password_checked(user: User, next_url: str | None) -> None:
-    session[PASSWORD_CHECKED] = {"user": user.id, "token": user.session_token,
+    session[PASSWORD_CHECKED] = {"user": user.id,
                                  "at": clock.wall_clock().timestamp(), "next": next_url, "tries": 0}
 
 
@@ -39,7 +41,7 @@ def pending() -> tuple[User, str | None] | None:
     age = clock.wall_clock().timestamp() - marker.get("at", 0)
     user = db.session.get(User, marker.get("user", 0))
     if (not 0 <= age <= current_app.config["SIGNIN_STEP_MINUTES"] * 60 or user is None
-            or not user.active or user.session_token != marker.get("token")):
+            or not user.active):
         session.pop(PASSWORD_CHECKED, None)
         return None
     return user, marker.get("next")

@@ -2,6 +2,7 @@
 from .org import Organisation, Tree, UnionKind, PartyKind, EnterpriseKind
 from .member import Member
 from .user import User, RoleGrant, Role
+from .session import UserSession, EndReason
 from .case import Case, CaseHelper, Vote, Document, VoteKind
 from .audit import AuditEvent
 from .rules import RuleSet
@@ -14,8 +15,8 @@ from .second_factor import RecoveryCode, SecondFactorPolicy, TotpFactor
 
 __all__ = [
     "Organisation", "Tree", "UnionKind", "PartyKind", "EnterpriseKind", "Member", "User",
-    "RoleGrant", "Role", "Case", "CaseHelper", "Vote", "Document", "VoteKind", "AuditEvent",
-    "RuleSet", "HolidayOverride", "AwarenessClass", "Enrolment", "EnrolmentResult",
-    "Target", "UnitPlan", "PartyMember", "PartyStatus", "ReadEvent", "ReadSubject",
-    "RecoveryCode", "SecondFactorPolicy", "TotpFactor",
+    "RoleGrant", "Role", "UserSession", "EndReason", "Case", "CaseHelper", "Vote", "Document",
+    "VoteKind", "AuditEvent", "RuleSet", "HolidayOverride", "AwarenessClass", "Enrolment",
+    "EnrolmentResult", "Target", "UnitPlan", "PartyMember", "PartyStatus", "ReadEvent",
+    "ReadSubject", "RecoveryCode", "SecondFactorPolicy", "TotpFactor",
 ]

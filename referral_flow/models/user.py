@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import enum
-import secrets
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING
@@ -31,10 +30,6 @@ class Role(str, enum.Enum):
     member = "member"
 
 
-def new_session_token() -> str:
-    return secrets.token_hex(16)
-
-
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
 
@@ -44,8 +39,6 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(5), default="vi")
-    # Rotated at logout: a session cookie captured before logout stops working.
-    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     # Set when an administrator chose the password (a new account, a reset): until the user
     # picks his own, every page leads to the change form.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
@@ -67,8 +60,12 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    # The login cookie's id of the session this request is signed in with ("<session id>:
+    # <secret>", models/session.py); set by sign-in and by the login loader, not a column.
+    login_key = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        return self.login_key or str(self.id)
 
     @property
     def is_active(self) -> bool:

@@ -22,10 +22,10 @@ from sqlalchemy import delete, func, select, update
 
 from .. import clock
 from ..extensions import db
-from ..models import RecoveryCode, Role, SecondFactorPolicy, TotpFactor, User
-from ..models.user import new_session_token
+from ..models import EndReason, RecoveryCode, Role, SecondFactorPolicy, TotpFactor, User
 from . import audit
 from .sealed import seal, unseal
+from .sessions import end_sessions
 
 RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"      # no 0/o, 1/l/i to misread
@@ -133,7 +133,7 @@ def reset(user: User, actor: User) -> None:
     and the user's sessions end, so he signs in again and (if required) enrols."""
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(delete(TotpFactor).where(TotpFactor.user_id == user.id))
-    user.session_token = new_session_token()
+    end_sessions(user, EndReason.ended_by_admin)
     audit.append(trigger="mfa_reset", subject="user", actor_id=actor.id,
                  data={"user_id": user.id, "username": user.username})
 

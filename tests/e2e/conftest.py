@@ -17,6 +17,9 @@ from ..conftest import _config
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = "demo-only-2026"
+# The journeys move the application's date by days and months while users stay signed in:
+# sessions must outlive that (their limits are tested in tests/security/test_sessions.py).
+LONG_SESSIONS = {"SESSION_IDLE_MINUTES": 2 * 366 * 24 * 60, "SESSION_MAX_HOURS": 2 * 366 * 24}
 
 
 def pytest_collection_modifyitems(items):
@@ -48,7 +51,7 @@ def live_app(tmp_path_factory):
 
     from referral_flow.demo import load
     path = tmp_path_factory.mktemp("e2e") / "e2e.db"
-    app = create_app(_config(f"sqlite:///{path}") | {"WTF_CSRF_ENABLED": True})
+    app = create_app(_config(f"sqlite:///{path}") | {"WTF_CSRF_ENABLED": True, **LONG_SESSIONS})
     with app.app_context():
         upgrade()
         load()

@@ -162,6 +162,7 @@ def test_the_author_may_not_correct_on_a_later_day_but_the_body_above_may(world,
     secretary = world.users["cell_secretary_a"]
     auth.login(secretary.username)
     _reject_by_typo(client, at_cell)
+    auth.logout()       # (a day later his session would have expired anyway)
     db.session.expire_all()
     later = TODAY + timedelta(days=1)
     app.config["FROZEN_TODAY"] = later
@@ -174,7 +175,6 @@ def test_the_author_may_not_correct_on_a_later_day_but_the_body_above_may(world,
     with pytest.raises(NotAllowed):
         correct(at_cell, wrong.event.id, secretary, reason="x", expected_version=at_cell.version,
                 today=later)
-    auth.logout()
     auth.login(world.users["competent_officer_a"].username)
     assert _correct(client, at_cell, wrong.event.id, vote(TODAY, 9, 8)).status_code == 302
     db.session.expire_all()
