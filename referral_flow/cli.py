@@ -1,4 +1,4 @@
-"""Flask commands: demo load, users create, audit verify, rules show."""
+"""Flask commands: demo load, users create, audit verify and anchor, rules show."""
 from __future__ import annotations
 
 import json
@@ -57,16 +57,56 @@ def users_create(username, full_name, role, org_code, password):
     click.echo(f"created {username} ({role})")
 
 
-@audit_cli.command("verify")
-def audit_verify():
-    """Verify the hash chain; exit non-zero naming the first bad event."""
+def _check_chain() -> bool:
+    """Walk the chain and compare it with the latest checkpoint; print what was found."""
+    from .services import audit_anchor
     from .services.audit import verify
     report = verify()
-    if not report.ok:
+    ok = report.ok
+    if ok:
+        before_key = (f" ({report.unkeyed} written before the audit key, checked as plain "
+                      "SHA-256)" if report.unkeyed else "")
+        click.echo(f"audit chain intact: {report.checked} events{before_key}")
+    else:
         click.echo(f"audit chain BROKEN at event {report.bad_event_id}: {report.problem} "
                    f"({report.checked} events verified before it)", err=True)
+    try:
+        checkpoint = audit_anchor.latest()
+    except audit_anchor.CheckpointRefused as refused:
+        click.echo(f"audit checkpoint REFUSED: {refused}", err=True)
+        return False
+    if checkpoint is None:
+        required = current_app.config["AUDIT_ANCHOR_REQUIRED"]
+        click.echo(f"{'audit checkpoint MISSING' if required else 'warning'}: no checkpoint in "
+                   f"{audit_anchor.anchor_file()} (run flask audit anchor)", err=True)
+        return ok and not required
+    problems = audit_anchor.compare(checkpoint)
+    for problem in problems:
+        click.echo(f"audit chain BROKEN against its checkpoint: {problem}", err=True)
+    if not problems:
+        click.echo(f"checkpoint of {checkpoint.at} holds: {checkpoint.count} events up to "
+                   f"event {checkpoint.last_id}")
+    return ok and not problems
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Verify the keyed chain against the latest checkpoint; exit non-zero on any problem,
+    naming the first bad event."""
+    if not _check_chain():
         raise SystemExit(1)
-    click.echo(f"audit chain intact: {report.checked} events")
+
+
+@audit_cli.command("anchor")
+def audit_anchor():
+    """Verify the chain, then append a checkpoint (count, last id, head, HMAC) to the anchor
+    file (and syslog); a chain that fails verification is not anchored."""
+    from .services.audit_anchor import take, write
+    if not _check_chain():
+        raise click.ClickException("the chain fails verification; no checkpoint written")
+    line = write(take())
+    db.session.rollback()       # releases the chain lock; nothing was written to the database
+    click.echo(f"checkpoint written: {line}")
 
 
 @rules_cli.command("show")
