@@ -1,4 +1,5 @@
-"""Flask commands: demo load, users create, audit verify and anchor, rules show."""
+"""Flask commands: demo load, users create, audit verify and anchor, rules show, and
+the PostgreSQL grants of the application's role (`db grant-app-role`)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,8 @@ import json
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from flask_migrate.cli import db as migrate_cli
+from sqlalchemy import select, text
 
 from . import clock
 from .extensions import db
@@ -118,6 +120,27 @@ def rules_show():
             click.echo(f"    {key} = {json.dumps(value, ensure_ascii=False)}")
 
 
+@click.command("grant-app-role")
+@click.argument("role")
+@click.option("--print-only", is_flag=True, help="Print the statements; run nothing.")
+def grant_app_role(role, print_only):
+    """Run as the owner (PostgreSQL): let ROLE, which owns nothing, read and write the app's
+    tables, only SELECT and INSERT the audit trail; re-run after each db upgrade."""
+    from .db_roles import RoleRefused, grant_statements
+    if db.engine.dialect.name != "postgresql":
+        raise click.ClickException("database roles are for PostgreSQL only")
+    try:
+        statements = grant_statements(db.session.connection(), role)
+    except RoleRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    for statement in statements:
+        click.echo(f"{statement};")
+        if not print_only:
+            db.session.execute(text(statement))
+    db.session.commit()
+
+
 def register(app: Flask) -> None:
     for group in (demo_cli, users_cli, audit_cli, rules_cli):
         app.cli.add_command(group)
+    migrate_cli.add_command(grant_app_role)
