@@ -64,12 +64,7 @@ def _check_chain() -> bool:
     from .services import audit_anchor
     from .services.audit import verify
     report = verify()
-    ok = report.ok
-    if ok:
-        before_key = (f" ({report.unkeyed} written before the audit key, checked as plain "
-                      "SHA-256)" if report.unkeyed else "")
-        click.echo(f"audit chain intact: {report.checked} events{before_key}")
-    else:
+    if not report.ok:
         click.echo(f"audit chain BROKEN at event {report.bad_event_id}: {report.problem} "
                    f"({report.checked} events verified before it)", err=True)
     try:
@@ -77,18 +72,22 @@ def _check_chain() -> bool:
     except audit_anchor.CheckpointRefused as refused:
         click.echo(f"audit checkpoint REFUSED: {refused}", err=True)
         return False
+    problems = audit_anchor.compare(checkpoint) if checkpoint else []
+    for problem in problems:
+        click.echo(f"audit chain BROKEN against its checkpoint: {problem}", err=True)
+    if report.ok and not problems:
+        before_key = (f" ({report.unkeyed} written before the audit key, checked as plain "
+                      "SHA-256)" if report.unkeyed else "")
+        click.echo(f"audit chain intact: {report.checked} events{before_key}")
     if checkpoint is None:
         required = current_app.config["AUDIT_ANCHOR_REQUIRED"]
         click.echo(f"{'audit checkpoint MISSING' if required else 'warning'}: no checkpoint in "
                    f"{audit_anchor.anchor_file()} (run flask audit anchor)", err=True)
-        return ok and not required
-    problems = audit_anchor.compare(checkpoint)
-    for problem in problems:
-        click.echo(f"audit chain BROKEN against its checkpoint: {problem}", err=True)
+        return report.ok and not required
     if not problems:
         click.echo(f"checkpoint of {checkpoint.at} holds: {checkpoint.count} events up to "
                    f"event {checkpoint.last_id}")
-    return ok and not problems
+    return report.ok and not problems
 
 
 @audit_cli.command("verify")

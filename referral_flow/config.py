@@ -40,6 +40,8 @@ class Config:
     # Checkpoints of the chain outside the database: a file, and optionally syslog.
     AUDIT_ANCHOR_FILE = os.environ.get("AUDIT_ANCHOR_FILE", str(INSTANCE / "audit-anchors.log"))
     AUDIT_ANCHOR_SYSLOG = os.environ.get("AUDIT_ANCHOR_SYSLOG")
+    # Also a checkpoint whenever an event whose id is a multiple of this commits (0: cron only).
+    AUDIT_ANCHOR_EVERY = int(os.environ.get("AUDIT_ANCHOR_EVERY", "0"))
     AUDIT_ANCHOR_REQUIRED = True    # verify fails without a checkpoint (a warning in dev/tests)
 
 

@@ -52,6 +52,10 @@ def append(*, trigger: str, actor_id: int | None, case_id: int | None = None,
     event.hash = event.compute_hash()
     db.session.add(event)
     db.session.flush()
+    every = current_app.config["AUDIT_ANCHOR_EVERY"]
+    if every and event.id % every == 0:
+        from .audit_anchor import schedule      # imported here: it builds on lock_chain
+        schedule(event)
     return event
 
 

@@ -3,9 +3,10 @@
 A checkpoint is one line: the UTC time, the number of events, the last event's id, its hash
 (the head), and an HMAC of those under the audit key. ``flask audit anchor`` appends one to
 ``AUDIT_ANCHOR_FILE`` (append mode, fsync) and, when ``AUDIT_ANCHOR_SYSLOG`` is set, sends it to
-syslog. Compared with the latest checkpoint, a chain that lost its newest events (truncation),
-lost older ones, or was re-chained up to the checkpoint no longer matches, whoever wrote the
-table.
+syslog; with ``AUDIT_ANCHOR_EVERY`` = N, the application also writes one whenever an event
+whose id is a multiple of N commits. Compared with the latest checkpoint, a chain that lost
+its newest events (truncation), lost older ones, or was re-chained up to the checkpoint no
+longer matches, whoever wrote the table.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from logging.handlers import SysLogHandler
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from .. import clock
@@ -27,6 +29,7 @@ from ..models import AuditEvent
 from ..models.audit import audit_key
 from .audit import lock_chain
 
+PENDING = "audit_checkpoint"
 LINE = re.compile(r"^(?P<at>\S+) events=(?P<count>\d+) last_id=(?P<last_id>\d+) "
                   r"head=(?P<head>[0-9a-f]{64}) hmac=(?P<mac>[0-9a-f]{64})$")
 
@@ -59,8 +62,35 @@ def take() -> Checkpoint:
     head = lock_chain()
     count, last_id = db.session.execute(
         select(func.count(AuditEvent.id), func.max(AuditEvent.id))).one()
-    at = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    return Checkpoint(at, count, last_id or 0, head)
+    return Checkpoint(_utc_now(), count, last_id or 0, head)
+
+
+def _utc_now() -> str:
+    return clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def schedule(event: AuditEvent) -> None:
+    """A checkpoint at ``event`` (just appended under the chain lock), written once its
+    transaction commits: never a checkpoint of an event that was rolled back."""
+    count = db.session.scalar(select(func.count(AuditEvent.id))
+                              .where(AuditEvent.id <= event.id))
+    db.session.info[PENDING] = Checkpoint(_utc_now(), count, event.id, event.hash)
+
+
+@sa_event.listens_for(db.session, "after_commit")
+def _write_pending(session) -> None:
+    checkpoint = session.info.pop(PENDING, None)
+    if checkpoint is not None:
+        try:
+            write(checkpoint)
+        except OSError:     # the step is committed; the next checkpoint (or cron) follows
+            current_app.logger.exception("audit checkpoint not written")
+
+
+@sa_event.listens_for(db.session, "after_soft_rollback")
+def _drop_pending(session, _previous_transaction) -> None:
+    # Any rollback, a savepoint's too (a previewed step): forget rather than anchor a ghost.
+    session.info.pop(PENDING, None)
 
 
 def anchor_file() -> Path:

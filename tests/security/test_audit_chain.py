@@ -104,9 +104,10 @@ def test_newest_events_deleted_after_a_checkpoint_are_reported(trail, app, db):
         _delete_from(db, trail[-3].id)
     result = _cli(app, "verify")
     assert result.exit_code == 1
-    assert "audit chain intact" in result.output        # what is left still links up…
+    assert "BROKEN at event" not in result.output         # what is left still links up…
     assert ("3 events missing since the checkpoint of" in result.output
             and f"ends at event {trail[-4].id}" in result.output)   # …but it lost its tail
+    assert "intact" not in result.output
 
 
 def test_rechained_chain_differs_from_its_checkpoint(trail, app, db):
@@ -299,3 +300,28 @@ def test_grant_app_role_refuses_a_superuser_or_sqlite(app):
     assert result.exit_code == 1
     expected = "must own nothing" if ON_PG else "PostgreSQL only"
     assert expected in result.output
+
+
+def test_application_writes_a_checkpoint_every_n_events(trail, world, app, db):
+    app.config["AUDIT_ANCHOR_EVERY"] = 3
+    _more_events(world, db)
+    lines = Path(app.config["AUDIT_ANCHOR_FILE"]).read_text().splitlines()
+    ids = [int(line.split(" last_id=")[1].split()[0]) for line in lines]
+    multiples = [e.id for e in _events(db)[len(trail):] if e.id % 3 == 0]
+    # One checkpoint per transaction at most: its last multiple of 3.
+    assert ids and set(ids) <= set(multiples) and ids[-1] == multiples[-1]
+    result = _cli(app, "verify")
+    assert result.exit_code == 0, result.output
+    assert f"up to event {ids[-1]}" in result.output
+
+
+def test_no_checkpoint_of_an_event_rolled_back(trail, app, db):
+    app.config["AUDIT_ANCHOR_EVERY"] = 1
+    savepoint = db.session.begin_nested()
+    audit.append(trigger="previewed", actor_id=None, subject="test")
+    savepoint.rollback()
+    db.session.rollback()
+    assert not Path(app.config["AUDIT_ANCHOR_FILE"]).exists()
+    audit.append(trigger="kept", actor_id=None, subject="test")
+    db.session.commit()
+    assert f"events={len(trail) + 1} " in Path(app.config["AUDIT_ANCHOR_FILE"]).read_text()
