@@ -94,7 +94,10 @@ def audit_key(config) -> bytes:
 
     Refuses to go on without one (production has no default) or with a short one."""
     path = config.get("AUDIT_KEY_FILE")
-    key = Path(path).read_text(encoding="utf-8").strip() if path else config.get("AUDIT_KEY")
+    try:
+        key = Path(path).read_text(encoding="utf-8").strip() if path else config.get("AUDIT_KEY")
+    except OSError as err:
+        raise RuntimeError(f"AUDIT_KEY_FILE cannot be read: {err}") from err
     if not key:
         raise RuntimeError("AUDIT_KEY or AUDIT_KEY_FILE must be set in the environment for "
                            "this configuration (the audit chain's HMAC key, kept out of the "

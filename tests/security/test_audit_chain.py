@@ -236,6 +236,9 @@ def test_audit_key_file_is_read(tmp_path):
     app = create_app({**{k: getattr(_Production, k) for k in dir(_Production) if k.isupper()},
                       "AUDIT_KEY_FILE": str(key_file)})
     assert app.config["AUDIT_KEY"] == b"k" * 40
+    with pytest.raises(RuntimeError, match="AUDIT_KEY_FILE cannot be read"):
+        create_app({**{k: getattr(_Production, k) for k in dir(_Production) if k.isupper()},
+                    "AUDIT_KEY_FILE": str(tmp_path / "missing.key")})
 
 
 @pytest.fixture
