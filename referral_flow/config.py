@@ -106,7 +106,7 @@ def audit_key(config) -> bytes:
         raise RuntimeError(f"The audit key must have at least {AUDIT_KEY_MIN_LENGTH} "
                            "characters (e.g. python -c 'import secrets; "
                            "print(secrets.token_hex(32))').")
-    return key.encode("utf-8")
+    return key if isinstance(key, bytes) else key.encode("utf-8")
 
 
 def config_from_env():
