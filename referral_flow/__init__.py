@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import config_from_env
+from .config import audit_key, config_from_env
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -18,6 +18,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in the environment for this configuration.")
+    app.config["AUDIT_KEY"] = audit_key(app.config)
     Path(app.instance_path).mkdir(exist_ok=True)
 
     from . import cli, database, errors, i18n, web

@@ -1,4 +1,5 @@
-"""Flask commands: demo load, users create, audit verify, rules show."""
+"""Flask commands: demo load, users create, audit verify and anchor, rules show, and
+the PostgreSQL grants of the application's role (`db grant-app-role`)."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
-from sqlalchemy import select
+from flask_migrate.cli import db as migrate_cli
+from sqlalchemy import select, text
 
 from . import clock
 from .extensions import db
@@ -64,16 +66,55 @@ def users_create(username, full_name, role, org_code, password):
     click.echo(f"created {username} ({role})")
 
 
-@audit_cli.command("verify")
-def audit_verify():
-    """Verify the hash chain; exit non-zero naming the first bad event."""
+def _check_chain() -> bool:
+    """Walk the chain and compare it with the latest checkpoint; print what was found."""
+    from .services import audit_anchor
     from .services.audit import verify
     report = verify()
     if not report.ok:
         click.echo(f"audit chain BROKEN at event {report.bad_event_id}: {report.problem} "
                    f"({report.checked} events verified before it)", err=True)
+    try:
+        checkpoint = audit_anchor.latest()
+    except audit_anchor.CheckpointRefused as refused:
+        click.echo(f"audit checkpoint REFUSED: {refused}", err=True)
+        return False
+    problems = audit_anchor.compare(checkpoint) if checkpoint else []
+    for problem in problems:
+        click.echo(f"audit chain BROKEN against its checkpoint: {problem}", err=True)
+    if report.ok and not problems:
+        before_key = (f" ({report.unkeyed} written before the audit key, checked as plain "
+                      "SHA-256)" if report.unkeyed else "")
+        click.echo(f"audit chain intact: {report.checked} events{before_key}")
+    if checkpoint is None:
+        required = current_app.config["AUDIT_ANCHOR_REQUIRED"]
+        click.echo(f"{'audit checkpoint MISSING' if required else 'warning'}: no checkpoint in "
+                   f"{audit_anchor.anchor_file()} (run flask audit anchor)", err=True)
+        return report.ok and not required
+    if not problems:
+        click.echo(f"checkpoint of {checkpoint.at} holds: {checkpoint.count} events up to "
+                   f"event {checkpoint.last_id}")
+    return report.ok and not problems
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Verify the keyed chain against the latest checkpoint; exit non-zero on any problem,
+    naming the first bad event."""
+    if not _check_chain():
         raise SystemExit(1)
-    click.echo(f"audit chain intact: {report.checked} events")
+
+
+@audit_cli.command("anchor")
+def audit_anchor():
+    """Verify the chain, then append a checkpoint (count, last id, head, HMAC) to the anchor
+    file (and syslog); a chain that fails verification is not anchored."""
+    from .services.audit_anchor import take, write
+    if not _check_chain():
+        raise click.ClickException("the chain fails verification; no checkpoint written")
+    line = write(take())
+    db.session.rollback()       # releases the chain lock; nothing was written to the database
+    click.echo(f"checkpoint written: {line}")
 
 
 @rules_cli.command("show")
@@ -85,6 +126,27 @@ def rules_show():
             click.echo(f"    {key} = {json.dumps(value, ensure_ascii=False)}")
 
 
+@click.command("grant-app-role")
+@click.argument("role")
+@click.option("--print-only", is_flag=True, help="Print the statements; run nothing.")
+def grant_app_role(role, print_only):
+    """Run as the owner (PostgreSQL): let ROLE, which owns nothing, read and write the app's
+    tables, only SELECT and INSERT the audit trail; re-run after each db upgrade."""
+    from .db_roles import RoleRefused, grant_statements
+    if db.engine.dialect.name != "postgresql":
+        raise click.ClickException("database roles are for PostgreSQL only")
+    try:
+        statements = grant_statements(db.session.connection(), role)
+    except RoleRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    for statement in statements:
+        click.echo(f"{statement};")
+        if not print_only:
+            db.session.execute(text(statement))
+    db.session.commit()
+
+
 def register(app: Flask) -> None:
     for group in (demo_cli, users_cli, audit_cli, rules_cli):
         app.cli.add_command(group)
+    migrate_cli.add_command(grant_app_role)

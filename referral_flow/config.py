@@ -51,6 +51,17 @@ class Config:
     REVIEW_WINDOW_WORKING_DAYS = int(os.environ.get("REVIEW_WINDOW_WORKING_DAYS", "20"))
     DEMO_ALLOWED = False
     TESTING = False
+    # The audit chain's HMAC key, kept out of the database (see ``audit_key``).
+    AUDIT_KEY = os.environ.get("AUDIT_KEY")
+    AUDIT_KEY_FILE = os.environ.get("AUDIT_KEY_FILE")
+    # Events with a lower id were written before the key existed (plain SHA-256); 1: all keyed.
+    AUDIT_KEYED_FROM_ID = int(os.environ.get("AUDIT_KEYED_FROM_ID", "1"))
+    # Checkpoints of the chain outside the database: a file, and optionally syslog.
+    AUDIT_ANCHOR_FILE = os.environ.get("AUDIT_ANCHOR_FILE", str(INSTANCE / "audit-anchors.log"))
+    AUDIT_ANCHOR_SYSLOG = os.environ.get("AUDIT_ANCHOR_SYSLOG")
+    # Also a checkpoint whenever an event whose id is a multiple of this commits (0: cron only).
+    AUDIT_ANCHOR_EVERY = int(os.environ.get("AUDIT_ANCHOR_EVERY", "0"))
+    AUDIT_ANCHOR_REQUIRED = True    # verify fails without a checkpoint (a warning in dev/tests)
 
 
 def pinned_date(name: str) -> date | None:
@@ -61,6 +72,8 @@ def pinned_date(name: str) -> date | None:
 
 class DevelopmentConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    AUDIT_KEY = os.environ.get("AUDIT_KEY", "dev-only-audit-key-not-secret-0000")
+    AUDIT_ANCHOR_REQUIRED = False
     DEMO_ALLOWED = True
     # Try later steps of the demo (probation, recognition) on another day; never in production.
     FROZEN_TODAY = pinned_date("REFERRAL_FLOW_TODAY")
@@ -69,6 +82,8 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing"
+    AUDIT_KEY = "testing-audit-key-not-secret-00000"
+    AUDIT_ANCHOR_REQUIRED = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     # Fast hashing in tests only; production strength is asserted by a test.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
@@ -88,6 +103,29 @@ CONFIGS = {
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+AUDIT_KEY_MIN_LENGTH = 32
+
+
+def audit_key(config) -> bytes:
+    """The audit key as bytes: the file ``AUDIT_KEY_FILE`` names, else ``AUDIT_KEY``.
+
+    Refuses to go on without one (production has no default) or with a short one."""
+    path = config.get("AUDIT_KEY_FILE")
+    try:
+        key = Path(path).read_text(encoding="utf-8").strip() if path else config.get("AUDIT_KEY")
+    except OSError as err:
+        raise RuntimeError(f"AUDIT_KEY_FILE cannot be read: {err}") from err
+    if not key:
+        raise RuntimeError("AUDIT_KEY or AUDIT_KEY_FILE must be set in the environment for "
+                           "this configuration (the audit chain's HMAC key, kept out of the "
+                           "database).")
+    if len(key) < AUDIT_KEY_MIN_LENGTH:
+        raise RuntimeError(f"The audit key must have at least {AUDIT_KEY_MIN_LENGTH} "
+                           "characters (e.g. python -c 'import secrets; "
+                           "print(secrets.token_hex(32))').")
+    return key if isinstance(key, bytes) else key.encode("utf-8")
 
 
 def config_from_env():

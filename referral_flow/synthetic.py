@@ -26,7 +26,7 @@ from .extensions import db
 from .models import (AuditEvent, AwarenessClass, Case, CaseHelper, Document, EnrolmentResult,
                      Enrolment, EnterpriseKind, Member, Organisation, PartyKind, PartyMember,
                      PartyStatus, Target, Tree, UnionKind, Vote, VoteKind)
-from .models.audit import canonical, digest, step_date
+from .models.audit import audit_key, canonical, digest, step_date
 from .models.classes import certificate_number
 from .models.member import Gender
 from .services.audit import json_safe, lock_chain
@@ -811,13 +811,13 @@ class Generator:
 
     def write_events(self) -> int:
         """Events in date order continue the chain from its current last hash."""
-        prev = lock_chain()
+        prev, key = lock_chain(), audit_key()
         self.events.sort(key=lambda e: (e[0], e[1], e[2]))
         for at, case_id, _i, trigger, source, dest, comment, data, rule_set in self.events:
             step_on = step_date(dest, data)
             data = json_safe(data)
             digest_of = digest(canonical(at, None, case_id, "case", trigger, source, dest,
-                                         comment, data, rule_set, prev))
+                                         comment, data, rule_set, prev), key)
             self.rows.add(AuditEvent, at=at, actor_id=None, case_id=case_id, subject="case",
                           trigger=trigger, from_state=source, to_state=dest, comment=comment,
                           data=data, rule_set=rule_set, step_on=step_on, prev_hash=prev,

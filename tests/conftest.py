@@ -102,8 +102,10 @@ class FreshRequestClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_url):
-    app = create_app(_config(database_url))
+def app(database_url, tmp_path):
+    # Each test keeps its audit checkpoints in its own file, never the instance folder's.
+    app = create_app(_config(database_url)
+                     | {"AUDIT_ANCHOR_FILE": str(tmp_path / "audit-anchors.log")})
     app.test_client_class = FreshRequestClient
     with app.app_context():
         yield app

@@ -1,15 +1,19 @@
-"""The append-only, hash-chained audit trail.
+"""The append-only, keyed hash chain of the audit trail.
 
-Each event stores the SHA-256 of its canonical JSON, which includes the previous
-event's hash; the database refuses UPDATE and DELETE on this table (migration
-triggers). ``flask audit verify`` walks the chain.
+Each event stores the HMAC-SHA256 of its canonical JSON, which includes the previous
+event's hash, under the audit key (``AUDIT_KEY`` / ``AUDIT_KEY_FILE``), which the database
+never holds: whoever can write the table but lacks the key cannot re-chain it. The database
+refuses UPDATE and DELETE on this table (migration triggers); ``flask audit verify`` walks
+the chain and compares it with the checkpoints kept outside the database.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -34,8 +38,20 @@ def canonical(at: datetime, actor_id: int | None, case_id: int | None, subject: 
                       default=str)
 
 
-def digest(canonical_json: str) -> str:
+def digest(canonical_json: str, key: bytes) -> str:
+    """The event's hash: HMAC-SHA256 of its canonical form under the audit key."""
+    return hmac.new(key, canonical_json.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def unkeyed_digest(canonical_json: str) -> str:
+    """The plain SHA-256 of events written before the audit key existed (ids below
+    ``AUDIT_KEYED_FROM_ID``); never used to write."""
     return hashlib.sha256(canonical_json.encode("utf-8")).hexdigest()
+
+
+def audit_key() -> bytes:
+    """The application's audit key (read from the environment or its file at app creation)."""
+    return current_app.config["AUDIT_KEY"]
 
 
 def step_date(to_state: str | None, data: dict) -> date | None:
@@ -75,4 +91,4 @@ class AuditEvent(db.Model):
                          self.rule_set, self.prev_hash)
 
     def compute_hash(self) -> str:
-        return digest(self.canonical())
+        return digest(self.canonical(), audit_key())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import date
 
@@ -9,12 +10,14 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from referral_flow.config import TestingConfig
 from referral_flow.models import AuditEvent, Role
 
 from ..conftest import Read, logged_reads
 from ..factories import advance, new_case, user
 
 GENESIS = "0" * 64
+KEY = TestingConfig.AUDIT_KEY.encode()
 
 
 def _on_pg(db) -> bool:
@@ -79,11 +82,12 @@ def test_postgresql_refuses_truncate(trail, db):
     assert len(_events(db)) == len(trail)
 
 
-def test_each_hash_is_sha256_of_canonical_json_and_links_to_previous(trail, db):
+def test_each_hash_is_hmac_sha256_of_canonical_json_and_links_to_previous(trail, db):
     prev = GENESIS
     for event in trail:
         canonical = event.canonical()
-        assert event.hash == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        assert event.hash == hmac.new(KEY, canonical.encode("utf-8"),
+                                      hashlib.sha256).hexdigest()
         body = json.loads(canonical)
         assert body["prev"] == event.prev_hash == prev
         assert (body["trigger"], body["case_id"], body["to"]) == (

@@ -31,7 +31,7 @@ def _testing_config(app) -> dict:
 def _production_config(app) -> dict:
     """ProductionConfig itself, with the secret and URL the environment would give it."""
     return {k: getattr(ProductionConfig, k) for k in dir(ProductionConfig) if k.isupper()} | {
-        "SECRET_KEY": "from-the-environment",
+        "SECRET_KEY": "from-the-environment", "AUDIT_KEY": "from-the-environment-" + "k" * 16,
         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "RATELIMIT_STORAGE_URI": "memory://"}
 
