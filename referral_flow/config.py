@@ -32,6 +32,15 @@ class Config:
     REVIEW_WINDOW_WORKING_DAYS = int(os.environ.get("REVIEW_WINDOW_WORKING_DAYS", "20"))
     DEMO_ALLOWED = False
     TESTING = False
+    # Refuse to start with a weak key or demo data (referral_flow/production.py).
+    PRODUCTION = False
+    # Sent by the app as well as by the TLS proxy, so that no response goes without it.
+    STRICT_TRANSPORT_SECURITY: str | None = None
+    # The largest request body (F-8.2). Nothing is uploaded yet (imports come later): forms
+    # are a few kilobytes; 16 MB leaves room for a spreadsheet of a province's members.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
+    # Werkzeug's own limit for a form's non-file fields (500 kB), kept explicit.
+    MAX_FORM_MEMORY_SIZE = int(os.environ.get("MAX_FORM_MEMORY_SIZE", "500000"))
 
 
 def pinned_date(name: str) -> date | None:
@@ -60,8 +69,10 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    PRODUCTION = True
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
 
 CONFIGS = {
@@ -71,5 +82,11 @@ CONFIGS = {
 }
 
 
-def config_from_env():
-    return CONFIGS[os.environ.get("REFERRAL_FLOW_ENV", "development")]
+def config_from_env() -> type[Config]:
+    """The configuration REFERRAL_FLOW_ENV names; production when it is unset (F-10.1): a
+    server started without it refuses to run without a strong SECRET_KEY instead of running
+    as development with a published key. `make demo` and the test tools name theirs."""
+    name = os.environ.get("REFERRAL_FLOW_ENV", "production")
+    if name not in CONFIGS:
+        raise RuntimeError(f"REFERRAL_FLOW_ENV={name!r}: expected one of {', '.join(CONFIGS)}.")
+    return CONFIGS[name]

@@ -1,12 +1,13 @@
 """Error pages in the user's language; every error rolls the transaction back."""
 from __future__ import annotations
 
-from flask import Flask, current_app, redirect, render_template, request
+from flask import Flask, current_app, g, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .extensions import db
+from .extensions import db, login_manager
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -19,10 +20,37 @@ MESSAGES = {
 }
 
 
-def _page(code: int, message=None):
+def _page(code: int, message=None, reload: str | None = None):
     db.session.rollback()
-    return render_template("errors/error.html", code=code,
+    return render_template("errors/error.html", code=code, reload=reload,
                            message=message or MESSAGES.get(code, MESSAGES[500])), code
+
+
+def _too_large(_error: RequestEntityTooLarge):
+    """A body over MAX_CONTENT_LENGTH (F-8.2), refused before it is read."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+    return _page(413, _l("The request is too large (at most %(limit)s MB). Send a smaller "
+                         "file or fewer rows at a time.", limit=f"{limit:g}"))
+
+
+def _database_unavailable(error: OperationalError | InterfaceError):
+    """The database went away (a restart, a lost connection, a locked or missing file).
+
+    A commit may have reached the database before the connection broke, so the page does
+    not say "nothing was saved": the user reloads the case and sees. The page is drawn as
+    to a visitor because drawing the signed-in header would ask the database again. The
+    log line names the driver's error but not the statement, whose parameters may hold a
+    citizen's data."""
+    current_app.logger.error("database unavailable during %s %s: %s: %s", request.method,
+                             request.path, type(error.orig).__name__, error.orig)
+    # Closing, not rolling back: the pool discards a broken connection without raising.
+    db.session.close()
+    g._login_user = login_manager.anonymous_user()
+    body, code = _page(503, _l(
+        "The database cannot be reached right now. If you were recording a step, it may or "
+        "may not have been recorded: reload the case and check it before trying again."),
+        reload=request.path if request.method == "GET" else page_behind(request.path))
+    return body, code, {"Retry-After": "30", "Cache-Control": "no-store"}
 
 
 def page_behind(path: str) -> str | None:
@@ -55,5 +83,8 @@ def register(app: Flask) -> None:
     for code in MESSAGES:
         app.register_error_handler(code, lambda e, code=code: _page(code))
     app.register_error_handler(405, _not_allowed)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InterfaceError, _database_unavailable)
     app.register_error_handler(
         CSRFError, lambda e: _page(400, _l("The form expired. Reload the page and try again.")))

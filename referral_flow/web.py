@@ -1,13 +1,18 @@
 """Blueprints, login, CSRF and the navigation each user sees."""
 from __future__ import annotations
 
-from flask import Flask, redirect, url_for
+from flask import Flask, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .extensions import csrf, db, limiter, login_manager
 from .menu import landing_page, shown_to
 from .models import User
+
+# ASVS 3.4.3 (F-7.1): no plugins, no <base> that would move relative URLs elsewhere.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
 def register(app: Flask) -> None:
@@ -62,10 +67,11 @@ def register(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'")
-        if current_user and current_user.is_authenticated:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if app.config["STRICT_TRANSPORT_SECURITY"]:
+            response.headers.setdefault("Strict-Transport-Security",
+                                        app.config["STRICT_TRANSPORT_SECURITY"])
+        # The login page carries a fresh CSRF token; no cache keeps it, nor any signed-in page.
+        if request.endpoint == "auth.login" or (current_user and current_user.is_authenticated):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
