@@ -20,7 +20,8 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in the environment for this configuration "
-                           "(REFERRAL_FLOW_ENV unset means production; `make demo` sets development).")
+                           "(REFERRAL_FLOW_ENV unset means production; `make demo` sets "
+                           "development).")
     Path(app.instance_path).mkdir(exist_ok=True)
 
     from . import cli, database, errors, i18n, production, web

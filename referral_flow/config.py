@@ -36,10 +36,11 @@ class Config:
     PRODUCTION = False
     # Sent by the app as well as by the TLS proxy, so that no response goes without it.
     STRICT_TRANSPORT_SECURITY: str | None = None
-    # The largest request body (F-8.2). Nothing is uploaded yet (imports come later): forms
-    # are a few kilobytes; 16 MB leaves room for a spreadsheet of a province's members.
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
-    # Werkzeug's own limit for a form's non-file fields (500 kB), kept explicit.
+    # The largest request body, in bytes (F-8.2). Nothing is uploaded yet (imports come
+    # later): forms are a few kilobytes; 16 MB leaves room for a spreadsheet of a province's
+    # members. A body that is not a multipart upload is held to MAX_FORM_MEMORY_SIZE, also
+    # the limit of each non-file field of an upload (web.py).
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", "16000000"))
     MAX_FORM_MEMORY_SIZE = int(os.environ.get("MAX_FORM_MEMORY_SIZE", "500000"))
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .extensions import db, login_manager
+from .i18n import format_number
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -27,10 +28,11 @@ def _page(code: int, message=None, reload: str | None = None):
 
 
 def _too_large(_error: RequestEntityTooLarge):
-    """A body over MAX_CONTENT_LENGTH (F-8.2), refused before it is read."""
-    limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+    """A body over this request's limit (F-8.2), refused before it is read."""
+    megabytes = (request.max_content_length or 0) / 1_000_000
     return _page(413, _l("The request is too large (at most %(limit)s MB). Send a smaller "
-                         "file or fewer rows at a time.", limit=f"{limit:g}"))
+                         "file or fewer rows at a time.", limit=format_number(
+                             int(megabytes) if megabytes.is_integer() else megabytes)))
 
 
 def _database_unavailable(error: OperationalError | InterfaceError):
@@ -49,26 +51,29 @@ def _database_unavailable(error: OperationalError | InterfaceError):
     body, code = _page(503, _l(
         "The database cannot be reached right now. If you were recording a step, it may or "
         "may not have been recorded: reload the case and check it before trying again."),
-        reload=request.path if request.method == "GET" else page_behind(request.path))
+        reload=request.path if _shows(request.path) else page_behind(request.path))
     return body, code, {"Retry-After": "30", "Cache-Control": "no-store"}
+
+
+def _shows(path: str) -> bool:
+    """Whether a GET on ``path`` shows a page of the app."""
+    try:
+        current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        return False
+    return True
 
 
 def page_behind(path: str) -> str | None:
     """The nearest page above ``path`` that a GET can show (``/cases/7/accept`` ->
     ``/cases/7``, ``/members/5/nominate`` -> ``/members/``)."""
-    adapter = current_app.url_map.bind("localhost")
     parts = path.rstrip("/").split("/")
     while len(parts) > 1:
         parts.pop()
         base = "/".join(parts)
         for candidate in (base, base + "/"):
-            if not candidate:
-                continue
-            try:
-                adapter.match(candidate, method="GET")
-            except HTTPException:
-                continue
-            return candidate
+            if candidate and _shows(candidate):
+                return candidate
     return None
 
 

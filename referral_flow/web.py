@@ -16,6 +16,14 @@ CONTENT_SECURITY_POLICY = (
 
 
 def register(app: Flask) -> None:
+    @app.before_request
+    def limit_form_bodies():
+        """Only a multipart form carries a file: any other body (a urlencoded form, JSON) is
+        read whole into memory, so it is held to the form limit (F-8.2). Registered before
+        CSRFProtect, whose check is the first to read the form."""
+        if request.mimetype != "multipart/form-data":
+            request.max_content_length = app.config["MAX_FORM_MEMORY_SIZE"]
+
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
