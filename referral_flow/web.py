@@ -1,7 +1,7 @@
 """Blueprints, login, CSRF and the navigation each user sees."""
 from __future__ import annotations
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -79,7 +79,9 @@ def register(app: Flask) -> None:
         if app.config["STRICT_TRANSPORT_SECURITY"]:
             response.headers.setdefault("Strict-Transport-Security",
                                         app.config["STRICT_TRANSPORT_SECURITY"])
-        # The login page carries a fresh CSRF token; no cache keeps it, nor any signed-in page.
-        if request.endpoint == "auth.login" or (current_user and current_user.is_authenticated):
+        # The login page carries a fresh CSRF token; no cache keeps it, nor any page of a
+        # signed-in session. Asked of the session cookie, not of the user: after the view's
+        # commit the user would be read again, and the database may have gone since.
+        if request.endpoint == "auth.login" or "_user_id" in session:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
