@@ -165,16 +165,17 @@ def production_env(url: str, key: str) -> dict[str, str]:
 
 
 def build_world(url: str, key: str, cases: int) -> tuple[str, str, list[int]]:
-    """Migrate the drill's database and fill it: the test suite's two-sided world and
-    ``cases`` nominated cases. Returns the Party officer's username, password and the cases."""
-    from flask_migrate import upgrade
+    """Migrate the drill's database (`flask db upgrade` under production, as the README
+    does) and fill it: the test suite's two-sided world and ``cases`` nominated cases.
+    Returns the Party officer's username, password and the cases."""
     from tests import factories
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=REPO,
+                   env=production_env(url, key), check=True, capture_output=True)
     config = {k: getattr(ProductionConfig, k) for k in dir(ProductionConfig) if k.isupper()}
     # Fast hashing while filling (the accounts still open under production's checks).
     app = create_app(config | {"SECRET_KEY": key, "SQLALCHEMY_DATABASE_URI": url,
                                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():
-        upgrade()
         world = factories.build_world()
         ids = []
         for _ in range(cases):
@@ -268,6 +269,11 @@ class Browser:
                 set_cookie = True
         return response.status, response.getheader("Location", ""), page, set_cookie
 
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
     def flashes(self) -> list:
         serializer = SecureCookieSessionInterface().get_signing_serializer(self.reader)
         return serializer.loads(self.cookie).get("_flashes", []) if self.cookie else []
@@ -318,7 +324,7 @@ def stream(browser: Browser, queue: list[int], stop: threading.Event, tally: Tal
             done = False
         if not done:            # the user waits a moment, then reloads the case and tries again
             with tally.lock:
-                queue.insert(0, case_id)
+                queue.append(case_id)
             time.sleep(0.2)
 
 
@@ -356,7 +362,7 @@ def drill(args) -> int:
     folder = Path(tempfile.mkdtemp(prefix="rf_fault_drill_"))
     key = secrets.token_hex(32)
     postgres = Postgres(folder)
-    server = None
+    server, browsers = None, []
     try:
         postgres.init()
         officer, password, ids = build_world(postgres.url, key, args.cases)
@@ -365,7 +371,7 @@ def drill(args) -> int:
         reader = Flask("fault_drill")
         reader.secret_key = key
         tally, queue = Tally(), list(reversed(ids))
-        browsers = [Browser(server.port, reader) for _ in range(args.threads)]
+        browsers += [Browser(server.port, reader) for _ in range(args.threads)]
         for browser in browsers:
             browser.login(officer, password)
         print(f"PostgreSQL {PG_BIN.parent.name} on :{postgres.port}, gunicorn "
@@ -408,6 +414,8 @@ def drill(args) -> int:
         return 0 if (result["found"] == len(tally.acknowledged) and not result["half_written"]
                      and result["chain_ok"]) else 1
     finally:
+        for browser in browsers:
+            browser.close()
         if server:
             server.stop()
         postgres.stop()
@@ -421,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="kill PostgreSQL too in every n-th round (0: never)")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--cases", type=int, default=1200)
+    parser.add_argument("--cases", type=int, default=800)
     parser.add_argument("--seconds", type=float, default=4, help="length of a round")
     return drill(parser.parse_args(argv))
 

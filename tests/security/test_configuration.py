@@ -110,8 +110,10 @@ def test_hsts_under_production_only(client, production_app):  # F-7.2
     assert served.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
 
 
-def test_the_login_page_is_not_cached(client):
+def test_the_login_page_and_signed_in_pages_are_not_cached(world, auth, client):
     assert client.get("/login").headers["Cache-Control"] == "no-store"
+    auth.login(world.users["union_chair_a"].username)
+    assert client.get("/cases/").headers["Cache-Control"] == "no-store"
 
 
 # --- gunicorn (F-7.3) -------------------------------------------------------------------
