@@ -330,6 +330,15 @@ def stream(browser: Browser, queue: list[int], stop: threading.Event, tally: Tal
 
 # --- the check afterwards -----------------------------------------------------------------------
 
+# The last line of a logged traceback: "sqlalchemy.exc.IntegrityError: (…) …".
+EXCEPTION_LINE = re.compile(r"^[a-z_]+(\.\w+)+: ")
+
+
+def server_errors(log: Path) -> Counter:
+    """The exceptions behind gunicorn's 500 answers, counted (a 503 logs no traceback)."""
+    return Counter(line[:160] for line in log.read_text().splitlines()
+                   if EXCEPTION_LINE.match(line))
+
 def check(url: str, key: str, acknowledged: list[tuple[int, int]]) -> dict:
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -399,6 +408,8 @@ def drill(args) -> int:
                 thread.join()
             print(f"{turn + 1:>5} {' + '.join(killed):<26} "
                   f"{len(tally.acknowledged) - before:>12}", flush=True)
+        for browser in browsers:         # no idle keep-alive connection delays the stop
+            browser.close()
         server.stop()
         result = check(postgres.url, key, tally.acknowledged)
         answers = ", ".join(f"{k}: {v}" for k, v in sorted(tally.answers.items()))
@@ -411,6 +422,8 @@ def drill(args) -> int:
               f"{result['committed'] - len(tally.acknowledged)}")
         print(f"half-written: {result['half_written']}")
         print(f"audit chain: {'intact' if result['chain_ok'] else 'BROKEN'} ({result['chain']})")
+        for line, count in server_errors(server.log).most_common():
+            print(f"server error x{count}: {line}")
         return 0 if (result["found"] == len(tally.acknowledged) and not result["half_written"]
                      and result["chain_ok"]) else 1
     finally:
@@ -419,6 +432,10 @@ def drill(args) -> int:
         if server:
             server.stop()
         postgres.stop()
+        if args.logs:
+            args.logs.mkdir(parents=True, exist_ok=True)
+            for log in folder.glob("*.log"):
+                shutil.copy(log, args.logs / log.name)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -431,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--cases", type=int, default=800)
     parser.add_argument("--seconds", type=float, default=4, help="length of a round")
+    parser.add_argument("--logs", type=Path, help="keep gunicorn's and PostgreSQL's logs here")
     return drill(parser.parse_args(argv))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .extensions import db, login_manager
@@ -35,14 +35,18 @@ def _too_large(_error: RequestEntityTooLarge):
                              int(megabytes) if megabytes.is_integer() else megabytes)))
 
 
-def _database_unavailable(error: OperationalError | InterfaceError):
-    """The database went away (a restart, a lost connection, a locked or missing file).
+def _database_unavailable(error: DBAPIError):
+    """The database went away (a restart, a lost connection, a locked or missing file):
+    the driver's operational and interface errors, and any other error SQLAlchemy took
+    for a disconnect. Other database errors are not this page's: they stay a 500.
 
     A commit may have reached the database before the connection broke, so the page does
     not say "nothing was saved": the user reloads the case and sees. The page is drawn as
     to a visitor because drawing the signed-in header would ask the database again. The
     log line names the driver's error but not the statement, whose parameters may hold a
     citizen's data."""
+    if not (isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated):
+        raise error
     current_app.logger.error("database unavailable during %s %s: %s: %s", request.method,
                              request.path, type(error.orig).__name__, error.orig)
     # Closing, not rolling back: the pool discards a broken connection without raising.
@@ -89,7 +93,6 @@ def register(app: Flask) -> None:
         app.register_error_handler(code, lambda e, code=code: _page(code))
     app.register_error_handler(405, _not_allowed)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
-    app.register_error_handler(OperationalError, _database_unavailable)
-    app.register_error_handler(InterfaceError, _database_unavailable)
+    app.register_error_handler(DBAPIError, _database_unavailable)
     app.register_error_handler(
         CSRFError, lambda e: _page(400, _l("The form expired. Reload the page and try again.")))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.engine import make_url
 
 import referral_flow
@@ -199,3 +200,24 @@ def test_a_postgresql_server_that_does_not_answer_gets_503(free_port):
     assert response.status_code == 503
     assert MAYBE_RECORDED in response.text
     assert 'href="/login"' in response.text
+
+
+def _failing_view(app, error: Exception) -> str:
+    """A page whose view raises ``error``."""
+    def failing():
+        raise error
+    app.add_url_rule("/failing", "failing", failing)
+    return "/failing"
+
+
+def test_any_error_taken_for_a_disconnect_gets_503(app, client):
+    lost = DBAPIError("SELECT 1", {}, Exception("connection reset"), connection_invalidated=True)
+    response = client.get(_failing_view(app, lost))
+    assert response.status_code == 503
+    assert MAYBE_RECORDED in response.text
+
+
+def test_other_database_errors_stay_500(app, client):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    clash = IntegrityError("INSERT", {}, Exception("duplicate key"))
+    assert client.get(_failing_view(app, clash)).status_code == 500
