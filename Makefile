@@ -21,7 +21,9 @@ install-dev: $(BIN)/activate
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 
 ## Install, build the SQLite schema, load the demo province and serve it on $(HOST):$(PORT)
-## (default 127.0.0.1:5000; e.g. make demo PORT=8080).
+## (default 127.0.0.1:5000; e.g. make demo PORT=8080). The demo names its configuration:
+## without REFERRAL_FLOW_ENV the app is production, which refuses demo data and the dev key.
+demo: export REFERRAL_FLOW_ENV := development
 demo: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load

@@ -66,8 +66,10 @@ def users_create(username, full_name, role, org_code, password):
     click.echo(f"created {username} ({role})")
 
 
-def _check_chain() -> bool:
-    """Walk the chain and compare it with the latest checkpoint; print what was found."""
+def _check_chain(first_checkpoint: bool = False) -> bool:
+    """Walk the chain and compare it with the latest checkpoint; print what was found.
+    ``first_checkpoint``: a missing checkpoint is no failure (the one about to be written
+    is the first, e.g. right after set-up)."""
     from .services import audit_anchor
     from .services.audit import verify
     report = verify()
@@ -87,7 +89,7 @@ def _check_chain() -> bool:
                       "SHA-256)" if report.unkeyed else "")
         click.echo(f"audit chain intact: {report.checked} events{before_key}")
     if checkpoint is None:
-        required = current_app.config["AUDIT_ANCHOR_REQUIRED"]
+        required = current_app.config["AUDIT_ANCHOR_REQUIRED"] and not first_checkpoint
         click.echo(f"{'audit checkpoint MISSING' if required else 'warning'}: no checkpoint in "
                    f"{audit_anchor.anchor_file()} (run flask audit anchor)", err=True)
         return report.ok and not required
@@ -110,7 +112,7 @@ def audit_anchor():
     """Verify the chain, then append a checkpoint (count, last id, head, HMAC) to the anchor
     file (and syslog); a chain that fails verification is not anchored."""
     from .services.audit_anchor import take, write
-    if not _check_chain():
+    if not _check_chain(first_checkpoint=True):
         raise click.ClickException("the chain fails verification; no checkpoint written")
     line = write(take())
     db.session.rollback()       # releases the chain lock; nothing was written to the database

@@ -62,6 +62,16 @@ class Config:
     # Also a checkpoint whenever an event whose id is a multiple of this commits (0: cron only).
     AUDIT_ANCHOR_EVERY = int(os.environ.get("AUDIT_ANCHOR_EVERY", "0"))
     AUDIT_ANCHOR_REQUIRED = True    # verify fails without a checkpoint (a warning in dev/tests)
+    # Refuse to start with a weak key or demo data (referral_flow/production.py).
+    PRODUCTION = False
+    # Sent by the app as well as by the TLS proxy, so that no response goes without it.
+    STRICT_TRANSPORT_SECURITY: str | None = None
+    # The largest request body, in bytes (F-8.2). Nothing is uploaded yet (imports come
+    # later): forms are a few kilobytes; 16 MB leaves room for a spreadsheet of a province's
+    # members. A body that is not a multipart upload is held to MAX_FORM_MEMORY_SIZE, also
+    # the limit of each non-file field of an upload (web.py).
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", "16000000"))
+    MAX_FORM_MEMORY_SIZE = int(os.environ.get("MAX_FORM_MEMORY_SIZE", "500000"))
 
 
 def pinned_date(name: str) -> date | None:
@@ -94,8 +104,10 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    PRODUCTION = True
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
 
 CONFIGS = {
@@ -128,5 +140,11 @@ def audit_key(config) -> bytes:
     return key if isinstance(key, bytes) else key.encode("utf-8")
 
 
-def config_from_env():
-    return CONFIGS[os.environ.get("REFERRAL_FLOW_ENV", "development")]
+def config_from_env() -> type[Config]:
+    """The configuration REFERRAL_FLOW_ENV names; production when it is unset (F-10.1): a
+    server started without it refuses to run without a strong SECRET_KEY instead of running
+    as development with a published key. `make demo` and the test tools name theirs."""
+    name = os.environ.get("REFERRAL_FLOW_ENV", "production")
+    if name not in CONFIGS:
+        raise RuntimeError(f"REFERRAL_FLOW_ENV={name!r}: expected one of {', '.join(CONFIGS)}.")
+    return CONFIGS[name]

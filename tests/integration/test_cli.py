@@ -1,6 +1,8 @@
 """Flask commands: demo load, users create, audit verify; production password strength."""
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from sqlalchemy import func, select
 
@@ -31,7 +33,7 @@ def _testing_config(app) -> dict:
 def _production_config(app) -> dict:
     """ProductionConfig itself, with the secret and URL the environment would give it."""
     return {k: getattr(ProductionConfig, k) for k in dir(ProductionConfig) if k.isupper()} | {
-        "SECRET_KEY": "from-the-environment", "AUDIT_KEY": "from-the-environment-" + "k" * 16,
+        "SECRET_KEY": secrets.token_hex(32), "AUDIT_KEY": secrets.token_hex(32),
         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "RATELIMIT_STORAGE_URI": "memory://"}
 

@@ -186,6 +186,12 @@ def test_missing_checkpoint_warns_in_development_fails_where_required(trail, app
     assert "checkpoint MISSING" in result.output
 
 
+def test_the_first_checkpoint_can_be_written_where_one_is_required(trail, app):
+    app.config["AUDIT_ANCHOR_REQUIRED"] = True
+    assert _cli(app, "anchor").exit_code == 0
+    assert _cli(app, "verify").exit_code == 0
+
+
 def test_another_key_does_not_verify(trail, app):
     app.config["AUDIT_KEY"] = b"another-key-of-at-least-32-characters"
     result = _cli(app, "verify")
