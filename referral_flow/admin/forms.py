@@ -272,8 +272,8 @@ class ReadSearch(Form):
 
     person = TextField(_l("Member (citizen ID or name)"), validators=[optional, longest(100)])
     user = TextField(_l("User (username or name)"), validators=[optional, longest(100)])
-    since = DayField(_l("From"), validators=[optional])
-    until = DayField(_l("To"), validators=[optional])
+    since = DayField(_l("From the day"), validators=[optional])
+    until = DayField(_l("To the day"), validators=[optional])
 
     def validate_until(self, field):
         if field.data and self.since.data and field.data < self.since.data:
