@@ -22,7 +22,7 @@ from .extensions import db
 from .models import Case
 from .models.member import Gender
 from .security.scope import CellOrg, PartyOrg, UnionOrg
-from .services import audit
+from .services import audit, reads
 from .workflow.states import STATES
 
 BATCH = 500
@@ -38,13 +38,15 @@ def headers() -> list[str]:
             _("Ceremony date"), _("Official member from")]
 
 
-def _rows(cases) -> Iterator[list]:
+def _rows(cases, shown: list[int]) -> Iterator[list]:
+    """The export's rows; the members they name are added to ``shown`` (for the read log)."""
     yes, no = _("Yes"), _("No")
     genders = {Gender.male: _("Male"), Gender.female: _("Female")}
     kinds = {k: str(v) for k, v in ENTERPRISE_LABELS.items()}
     steps = {k: str(v) for k, v in STATES.items()}
     for case in cases:
         m, unit = case.member, case.union_unit
+        shown.append(m.id)
         yield [
             case.id, m.full_name, m.date_of_birth, m.citizen_id, genders.get(m.gender, ""),
             m.job or "", yes if m.direct_production else no, unit.name,
@@ -78,11 +80,15 @@ def case_export(stmt: Select, list_name: str, file_name: str, filters: dict) -> 
         contains_eager(Case.party_org.of_type(PartyOrg)),
         contains_eager(Case.host_cell.of_type(CellOrg)),
     ).execution_options(yield_per=BATCH)
-    rows = Counted(_rows(db.session.scalars(stmt)) if fmt in ("csv", "xlsx") else ())
+    shown: list[int] = []
+    rows = Counted(_rows(db.session.scalars(stmt), shown) if fmt in ("csv", "xlsx") else ())
     response = export_response(headers(), rows, fmt, file_name, plain=PLAIN_COLUMNS)
-    # Exports of personal records are logged: which list, how many rows, which filters.
+    # Exports of personal records are logged: which list, how many rows, which filters (the
+    # audit trail), and whom they name (the read log, where the auditor finds each person).
     audit.append(trigger="export", subject="case_export", actor_id=current_user.id,
                  case_id=None, data={"list": list_name, "rows": rows.n, "filters": filters,
                                      "format": fmt})
+    reads.record(actor_id=current_user.id, endpoint=request.endpoint or request.path,
+                 filters=filters | {"format": fmt}, rows=rows.n, members=shown)
     db.session.commit()
     return response

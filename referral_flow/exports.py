@@ -54,7 +54,7 @@ from flask_login import current_user
 
 from .extensions import db
 from .i18n import CsvStyle, csv_style, vn_date
-from .services import audit
+from .services import audit, reads
 from .text import fold
 
 FORMATS = {
@@ -291,10 +291,12 @@ def _write_sheet(ws, table: Table) -> None:
         ws.append([cell(v, i) for i, v in enumerate(row)])
 
 
-def report_export(report: str, name: str, tables: Sequence[Table], filters: dict) -> Response:
+def report_export(report: str, name: str, tables: Sequence[Table], filters: dict,
+                  members: Sequence[int] = ()) -> Response:
     """``tables`` as the download ``<name>.<format>`` (``exports.download_name``: the
     report, its year and period, never today's date); 400 for an unknown format (nothing
-    logged); the audit event is committed."""
+    logged); the audit event is committed, and when the tables name ``members`` (union
+    members' ids) so is a read-log record naming them."""
     fmt = request.args.get("format", "")
     counted = [Counted(t.rows) for t in tables]
     response = tables_response(
@@ -302,5 +304,9 @@ def report_export(report: str, name: str, tables: Sequence[Table], filters: dict
     audit.append(trigger="export", subject="report_export", actor_id=current_user.id,
                  case_id=None, data={"report": report, "filters": filters, "format": fmt,
                                      "rows": sum(c.n for c in counted)})
+    if members:
+        reads.record(actor_id=current_user.id, endpoint=request.endpoint or request.path,
+                     filters=filters | {"format": fmt}, rows=sum(c.n for c in counted),
+                     members=members)
     db.session.commit()
     return response

@@ -169,7 +169,9 @@ def party_export():
     if report.node is None:
         abort(403)
     return report_export("party", download_name("tong-hop-phia-dang", report.node.name),
-                         party_tables(report), {"node": report.node.id})
+                         party_tables(report), {"node": report.node.id},
+                         members=[case.member_id for rows in report.lists.values()
+                                  for case, _due in rows])
 
 
 # --- the cohort and the period counts ---------------------------------------------------

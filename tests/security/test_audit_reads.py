@@ -88,6 +88,27 @@ def test_a_staff_page_read_is_logged_once_naming_who_it_shows(world, db, scene, 
         assert read.party_members <= party
 
 
+EXPORTS = [
+    ("cases.export", "party_officer_a", "/cases/export?format=csv"),
+    ("members.cases_export", "union_chair_a", "/members/cases/export?format=csv"),
+    ("reports.party_export", "competent_officer_a", "/reports/party/export?format=csv"),
+]
+
+
+@pytest.mark.parametrize("endpoint, reader, url", EXPORTS, ids=[e[0] for e in EXPORTS])
+def test_an_export_is_logged_naming_everyone_in_it(world, db, scene, client, auth, endpoint,
+                                                   reader, url):
+    # F-9.1: exports too, so that "who saw this member" includes who downloaded him
+    auth.login(world.users[reader].username)
+    before = len(logged_reads(db))
+    download = client.get(url)
+    assert download.status_code == 200
+    reads = logged_reads(db)[before:]
+    assert [(r.actor_id, r.endpoint) for r in reads] == [(world.users[reader].id, endpoint)]
+    members = named_in(download.data.decode("utf-8-sig"), db.session.scalars(select(Member)))
+    assert reads[0].members == members and members
+
+
 def test_the_log_keeps_the_filters_and_the_page(world, db, scene, client, auth):
     # F-9.1: the finding's roster search by citizen-ID prefix
     auth.login(world.users["union_chair_a"].username)
