@@ -3,7 +3,7 @@ enrolment a user whose roles require a second factor goes through before he gets
 the re-authentication a bulk export of personal data asks for. Routes on ``auth.bp``."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -16,11 +16,34 @@ from ..security.reauth import mark_authenticated
 from ..services import second_factor as mfa
 from .forms import ReauthForm
 from .routes import _safe_next, bp
-from .signin import complete_sign_in, password_checked, pending, wrong_code
+from .signin import (PASSWORD_CHECKED, complete_sign_in, password_checked, pending,
+                     wrong_code)
+
+
+def _code_account_key() -> str:
+    """The account a code is tried for: the one whose password was just checked, or the
+    signed-in user re-authenticating."""
+    marker = session.get(PASSWORD_CHECKED)
+    user_id = marker.get("user") if isinstance(marker, dict) else None
+    if user_id is None and current_user.is_authenticated:
+        user_id = current_user.id
+    return f"code:{user_id}"
+
+
+def _code_refused(response: Response) -> bool:
+    """A wrong code: the form again (400), or back to the password when the tries ran out."""
+    return response.status_code >= 400 or response.location == url_for("auth.login")
 
 
 def _throttled(view):
-    return limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])(view)
+    """Per client address, and per account for failed tries whatever the address: with a
+    stolen password, 6-digit codes cannot be tried from many addresses without end."""
+    per_address = limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"],
+                                methods=["POST"])
+    per_account = limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+                                methods=["POST"], key_func=_code_account_key,
+                                deduct_when=_code_refused)
+    return per_address(per_account(view))
 
 
 def after_password(user: User, next_url: str | None) -> Response:

@@ -271,6 +271,17 @@ def test_guesses_of_the_current_password_are_limited_per_user(limited, chair_nam
     assert codes == [400] * LIMIT + [429]
 
 
+def test_codes_are_limited_per_account_from_any_address(limited, chair_name):
+    # F-3.3/F-3.5: with a stolen password, codes cannot be tried from many addresses.
+    client = limited.test_client()
+    client.post("/login", data={"username": chair_name, "password": FACTORY_PASSWORD},
+                environ_base={"REMOTE_ADDR": "198.51.100.1"})
+    codes = [client.post("/login/code", data={"code": "000000"},
+                         environ_base={"REMOTE_ADDR": f"203.0.113.{i}"}).status_code
+             for i in range(LIMIT + 1)]
+    assert codes == [400] * LIMIT + [429]
+
+
 def test_a_spoofed_forwarded_for_is_ignored_without_trusted_proxies(limited):
     # F-3.5: with TRUSTED_PROXIES = 0 a client cannot pick a new address per attempt.
     client = limited.test_client()
