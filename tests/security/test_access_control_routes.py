@@ -70,7 +70,7 @@ def records(world, db):
     users["candidate_b"] = user(Role.member, None, member_id=other.member_id)
     klass = make_class(world, "a")
     db.session.commit()
-    ids = {"case": case.id, "member": case.member_id, "class": klass.id,
+    ids = {"case": case.id, "other_case": other.id, "member": case.member_id, "class": klass.id,
            "party_member": world.helper("cell_a").id, "cell": world["cell_a"].id,
            "user": world.users["union_chair_a"].id, "node": world["unit_a"].id}
     return users, ids
@@ -132,3 +132,25 @@ def test_node_pages_never_show_an_unreached_node(records, world, client, auth, p
             if "/export" in url and response.status_code == 200:
                 own = _get_as(client, auth, who, re.sub(r"(node|unit)=\d+&?", "", url))
                 assert response.data == own.data, key
+
+
+def test_an_export_holds_exactly_the_cases_its_user_may_open(records, client, auth):
+    """Every user's case-list export lists the cases of both sides that he can open, and
+    no other: an export is never a way round the case page's scope."""
+    users, ids = records
+    exported = {}
+    for key, who in users.items():
+        auth.login(who.username)
+        may_open = {case for case in (ids["case"], ids["other_case"])
+                    if client.get(f"/cases/{case}").status_code == 200}
+        export = client.get("/cases/export?format=csv")
+        if export.status_code == 200:
+            numbers = {int(line.split(";")[0]) for line in
+                       export.data.decode("utf-8-sig").splitlines()[1:] if line}
+            assert numbers == may_open, key
+            exported[key] = numbers
+        else:
+            assert export.status_code in (403, 404) and not may_open, key
+        client.post("/logout", data={"csrf_token": csrf_token(client.get("/account/").text)})
+    assert exported["administrator"] == {ids["case"], ids["other_case"]}
+    assert exported["union_chair_b"] == {ids["other_case"]}
