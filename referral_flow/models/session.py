@@ -21,6 +21,7 @@ class EndReason(str, enum.Enum):
     grants_changed = "grants_changed"
     deactivated = "deactivated"
     password_changed = "password_changed"
+    mfa_required = "mfa_required"           # a role of his now requires a second factor
 
 
 class UserSession(db.Model):

@@ -18,11 +18,12 @@ import pyotp
 import segno
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from .. import clock
 from ..extensions import db
-from ..models import EndReason, RecoveryCode, Role, SecondFactorPolicy, TotpFactor, User
+from ..models import (EndReason, RecoveryCode, Role, RoleGrant, SecondFactorPolicy, TotpFactor,
+                      User)
 from . import audit
 from .sealed import seal, unseal
 from .sessions import end_sessions
@@ -240,17 +241,35 @@ def required_for(user: User, day: date) -> bool:
     return any(rules[g.role] for g in user.active_grants(day))
 
 
-def set_policy(required: dict[Role, bool], actor: User) -> list[str]:
-    """Store the roles' requirements; the roles changed (audited), sorted."""
+def set_policy(required: dict[Role, bool], actor: User) -> tuple[list[str], int]:
+    """Store the roles' requirements: the roles changed (audited), sorted, and how many
+    users were signed out because a role of theirs now requires a second factor they have
+    not set up (they enrol at their next sign-in; the administrator acting is spared)."""
     before = policy()
     changed = sorted(role.value for role, value in required.items() if before[role] != value)
     for role in changed:
         db.session.merge(SecondFactorPolicy(role=Role(role), required=required[Role(role)]))
+    now_required = [Role(r) for r in changed if required[Role(r)]]
+    lacking = _holders_without_second_factor(now_required, clock.today()) - {actor.id}
+    for user in db.session.scalars(select(User).where(User.id.in_(lacking))):
+        end_sessions(user, EndReason.mfa_required)
     if changed:
         audit.append(trigger="mfa_policy", subject="second_factor_policy", actor_id=actor.id,
-                     data={"changed": {r: required[Role(r)] for r in changed}})
+                     data={"changed": {r: required[Role(r)] for r in changed},
+                           "signed_out": sorted(lacking)})
     db.session.flush()
-    return changed
+    return changed, len(lacking)
+
+
+def _holders_without_second_factor(roles: list[Role], day: date) -> set[int]:
+    """Users holding one of ``roles`` on ``day`` who have no authenticator."""
+    if not roles:
+        return set()
+    return set(db.session.scalars(
+        select(RoleGrant.user_id).where(
+            RoleGrant.role.in_(roles), RoleGrant.valid_from <= day,
+            or_(RoleGrant.valid_to.is_(None), RoleGrant.valid_to >= day),
+            RoleGrant.user_id.not_in(select(TotpFactor.user_id)))))
 
 
 def make_optional_for_all() -> None:

@@ -16,7 +16,7 @@ from referral_flow.services import second_factor as mfa
 from referral_flow.services.sealed import SealBroken, unseal
 
 from .. import factories
-from ..conftest import csrf_token, totp_code
+from ..conftest import Auth, csrf_token, totp_code
 
 PASSWORD = "correct horse battery"
 SECRET = re.compile(r'<code id="mfa-secret">([A-Z2-7 ]+)</code>')
@@ -263,6 +263,30 @@ def test_the_policy_is_set_per_role(client, auth, db, world):
     auth.logout()
     assert password_step(client, member.username).location == "/login/enrol"
     assert not signed_in(client)
+
+
+# F-3.3
+def test_requiring_a_role_signs_out_its_holders_without_a_second_factor(app, client, auth, db,
+                                                                         world):
+    lacking = factories.user(Role.union_chair, world["unit_a"], enrolled=False)
+    db.session.commit()
+    mfa.set_policy({Role.union_chair: False}, world.users["administrator"])
+    db.session.commit()
+    browsers = {name: app.test_client() for name in (lacking.username,
+                                                     world.users["union_chair_a"].username)}
+    for name, browser in browsers.items():
+        Auth(browser).login(name)
+        assert browser.get("/account/").status_code == 200
+    auth.login(world.users["administrator"].username)
+    page = client.get("/admin/second-factor")
+    ticks = {r.value: "y" for r in Role if r != Role.member}
+    saved = client.post("/admin/second-factor", data={**ticks, "csrf_token": csrf_token(page.text)},
+                        follow_redirects=True)
+    assert "1 người dùng thuộc vai trò nay bắt buộc xác thực hai lớp" in saved.text
+    assert browsers[lacking.username].get("/account/").location.startswith("/login")
+    assert browsers[world.users["union_chair_a"].username].get("/account/").status_code == 200
+    [event] = audited(db, "mfa_policy")[-1:]
+    assert event.data["signed_out"] == [lacking.id]
 
 
 def test_secrets_are_sealed_with_the_application_key(app, world):

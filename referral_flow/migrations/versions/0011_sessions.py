@@ -23,7 +23,7 @@ def upgrade():
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("end_reason", sa.Enum("logout", "ended_by_user", "ended_by_admin", "grants_changed", "deactivated", "password_changed", name="endreason", native_enum=False, length=20), nullable=True),
+        sa.Column("end_reason", sa.Enum("logout", "ended_by_user", "ended_by_admin", "grants_changed", "deactivated", "password_changed", "mfa_required", name="endreason", native_enum=False, length=20), nullable=True),
         sa.Column("client_address", sa.String(length=45), nullable=False),
         sa.Column("user_agent", sa.String(length=120), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_user_session_user_id_user_account")),
