@@ -99,6 +99,17 @@ def _check_chain(first_checkpoint: bool = False) -> bool:
     return report.ok and not problems
 
 
+@users_cli.command("purge-sessions")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(min=1),
+              help="delete the records of sessions last used more than this many days ago")
+def users_purge_sessions(days: int):
+    """Delete old session records (ended or expired); run it from cron."""
+    from .services.sessions import purge
+    removed = purge(days)
+    db.session.commit()
+    click.echo(f"{removed} session records older than {days} days deleted")
+
+
 @audit_cli.command("verify")
 def audit_verify():
     """Verify the keyed chain against the latest checkpoint; exit non-zero on any problem,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, UTC
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from .. import clock
 from ..extensions import db
@@ -121,6 +121,15 @@ def _live(user_id: int):
     return (UserSession.user_id == user_id, UserSession.ended_at.is_(None),
             UserSession.created_at > now - max_age(),
             UserSession.last_seen_at > now - idle_limit())
+
+
+def purge(days: int) -> int:
+    """Delete the records of sessions last used more than ``days`` days ago (at least one
+    day, so beyond any idle or absolute limit: such a session cannot open); their number.
+    The sign-ins and ends that matter to an auditor are in the audit trail."""
+    cutoff = clock.now() - timedelta(days=max(days, 1))
+    return db.session.execute(delete(UserSession).where(UserSession.last_seen_at < cutoff),
+                              execution_options={"synchronize_session": False}).rowcount
 
 
 def active_sessions(user: User) -> list[UserSession]:

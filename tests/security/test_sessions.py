@@ -319,3 +319,19 @@ def test_an_administrator_signing_himself_out_elsewhere_keeps_this_session(world
     other.login(me.username)
     admin.post(f"/admin/users/{me.id}/sessions/end", token_from="/admin/")
     assert admin.signed_in and not other.signed_in
+
+
+def test_old_session_records_are_purged_and_live_ones_kept(world, app, db, device, chair,
+                                                             clock):
+    old, recent = device(), device()
+    old.login(chair.username)
+    clock(days=91)
+    recent.login(chair.username)
+    result = app.test_cli_runner().invoke(args=["users", "purge-sessions", "--days", "90"])
+    assert result.exit_code == 0 and "1 session records older than 90 days" in result.output
+    db.session.expire_all()
+    kept = int(recent.session_key.split(":")[0])
+    assert db.session.scalars(select(UserSession.id)).all() == [kept]
+    assert recent.get("/account/").status_code == 200
+    assert app.test_cli_runner().invoke(
+        args=["users", "purge-sessions", "--days", "0"]).exit_code != 0
