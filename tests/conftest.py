@@ -14,13 +14,13 @@ import pytest
 from flask import g
 from flask_babel import refresh
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, select, text, update
+from sqlalchemy import create_engine, event, func, select, text, update
 from sqlalchemy.engine import make_url
 
 from referral_flow import create_app
 from referral_flow.config import TestingConfig
 from referral_flow.extensions import db as _db
-from referral_flow.models import ReadEvent, ReadSubject, TotpFactor, User
+from referral_flow.models import AuditEvent, ReadEvent, ReadSubject, TotpFactor, User
 from referral_flow.models.reads import MEMBER, PARTY_MEMBER
 
 from . import factories
@@ -214,6 +214,13 @@ class Read:
     rows: int
     members: frozenset[int]
     party_members: frozenset[int]
+
+
+def changes_logged(db) -> int:
+    """How many audit events record something other than a sign-in or sign-out (those are
+    written by every test that signs a user in)."""
+    return db.session.scalar(select(func.count(AuditEvent.id))
+                             .where(AuditEvent.subject != "sign_in"))
 
 
 def logged_reads(db) -> list[Read]:

@@ -17,6 +17,7 @@ from ..security import passwords
 from ..menu import landing_page
 from ..services.sessions import current_session, end_session
 from .forms import LoginForm
+from .signin import log_sign_in
 
 bp = Blueprint("auth", __name__)
 
@@ -67,6 +68,8 @@ def login():
         user = db.session.scalar(select(User).where(User.username == form.username.data))
         if passwords.credentials_ok(user, form.password.data):
             return after_password(user, request.args.get("next"))
+        log_sign_in("sign_in_refused", user, step="password")
+        db.session.commit()
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
 
@@ -76,7 +79,9 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
-        end_session(current_session(current_user), EndReason.logout)
+        record = current_session(current_user)
+        end_session(record, EndReason.logout)
+        log_sign_in("sign_out", current_user, session_id=record.id if record else None)
         db.session.commit()
         logout_user()
         flash(_("You have logged out."), "info")

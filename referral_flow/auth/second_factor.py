@@ -16,8 +16,8 @@ from ..security.reauth import mark_authenticated
 from ..services import second_factor as mfa
 from .forms import ReauthForm
 from .routes import _safe_next, bp
-from .signin import (PASSWORD_CHECKED, complete_sign_in, password_checked, pending,
-                     wrong_code)
+from .signin import (PASSWORD_CHECKED, complete_sign_in, log_sign_in, password_checked,
+                     pending, wrong_code)
 
 
 def _code_account_key() -> str:
@@ -84,7 +84,7 @@ def second_step():
         if mfa.check_code(user, form.code.data):
             db.session.commit()         # the step or the recovery code is spent
             return complete_sign_in(user, next_url)
-        if wrong_code():
+        if wrong_code(user, "code"):
             return _expired()
         form.code.errors.append(_("This code is wrong, expired or already used."))
     return render_template("auth/second_step.html", form=form), 400 if form.errors else 200
@@ -109,7 +109,7 @@ def enrol():
             signed_in = complete_sign_in(user, next_url)
             return render_template("account/recovery_codes.html", codes=codes,
                                    continue_url=signed_in.location, first=True)
-        if wrong_code():
+        if wrong_code(user, "enrolment"):
             return _expired()
         form.code.errors.append(_("This code does not match. Check the app and type the "
                                   "6 digits it shows now."))
@@ -135,5 +135,7 @@ def reauthenticate():
             mark_authenticated()
             db.session.commit()
             return redirect(_safe_next(next_url))
+        log_sign_in("sign_in_refused", current_user, step="reauthentication")
+        db.session.commit()
         flash(_("Wrong password or code."), "error")
     return render_template("auth/reauthenticate.html", form=form), 400 if form.errors else 200
