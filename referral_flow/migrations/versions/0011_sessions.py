@@ -3,13 +3,13 @@ login cookie, so that sessions expire when idle or too old, can be listed and en
 one or all at once. The per-user ``session_token`` they replace is dropped.
 
 Revision ID: 0011_sessions
-Revises: 0008_mfa
+Revises: 0010_mfa
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_sessions"
-down_revision = "0008_mfa"
+down_revision = "0010_mfa"
 branch_labels = None
 depends_on = None
 

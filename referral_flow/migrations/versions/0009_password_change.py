@@ -1,14 +1,14 @@
 """Passwords chosen by an administrator (a new account, a reset) must be changed at the
 next sign-in: ``user_account.must_change_password``.
 
-Revision ID: 0012_password_change
-Revises: 0010_read_log
+Revision ID: 0009_password_change
+Revises: 0008_read_log
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_password_change"
-down_revision = "0010_read_log"
+revision = "0009_password_change"
+down_revision = "0008_read_log"
 branch_labels = None
 depends_on = None
 

@@ -2,13 +2,13 @@
 person shown (read_subject), both append-only like audit_event (triggers refuse UPDATE and
 DELETE, and TRUNCATE on PostgreSQL)
 
-Revision ID: 0010_read_log
+Revision ID: 0008_read_log
 Revises: 0007
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_read_log"
+revision = "0008_read_log"
 down_revision = "0007"
 branch_labels = None
 depends_on = None

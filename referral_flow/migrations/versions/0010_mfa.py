@@ -3,14 +3,14 @@ application's key) and hashed one-time recovery codes; the roles that must have 
 seeded with issue 9's policy (every staff role that reads other people's records; optional
 for members)
 
-Revision ID: 0008_mfa
-Revises: 0012_password_change
+Revision ID: 0010_mfa
+Revises: 0009_password_change
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_mfa"
-down_revision = "0012_password_change"
+revision = "0010_mfa"
+down_revision = "0009_password_change"
 branch_labels = None
 depends_on = None
 
