@@ -20,6 +20,8 @@ class Config:
     # several workers REDIS_URL must be set so that they count together.
     LOGIN_RATE_LIMIT = "10 per minute"
     LOGIN_ACCOUNT_RATE_LIMIT = "5 per minute; 20 per hour"
+    # Neutral refusals of a citizen ID registered in another unit, per user (F-4.10).
+    CITIZEN_ID_PROBE_LIMIT = "10 per day"
     # Reverse proxies in front of the app that add X-Forwarded-For (README: 1 behind the TLS
     # proxy); 0 ignores the header.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))

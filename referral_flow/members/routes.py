@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..case_export import case_export, file_name
-from ..extensions import db
+from ..extensions import db, limiter
 from ..forms import EmptyForm, options, query_text
 from ..models import (Case, Member, Organisation, PartyMember, Role, Target, Tree, UnionKind,
                       UnitPlan, User)
@@ -153,14 +153,25 @@ def _refuse_citizen_id(form: MemberForm, member: Member | None, other: Member,
         form.citizen_id.errors.append(_("This member is already on your roster."))
         return _form_page(form, member, 400, duplicate=other)
     form.citizen_id.errors.append(str(NOT_HERE))
+    g.citizen_id_refused = True
     audit.append(trigger="citizen_id_refused", subject="member", actor_id=current_user.id,
                  data={"member_id": other.id})
     db.session.commit()
     return _form_page(form, member, 400)
 
 
+def _probes_limited(view):
+    """At most ``CITIZEN_ID_PROBE_LIMIT`` answers of "this citizen ID cannot be used here"
+    per user (F-4.10): the global unique index means a taken ID cannot be saved, so the
+    answers are neutral, audited, and too few to enumerate another unit's members."""
+    return limiter.limit(lambda: current_app.config["CITIZEN_ID_PROBE_LIMIT"],
+                         methods=["POST"], key_func=lambda: f"citizen-id:{current_user.id}",
+                         deduct_when=lambda response: g.get("citizen_id_refused", False))(view)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@_probes_limited
 def create():
     units = [u for u in chair_units() if u.is_open_on(clock.today())]
     if not units:
@@ -199,6 +210,7 @@ def create():
 
 @bp.route("/<int:member_id>/edit", methods=["GET", "POST"])
 @login_required
+@_probes_limited
 def edit(member_id: int):
     units = chair_units()
     member = member_or_404(member_id, units)

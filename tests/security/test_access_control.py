@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from referral_flow import create_app
 from referral_flow.members.routes import NOT_HERE
 from referral_flow.models import AuditEvent, Member
 
+from ..conftest import totp_code
 from ..factories import member
 from ..integration.test_members import post_form, valid_data
 from ..integration.test_web import vi
+from .throttling import LIMIT, limited_config
 
 
 def _count(model) -> int:
@@ -54,3 +57,23 @@ def test_editing_to_a_citizen_id_of_another_unit_is_refused_neutrally(app, world
     page = post_form(client, f"/members/{own_id}/edit", valid_data(citizen_id=cid))
     assert page.status_code == 400
     assert vi(app, NOT_HERE) in page.text and "Phạm Thị Xa" not in page.text
+
+
+def test_neutral_refusals_are_too_few_to_enumerate_another_units_members(database_url, world,
+                                                                         db):
+    # F-4.10: the answers stop after CITIZEN_ID_PROBE_LIMIT a day, per user; adding real
+    # members does not count.
+    elsewhere = [member(world["unit_b"]).citizen_id for _ in range(LIMIT + 1)]
+    name = world.users["union_chair_a"].username
+    db.session.commit()
+    app = create_app(limited_config(database_url, CITIZEN_ID_PROBE_LIMIT=f"{LIMIT} per day"))
+    with app.app_context():
+        client = app.test_client()
+        client.post("/login", data={"username": name, "password": "correct horse battery"})
+        client.post("/login/code", data={"code": totp_code(name)})
+        added = client.post("/members/new", data=valid_data(citizen_id="001090123499"))
+        assert added.status_code == 302
+        answers = [client.post("/members/new", data=valid_data(citizen_id=cid)).status_code
+                   for cid in elsewhere]
+        assert answers == [400] * LIMIT + [429]
+        app.extensions["sqlalchemy"].session.remove()
