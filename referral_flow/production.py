@@ -14,7 +14,8 @@ from .models import Organisation, User
 SHORTEST_KEY = 32
 # Keys seen in this project's code, docs and examples: whatever their length, never secret.
 KNOWN_KEYS = frozenset({"dev-only-not-secret", "testing", "x", "secret", "changeme",
-                        "change-me", "..."})
+                        "change-me", "...", "dev-only-audit-key-not-secret-0000",
+                        "testing-audit-key-not-secret-00000"})
 # A long key made of a few characters repeated ("aaaa…", "abab…") is no key either.
 FEWEST_DISTINCT = 10
 
@@ -23,14 +24,17 @@ class UnsafeProduction(RuntimeError):
     """The production configuration found something it must not serve."""
 
 
-def key_problem(key: str | None) -> str | None:
-    """Why ``key`` is not a production SECRET_KEY, or None when it is fit."""
+def key_problem(key: str | bytes | None, name: str = "SECRET_KEY") -> str | None:
+    """Why ``key`` is not a production key (``name``: SECRET_KEY, AUDIT_KEY), or None when
+    it is fit."""
+    if isinstance(key, bytes):
+        key = key.decode("utf-8", "replace")
     if not key or key in KNOWN_KEYS:
-        return "SECRET_KEY is missing or a known public value"
+        return f"{name} is missing or a known public value"
     if len(key) < SHORTEST_KEY:
-        return f"SECRET_KEY is shorter than {SHORTEST_KEY} characters"
+        return f"{name} is shorter than {SHORTEST_KEY} characters"
     if len(set(key)) < FEWEST_DISTINCT:
-        return "SECRET_KEY repeats too few characters"
+        return f"{name} repeats too few characters"
     return None
 
 
@@ -64,7 +68,8 @@ def demo_problems() -> list[str]:
 def register(app: Flask) -> None:
     if not app.config.get("PRODUCTION"):
         return
-    problems = [p for p in (key_problem(app.config.get("SECRET_KEY")),) if p]
+    problems = [p for p in (key_problem(app.config.get("SECRET_KEY")),
+                            key_problem(app.config.get("AUDIT_KEY"), "AUDIT_KEY")) if p]
     with app.app_context():
         try:
             problems += demo_problems()

@@ -68,6 +68,11 @@ def test_production_refuses_a_weak_key(production_app):  # F-10.1
         production_app(SECRET_KEY="a-short-but-not-empty-key")
 
 
+def test_production_refuses_the_public_development_audit_key(production_app):  # F-10.1
+    with pytest.raises(UnsafeProduction, match="AUDIT_KEY is missing or a known public value"):
+        production_app(AUDIT_KEY="dev-only-audit-key-not-secret-0000")
+
+
 def test_production_starts_on_a_clean_database(production_app):
     assert production_app().config["PRODUCTION"]
 
