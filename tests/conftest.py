@@ -184,6 +184,19 @@ def own_context(app, db):
 
 
 @contextmanager
+def app_of(config: dict):
+    """Another application (another worker, another configuration) in its own app context;
+    its connections are closed afterwards (PostgreSQL warns of a connection left open)."""
+    other = create_app(config)
+    with other.app_context():
+        try:
+            yield other
+        finally:
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+@contextmanager
 def counting(app, db):
     """Count SQL statements; the request runs in its own app context (its own session),
     as in production, so nothing cached by the test's session hides a query.

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from referral_flow import create_app
 from referral_flow.members.routes import NOT_HERE
 from referral_flow.models import AuditEvent, Member
 
-from ..conftest import totp_code
+from ..conftest import app_of, totp_code
 from ..factories import member
 from ..integration.test_members import post_form, valid_data
 from ..integration.test_web import vi
@@ -66,8 +65,7 @@ def test_neutral_refusals_are_too_few_to_enumerate_another_units_members(databas
     elsewhere = [member(world["unit_b"]).citizen_id for _ in range(LIMIT + 1)]
     name = world.users["union_chair_a"].username
     db.session.commit()
-    app = create_app(limited_config(database_url, CITIZEN_ID_PROBE_LIMIT=f"{LIMIT} per day"))
-    with app.app_context():
+    with app_of(limited_config(database_url, CITIZEN_ID_PROBE_LIMIT=f"{LIMIT} per day")) as app:
         client = app.test_client()
         client.post("/login", data={"username": name, "password": "correct horse battery"})
         client.post("/login/code", data={"code": totp_code(name)})
@@ -76,4 +74,3 @@ def test_neutral_refusals_are_too_few_to_enumerate_another_units_members(databas
         answers = [client.post("/members/new", data=valid_data(citizen_id=cid)).status_code
                    for cid in elsewhere]
         assert answers == [400] * LIMIT + [429]
-        app.extensions["sqlalchemy"].session.remove()

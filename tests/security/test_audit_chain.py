@@ -2,6 +2,8 @@
 unnoticed. The attacker here holds the database (triggers bypassed), not the audit key."""
 from __future__ import annotations
 
+import secrets
+
 import hashlib
 import socket
 import uuid
@@ -238,10 +240,11 @@ def test_production_refuses_a_short_audit_key():
 
 def test_audit_key_file_is_read(tmp_path):
     key_file = tmp_path / "audit.key"
-    key_file.write_text("k" * 40 + "\n")
+    key = secrets.token_hex(20)
+    key_file.write_text(key + "\n")
     app = create_app({**{k: getattr(_Production, k) for k in dir(_Production) if k.isupper()},
                       "AUDIT_KEY_FILE": str(key_file)})
-    assert app.config["AUDIT_KEY"] == b"k" * 40
+    assert app.config["AUDIT_KEY"] == key.encode()
     with pytest.raises(RuntimeError, match="AUDIT_KEY_FILE cannot be read"):
         create_app({**{k: getattr(_Production, k) for k in dir(_Production) if k.isupper()},
                     "AUDIT_KEY_FILE": str(tmp_path / "missing.key")})

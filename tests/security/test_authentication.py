@@ -14,12 +14,11 @@ import redis
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from referral_flow import create_app
 from referral_flow.demo import DEMO_PASSWORD
 from referral_flow.models import AuditEvent, Role, User
 from referral_flow.security import passwords
 
-from ..conftest import Auth, csrf_token, totp_code
+from ..conftest import Auth, app_of, csrf_token, totp_code
 from ..factories import user
 from ..integration.test_admin import post
 from .throttling import LIMIT, limited_config
@@ -236,10 +235,8 @@ def chair_name(world, db) -> str:
 @pytest.fixture
 def limited(database_url, chair_name):
     """An app whose login throttling is on (memory storage), on the world's database."""
-    app = create_app(limited_config(database_url))
-    with app.app_context():
+    with app_of(limited_config(database_url)) as app:
         yield app
-        app.extensions["sqlalchemy"].session.remove()
 
 
 def test_attempts_are_limited_per_account_from_any_address(limited):
@@ -293,8 +290,7 @@ def test_a_spoofed_forwarded_for_is_ignored_without_trusted_proxies(limited):
 def test_behind_a_trusted_proxy_each_client_has_his_own_bucket(database_url, world, db):
     # F-3.5: behind the TLS proxy (one hop) users do not share the proxy's bucket.
     db.session.commit()
-    app = create_app(limited_config(database_url, TRUSTED_PROXIES=1))
-    with app.app_context():
+    with app_of(limited_config(database_url, TRUSTED_PROXIES=1)) as app:
         client = app.test_client()
         proxy = "10.0.0.2"
         first = [_attempt(client, f"user{i}", proxy, **{"X-Forwarded-For": "203.0.113.5"})
@@ -330,11 +326,9 @@ def test_two_workers_count_together_in_redis(database_url, world, db, storage, s
     uri = REDIS if conn else "memory://"
     db.session.commit()
     try:
-        app = create_app(limited_config(database_url, uri, prefix))
-        with app.app_context():
+        with app_of(limited_config(database_url, uri, prefix)) as app:
             client = app.test_client()
             first = [_attempt(client, "thamquyen", "192.0.2.7") for _ in range(LIMIT - 1)]
-            app.extensions["sqlalchemy"].session.remove()
         worker = subprocess.run(
             [sys.executable, "-m", "tests.security.login_worker", database_url, uri, prefix,
              "thamquyen", "3"], cwd=REPO, capture_output=True, text=True, timeout=120,
