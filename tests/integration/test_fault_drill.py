@@ -8,8 +8,11 @@ import pytest
 
 from bench import fault_drill
 
+from ..conftest import needs_real_clock
+
 
 @pytest.mark.slow
+@needs_real_clock
 @pytest.mark.skipif(not (fault_drill.PG_BIN / "initdb").exists(),
                     reason=f"no PostgreSQL binaries in {fault_drill.PG_BIN} (set PG_BIN)")
 def test_fault_drill_one_round(capsys):

@@ -23,7 +23,7 @@ from referral_flow.demo import DEMO_PASSWORD, MARKER
 from referral_flow.models import Role, Tree, UnionKind
 from referral_flow.production import UnsafeProduction, key_problem
 
-from ..conftest import ON_PG, _admin_engine, _config, csrf_token
+from ..conftest import ON_PG, _admin_engine, _config, csrf_token, needs_real_clock
 from ..factories import TODAY, advance, new_case, org, user
 
 REPO = Path(referral_flow.__file__).resolve().parent.parent
@@ -124,6 +124,7 @@ def test_the_login_page_and_signed_in_pages_are_not_cached(world, auth, client):
 
 # --- gunicorn (F-7.3) -------------------------------------------------------------------
 
+@needs_real_clock
 def test_gunicorn_with_the_repository_config_sends_no_server_banner(  # F-7.3
         app, db, strong_key, free_port, tmp_path):
     db.session.commit()
