@@ -237,6 +237,23 @@ class Read:
     party_members: frozenset[int]
 
 
+def audit_events(db) -> list[AuditEvent]:
+    """The whole audit trail, read afresh, in order."""
+    db.session.expire_all()
+    return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+
+
+@pytest.fixture
+def trail(world, db):
+    """Two cases walked some steps: a chain of a dozen or so events, committed."""
+    factories.advance(factories.new_case(world, "a"), world, "certified")
+    factories.advance(factories.new_case(world, "b"), world, "dossier")
+    db.session.commit()
+    events = audit_events(db)
+    assert len(events) >= 10
+    return events
+
+
 def changes_logged(db) -> int:
     """How many audit events record something other than a sign-in or sign-out (those are
     written by every test that signs a user in)."""

@@ -41,14 +41,11 @@ def enrol_second_factor():
         return redirect(url_for("account.second_factor"))
     form = EnrolForm()
     if form.validate_on_submit():
-        secret = mfa.pending_secret(current_user, form.pending.data)
-        codes = mfa.enrol(current_user, secret, form.code.data) if secret else None
+        codes = form.enrol(current_user)
         if codes is not None:
             db.session.commit()
             return render_template("account/recovery_codes.html", codes=codes, first=True,
                                    continue_url=url_for("account.second_factor"))
-        form.code.errors.append(_("This code does not match. Check the app and type the "
-                                  "6 digits it shows now."))
     return _page(enrol_form=form, status=400)
 
 

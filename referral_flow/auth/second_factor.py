@@ -102,8 +102,7 @@ def enrol():
         return redirect(url_for("auth.second_step"))
     form = EnrolForm()
     if form.validate_on_submit():
-        secret = mfa.pending_secret(user, form.pending.data)
-        codes = mfa.enrol(user, secret, form.code.data) if secret else None
+        codes = form.enrol(user)
         if codes is not None:
             db.session.commit()
             signed_in = complete_sign_in(user, next_url)
@@ -111,8 +110,6 @@ def enrol():
                                    continue_url=signed_in.location, first=True)
         if wrong_code(user, "enrolment"):
             return _expired()
-        form.code.errors.append(_("This code does not match. Check the app and type the "
-                                  "6 digits it shows now."))
     proposal = mfa.propose(user, form.pending.data)
     form.pending.data = proposal.token
     return render_template("auth/enrol.html", form=form, proposal=proposal, user=user), \

@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField
 
+from ..models import User
+from ..services import second_factor as mfa
 from .base import Form
 from .fields import TextField
 from .validators import longest, required
@@ -27,3 +29,13 @@ class CodeForm(Form):
 class EnrolForm(Form):
     pending = HiddenField()
     code = code_field(description=_l("The 6 digits the app shows now, to confirm it is set up."))
+
+    def enrol(self, user: User) -> list[str] | None:
+        """Switch the proposed authenticator on for ``user`` when the code matches: his new
+        recovery codes; else None, with the error on the code field."""
+        secret = mfa.pending_secret(user, self.pending.data)
+        codes = mfa.enrol(user, secret, self.code.data) if secret else None
+        if codes is None:
+            self.code.errors.append(_l("This code does not match. Check the app and type the "
+                                       "6 digits it shows now."))
+        return codes

@@ -7,13 +7,13 @@ import json
 from datetime import date
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from referral_flow.config import TestingConfig
 from referral_flow.models import AuditEvent, Role
 
-from ..conftest import Read, changes_logged, logged_reads
+from ..conftest import Read, audit_events, changes_logged, logged_reads
 from ..factories import advance, new_case, user
 
 GENESIS = "0" * 64
@@ -24,8 +24,6 @@ def _on_pg(db) -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
-def _events(db) -> list[AuditEvent]:
-    return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
 
 
 def _verify(app):
@@ -42,15 +40,6 @@ def _drop_append_only_guard(db) -> None:
     db.session.commit()
 
 
-@pytest.fixture
-def trail(world, db):
-    """Two cases walked some steps: a chain of a dozen or so events, committed."""
-    advance(new_case(world, "a"), world, "certified")
-    advance(new_case(world, "b"), world, "dossier")
-    db.session.commit()
-    events = _events(db)
-    assert len(events) >= 10
-    return events
 
 
 REFUSED = [
@@ -70,7 +59,7 @@ def test_database_refuses_update_and_delete(trail, db, sql):
         db.session.execute(text(sql), {"id": victim.id, "fake": "f" * 64})
     assert "append-only" in str(err.value)
     db.session.rollback()
-    assert [(e.id, e.comment, e.hash) for e in _events(db)] == before
+    assert [(e.id, e.comment, e.hash) for e in audit_events(db)] == before
 
 
 def test_postgresql_refuses_truncate(trail, db):
@@ -79,7 +68,7 @@ def test_postgresql_refuses_truncate(trail, db):
     with pytest.raises(DBAPIError):
         db.session.execute(text("TRUNCATE audit_event"))
     db.session.rollback()
-    assert len(_events(db)) == len(trail)
+    assert len(audit_events(db)) == len(trail)
 
 
 def test_each_hash_is_hmac_sha256_of_canonical_json_and_links_to_previous(trail, db):

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -21,7 +21,7 @@ from referral_flow.extensions import db as _db
 from referral_flow.models import AuditEvent
 from referral_flow.services import audit
 
-from ..conftest import ON_PG, _admin_engine, _config
+from ..conftest import ON_PG, _admin_engine, _config, audit_events
 from ..factories import advance, new_case
 
 GENESIS = "0" * 64
@@ -31,9 +31,6 @@ def _cli(app, *args):
     return app.test_cli_runner().invoke(args=["audit", *args])
 
 
-def _events(db) -> list[AuditEvent]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
 
 
 @contextmanager
@@ -62,14 +59,6 @@ def _delete_from(db, first_id: int) -> None:
     db.session.execute(text("DELETE FROM audit_event WHERE id >= :id"), {"id": first_id})
 
 
-@pytest.fixture
-def trail(world, db):
-    advance(new_case(world, "a"), world, "certified")
-    advance(new_case(world, "b"), world, "dossier")
-    db.session.commit()
-    events = _events(db)
-    assert len(events) >= 10
-    return events
 
 
 def _more_events(world, db) -> None:
@@ -140,7 +129,7 @@ def test_intact_chain_holds_its_latest_checkpoint(trail, world, app, db):
     _more_events(world, db)
     assert _cli(app, "anchor").exit_code == 0
     _more_events(world, db)          # events after the checkpoint are fine
-    events = _events(db)
+    events = audit_events(db)
     lines = Path(app.config["AUDIT_ANCHOR_FILE"]).read_text().splitlines()
     assert len(lines) == 2
     result = _cli(app, "verify")
@@ -215,7 +204,7 @@ def test_chain_begun_before_the_key_verifies_up_to_the_configured_id(trail, worl
     assert result.exit_code == 0, result.output
     assert f"({len(trail)} written before the audit key" in result.output
     # An event of the keyed part turned into an unkeyed one is refused.
-    keyed = _events(db)[len(trail):]
+    keyed = audit_events(db)[len(trail):]
     with _with_db_access(db):
         _rechain_unkeyed(db, keyed, trail[-1].hash)
     assert f"BROKEN at event {keyed[0].id}" in _cli(app, "verify").output
@@ -319,7 +308,7 @@ def test_application_writes_a_checkpoint_every_n_events(trail, world, app, db):
     _more_events(world, db)
     lines = Path(app.config["AUDIT_ANCHOR_FILE"]).read_text().splitlines()
     ids = [int(line.split(" last_id=")[1].split()[0]) for line in lines]
-    multiples = [e.id for e in _events(db)[len(trail):] if e.id % 3 == 0]
+    multiples = [e.id for e in audit_events(db)[len(trail):] if e.id % 3 == 0]
     # One checkpoint per transaction at most: its last multiple of 3.
     assert ids and set(ids) <= set(multiples) and ids[-1] == multiples[-1]
     result = _cli(app, "verify")
