@@ -68,11 +68,16 @@ class Organisation(db.Model):
     # A cell whose roster (party_member) is kept: official_members follows it.
     roster_kept: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     committee_members: Mapped[int | None] = mapped_column(Integer)
+    # Set when the node is closed into another (a merger, a reorganisation): the node that
+    # carries its open work from ``closed_on``.
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
 
     parent: Mapped[Organisation | None] = relationship(
         remote_side=[id], foreign_keys=[parent_id])
     receiving_party: Mapped[Organisation | None] = relationship(
         remote_side=[id], foreign_keys=[receiving_party_id])
+    successor: Mapped[Organisation | None] = relationship(
+        remote_side=[id], foreign_keys=[successor_id])
 
     @property
     def is_grassroots_cell(self) -> bool:
