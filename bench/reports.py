@@ -97,9 +97,12 @@ class Result:
 
 def config(url: str) -> dict:
     """The testing configuration (fast password hashing, CSRF on, no rate limit); a page that
-    raises answers 500, as in production, instead of stopping the run."""
+    raises answers 500, as in production, instead of stopping the run. The case-list
+    exports are timed inline whatever their length (above EXPORT_INLINE_ROWS the app queues
+    them instead: bench/export_jobs.py times that)."""
     return {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()} | {
-        "SQLALCHEMY_DATABASE_URI": url, "PROPAGATE_EXCEPTIONS": False}
+        "SQLALCHEMY_DATABASE_URI": url, "PROPAGATE_EXCEPTIONS": False,
+        "EXPORT_INLINE_ROWS": 10**9}
 
 
 @contextmanager

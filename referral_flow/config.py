@@ -24,6 +24,8 @@ class Config:
     JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "referral_flow")
     JOBS_TIMEOUT = int(os.environ.get("JOBS_TIMEOUT", "3600"))
     JOBS_KEEP_DAYS = int(os.environ.get("JOBS_KEEP_DAYS", "7"))
+    # A case list longer than this is exported as a background job, not in the request.
+    EXPORT_INLINE_ROWS = int(os.environ.get("EXPORT_INLINE_ROWS", "5000"))
     # Sign-in attempts per client address, and failed ones per account (F-3.4, F-3.5); with
     # several workers REDIS_URL must be set so that they count together.
     LOGIN_RATE_LIMIT = "10 per minute"

@@ -157,10 +157,7 @@ def tables_response(tables: Sequence[Table], fmt: str, name: str) -> Response:
     if fmt not in FORMATS:
         abort(400)
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (_chunks closes it)
-    if fmt == "csv":
-        _write_csv(out, tables, csv_style())
-    else:
-        _write_xlsx(out, tables)
+    write_tables(out, tables, fmt)
     size = out.tell()
     out.seek(0)
     filename = f"{name}.{fmt}"          # ASCII (``download_name``): no quoting needed
@@ -171,6 +168,15 @@ def tables_response(tables: Sequence[Table], fmt: str, name: str) -> Response:
     })
     response.call_on_close(out.close)
     return response
+
+
+def write_tables(out, tables: Sequence[Table], fmt: str, style: CsvStyle | None = None) -> None:
+    """``tables`` as ``fmt`` into the binary file ``out`` (CSV in ``style``, by default the
+    request's language)."""
+    if fmt == "csv":
+        _write_csv(out, tables, style or csv_style())
+    else:
+        _write_xlsx(out, tables)
 
 
 def export_response(headers: Sequence[str], rows: Iterable[Sequence], fmt: str,

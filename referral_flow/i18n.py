@@ -103,11 +103,14 @@ VIETNAMESE_CSV = CsvStyle(";", ",", _l("Vietnam"))
 ENGLISH_CSV = CsvStyle(",", ".", _l("the United States"))
 
 
-def csv_style() -> CsvStyle:
+def csv_style(language: str | None = None) -> CsvStyle:
     """English users get commas and decimal points (Excel en-US), every other user
-    (Vietnamese, the default) semicolons and decimal commas (Excel vi-VN)."""
-    locale = get_locale() if has_request_context() else None
-    return ENGLISH_CSV if locale is not None and locale.language == "en" else VIETNAMESE_CSV
+    (Vietnamese, the default) semicolons and decimal commas (Excel vi-VN). ``language``:
+    the user's when there is no request (a background job)."""
+    if language is None and has_request_context():
+        locale = get_locale()
+        language = locale.language if locale is not None else None
+    return ENGLISH_CSV if language == "en" else VIETNAMESE_CSV
 
 
 def register(app: Flask) -> None:

@@ -1,6 +1,8 @@
 """The scoped case list and the case detail with its timeline."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
@@ -32,7 +34,7 @@ from ..workflow.guards import RECORDABLE_FORMS
 from ..workflow.transitions import BY_TRIGGER
 from .actions import (available, build_form, correction_action, correction_form, perform,
                       step_trigger)
-from ..case_export import case_export, file_name
+from ..case_export import case_export, export_list, file_name
 from ..security.reauth import fresh_authentication_required
 from .forms import DocumentCorrectionForm, WithdrawForm, document_form, document_values
 
@@ -40,17 +42,28 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 nav_entry("cases.index", _l("Cases"), is_staff)
 
 
-def filtered_cases() -> tuple[Select, str, str]:
-    """The user's scoped cases filtered by ``?state=`` and ``?q=`` (the list and its
-    exports), with the cleaned filters."""
-    state = request.args.get("state", "")
-    query = query_text()
-    stmt = scoped_cases(current_user)
+def cases_of(user: User, state: str, query: str, today: date | None = None) -> Select:
+    """The user's scoped cases in ``state`` (any when "") whose name holds ``query``."""
+    stmt = scoped_cases(user, today)
     if state in STATES:
         stmt = stmt.where(Case.state == state)
     if query:
         stmt = stmt.where(Member.search_key.contains(fold(query), autoescape=True))
-    return stmt.join(Case.member), state, query
+    return stmt.join(Case.member)
+
+
+def filtered_cases() -> tuple[Select, str, str]:
+    """The current user's cases filtered by ``?state=`` and ``?q=`` (the list and its
+    exports), with the cleaned filters."""
+    state = request.args.get("state", "")
+    query = query_text()
+    return cases_of(current_user, state, query), state, query
+
+
+@export_list("cases")
+def _export_statement(user: User, filters: dict, today: date) -> Select:
+    return cases_of(user, filters["state"], filters["q"], today).order_by(
+        Case.state_since, Case.id)
 
 
 @bp.get("/")
@@ -68,14 +81,14 @@ def index():
     return page
 
 
-@bp.get("/export")
+@bp.route("/export", methods=["GET", "POST"])
 @login_required
 @fresh_authentication_required
 def export():
-    """All the cases of the filtered list (every page), as CSV or XLSX; logged."""
-    stmt, state, query = filtered_cases()
-    return case_export(stmt.order_by(Case.state_since, Case.id), "cases",
-                       file_name(state=state, searched=bool(query)),
+    """All the cases of the filtered list (every page), as CSV or XLSX; logged. A long
+    list is built in the background (POST starts it)."""
+    _, state, query = filtered_cases()
+    return case_export("cases", file_name(state=state, searched=bool(query)),
                        {"state": state if state in STATES else "", "q": query})
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
-from ..case_export import case_export, file_name
+from ..case_export import case_export, export_list, file_name
 from ..extensions import db, limiter
 from ..forms import EmptyForm, options, query_text
 from ..models import (Case, Member, Organisation, PartyMember, Role, Target, Tree, UnionKind,
@@ -52,9 +52,17 @@ nav_entry("members.index", _l("Members"), is_chair)
 def chair_units() -> list[Organisation]:
     """The grassroots units under the current user's union_chair grants (one query);
     403 when the user holds no such grant."""
-    nodes = granted_nodes(current_user, CHAIR)
-    if not nodes:
+    units = units_of(current_user)
+    if units is None:
         abort(403)
+    return units
+
+
+def units_of(user: User) -> list[Organisation] | None:
+    """The grassroots units under ``user``'s union_chair grants; None without such a grant."""
+    nodes = granted_nodes(user, CHAIR)
+    if not nodes:
+        return None
     return list(db.session.scalars(
         select(Organisation).where(
             Organisation.tree == Tree.union,
@@ -281,21 +289,39 @@ def referred(year: int):
     return Case.nominated_on.between(date(year, 1, 1), date(year, 12, 31))
 
 
-def unit_cases(units: list[Organisation]):
-    """The chair's scoped cases filtered by ``?unit=``, ``?state=``, ``?year=`` (the list
-    and its exports), with the cleaned filters."""
-    unit = chosen_unit(units)
-    ids = [unit.id] if unit else [u.id for u in units]
+def unit_filters(units: list[Organisation]) -> tuple[Organisation | None, str, int | None]:
+    """The list's filters ``?unit=``, ``?state=``, ``?year=``, cleaned."""
     state = request.args.get("state", "")
-    state = state if state in STATES else ""
     year = request.args.get("year", type=int)
-    year = year if year is not None and 1900 <= year <= 2200 else None
-    stmt = scoped_cases(current_user).where(Case.union_unit_id.in_(ids))
+    return (chosen_unit(units), state if state in STATES else "",
+            year if year is not None and 1900 <= year <= 2200 else None)
+
+
+def unit_cases(units: list[Organisation]):
+    """The chair's scoped cases filtered as ``unit_filters`` says, with the filters."""
+    unit, state, year = unit_filters(units)
+    return cases_of_units(current_user, units, unit, state, year), unit, state, year
+
+
+def cases_of_units(user: User, units: list[Organisation], unit: Organisation | None,
+                   state: str, year: int | None, today: date | None = None):
+    """``user``'s scoped cases of ``unit`` (else of all ``units``), in ``state`` (any when
+    "") and of referral ``year`` (any when None)."""
+    ids = [unit.id] if unit else [u.id for u in units]
+    stmt = scoped_cases(user, today).where(Case.union_unit_id.in_(ids))
     if state:
         stmt = stmt.where(Case.state == state)
     if year:
         stmt = stmt.where(Case.referral_year == year)
-    return stmt, unit, state, year
+    return stmt
+
+
+@export_list("unit_cases")
+def _export_statement(user: User, filters: dict, today: date):
+    units = units_of(user) or []
+    unit = next((u for u in units if u.id == filters["unit"]), None)
+    return cases_of_units(user, units, unit, filters["state"], filters["year"], today) \
+        .join(Case.member).order_by(Case.referral_year.desc(), Case.id.desc())
 
 
 @bp.get("/cases")
@@ -330,13 +356,12 @@ def cases():
     return page
 
 
-@bp.get("/cases/export")
+@bp.route("/cases/export", methods=["GET", "POST"])
 @login_required
 @fresh_authentication_required
 def cases_export():
-    """All the unit's cases of the filtered list (every page), as CSV or XLSX; logged."""
-    stmt, unit, state, year = unit_cases(chair_units())
-    return case_export(
-        stmt.join(Case.member).order_by(Case.referral_year.desc(), Case.id.desc()),
-        "unit_cases", file_name(unit=unit, year=year, state=state),
-        {"unit": unit.id if unit else None, "state": state, "year": year})
+    """All the unit's cases of the filtered list (every page), as CSV or XLSX; logged. A
+    long list is built in the background (POST starts it)."""
+    unit, state, year = unit_filters(chair_units())
+    return case_export("unit_cases", file_name(unit=unit, year=year, state=state),
+                       {"unit": unit.id if unit else None, "state": state, "year": year})

@@ -17,3 +17,12 @@ def test_bench_reports_every_page(capsys):
             rf"{re.escape(label)}\s+\d+\.\d\s+\d+\s+200\s+\d+", line), line
     assert "ERROR" not in out and "0 error(s)" in out
     assert status == 0
+
+
+def test_bench_export_jobs_runs_a_province_export_through_a_worker(capsys):
+    from bench import export_jobs
+    status = export_jobs.main(["--db", "sqlite", "--quick"])
+    out = capsys.readouterr().out
+    assert re.search(r"rows exported:\s+120\b", out) and "state:                       done" in out
+    assert re.search(r"worker peak memory \(RSS\):\s+\d+\.\d MiB", out)
+    assert status == 0

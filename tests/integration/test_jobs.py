@@ -10,6 +10,7 @@ from referral_flow.jobs import JobFailed, JobResult, enqueue, progress, task
 from referral_flow.jobs.worker import purge, work
 from referral_flow.models import Job, JobFile, JobState, Member
 from tests import factories
+from tests.conftest import own_context
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -110,7 +111,7 @@ def test_a_thread_job_runs_beside_the_request(app, world, db):
     assert _job(db, job.id).state == JobState.done and progress.read(job.id) == (2, 2)
 
 
-def test_an_rq_job_waits_for_a_worker_shows_progress_and_its_result(rq_jobs, world, db,
+def test_an_rq_job_waits_for_a_worker_shows_progress_and_its_result(rq_jobs, app, world, db,
                                                                      client, auth):
     owner = world.users["union_chair_a"]
     lines = "\n".join(f"Người {n}" for n in range(1, 41)).encode()
@@ -120,8 +121,8 @@ def test_an_rq_job_waits_for_a_worker_shows_progress_and_its_result(rq_jobs, wor
     auth.login(owner.username)
     waiting = client.get(f"/jobs/{job.id}")
     assert 'http-equiv="refresh"' in waiting.text and "<progress" in waiting.text
-    db.session.commit()
-    work(burst=True)
+    with own_context(app, db):         # the worker: its own app context and session
+        work(burst=True)
     done = _job(db, job.id)
     assert done.state == JobState.done and done.summary["added"] == 40
     assert progress.read(job.id) == (40, 40)        # kept in Redis, seen by any process
