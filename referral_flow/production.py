@@ -65,11 +65,23 @@ def demo_problems() -> list[str]:
     return problems
 
 
+def jobs_problem(config) -> str | None:
+    """Jobs run on RQ (REDIS_URL) or, for a one-process installation, in a thread; never in
+    the request (a long import would outlast the proxy's timeout)."""
+    mode = config.get("JOBS_MODE")
+    if mode == "rq" and not config.get("REDIS_URL"):
+        return "JOBS_MODE is rq but REDIS_URL is not set"
+    if mode not in ("rq", "thread"):
+        return f"JOBS_MODE must be rq or thread, not {mode!r}"
+    return None
+
+
 def register(app: Flask) -> None:
     if not app.config.get("PRODUCTION"):
         return
     problems = [p for p in (key_problem(app.config.get("SECRET_KEY")),
-                            key_problem(app.config.get("AUDIT_KEY"), "AUDIT_KEY")) if p]
+                            key_problem(app.config.get("AUDIT_KEY"), "AUDIT_KEY"),
+                            jobs_problem(app.config)) if p]
     with app.app_context():
         try:
             problems += demo_problems()

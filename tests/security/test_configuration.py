@@ -73,6 +73,15 @@ def test_production_refuses_the_public_development_audit_key(production_app):  #
         production_app(AUDIT_KEY="dev-only-audit-key-not-secret-0000")
 
 
+@pytest.mark.parametrize(("overrides", "reason"), [
+    ({"JOBS_MODE": "inline"}, "JOBS_MODE must be rq or thread"),
+    ({"JOBS_MODE": "rq", "REDIS_URL": None}, "REDIS_URL is not set"),
+])
+def test_production_refuses_jobs_it_cannot_run(production_app, overrides, reason):
+    with pytest.raises(UnsafeProduction, match=reason):
+        production_app(**overrides)
+
+
 def test_production_starts_on_a_clean_database(production_app):
     assert production_app().config["PRODUCTION"]
 
