@@ -35,6 +35,7 @@ from .actions import (available, build_form, correction_action, correction_form,
 from ..case_export import case_export, file_name
 from ..security.reauth import fresh_authentication_required
 from .forms import DocumentCorrectionForm, WithdrawForm, document_form, document_values
+from .intake import intake_page
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 nav_entry("cases.index", _l("Cases"), is_staff)
@@ -77,6 +78,13 @@ def export():
     return case_export(stmt.order_by(Case.state_since, Case.id), "cases",
                        file_name(state=state, searched=bool(query)),
                        {"state": state if state in STATES else "", "q": query})
+
+
+@bp.route("/intake", methods=["GET", "POST"])
+@login_required
+def intake():
+    """Enter a case already under way at its step (committee staff, administrators)."""
+    return intake_page()
 
 
 @bp.get("/<int:case_id>")

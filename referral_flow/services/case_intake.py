@@ -150,8 +150,17 @@ def check_case(row: dict, user: User | None, *, today: date | None = None,
                check_permission: bool = True) -> Errors:
     """What is wrong with ``row`` as a case under way ([] when it can be entered); writes
     nothing. A file's check job calls it for each row."""
-    return [(key, message) for key, message in
-            _build(row, user, today or clock.today(), check_permission).errors.items()]
+    return draft_case(row, user, today=today, check_permission=check_permission)[1]
+
+
+def draft_case(row: dict, user: User | None, *, today: date | None = None,
+               check_permission: bool = True) -> tuple[Case | None, Errors]:
+    """The case ``row`` would create, built in memory and never added to the session (a
+    preview shows its deadlines), or None with the errors."""
+    draft = _build(row, user, today or clock.today(), check_permission)
+    if draft.errors:
+        return None, list(draft.errors.items())
+    return draft.case, []
 
 
 def enter_case(row: dict, user: User | None, *, source: dict, today: date | None = None,

@@ -172,7 +172,8 @@ def test_a_step_of_2020_is_judged_by_29_qd_tw(world, db):
                              today=TODAY))
     assert list(errors) == ["cell_resolution_on"]
     assert "4/5" in errors["cell_resolution_on"]
-    later = old_case(world, cell_votes_for=7, cell_votes_against=2,
+    later = old_case(world, cell_votes_for=7, cell_votes_against=2, nominated_on=D(2020, 9, 9),
+                     union_held_on=D(2020, 9, 7), accepted_on=D(2020, 9, 16),
                      cell_resolution_on=D(2021, 8, 3), committee_resolution_on=D(2021, 8, 17),
                      decision_on=D(2021, 9, 6), decision_received_on=D(2021, 9, 8),
                      documents=[dict(d, issued_on=D(2021, 7, d["issued_on"].day))
@@ -269,7 +270,7 @@ def test_the_screen_previews_then_enters_the_case(world, db, client, auth):
     assert preview.status_code == 200
     assert 'name="confirm"' in preview.text
     assert db.session.scalar(select(func.count(Case.id))) == 0
-    token = preview.text.split('name="confirm" value="')[1].split('"')[0]
+    token = preview.text.split('name="confirm" value="')[-1].split('"')[0]
     done = client.post("/cases/intake?state=accepted", data=data | {"confirm": token})
     assert done.status_code == 302
     case = db.session.scalars(select(Case)).one()
