@@ -36,6 +36,7 @@ from ..case_export import case_export, file_name
 from ..security.reauth import fresh_authentication_required
 from .forms import DocumentCorrectionForm, WithdrawForm, document_form, document_values
 from .intake import intake_page
+from ..security.permissions import intake_nodes
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 nav_entry("cases.index", _l("Cases"), is_staff)
@@ -64,7 +65,8 @@ def index():
         stmt.options(joinedload(Case.union_unit), joinedload(Case.party_org))
         .order_by(Case.state_since, Case.id))).unique().all()
     page = render_template("cases/index.html", cases=rows, total=total, page=paging.page,
-                           pages=paging.pages, state=state, q=query, states=STATES)
+                           pages=paging.pages, state=state, q=query, states=STATES,
+                           may_intake=intake_nodes(current_user, clock.today()) != [])
     log_page_read(members=[case.member_id for case in rows])
     return page
 

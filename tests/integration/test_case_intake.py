@@ -7,7 +7,7 @@ from datetime import date as D
 import pytest
 from sqlalchemy import func, select
 
-from referral_flow.models import AuditEvent, Case, PartyMember, RuleSet
+from referral_flow.models import Case, PartyMember, RuleSet
 from referral_flow.security.permissions import INTAKE, can
 from referral_flow.services.case_intake import (STEPS, IntakeRefused, check_case, enter_case)
 from referral_flow.services.deadlines import deadlines
