@@ -9,7 +9,8 @@ import pytest
 from referral_flow.models import RuleSet
 from referral_flow.workflow.rulesets import REQUIRED_KEYS, rule_set_on
 
-SHIPPED = [("29-QĐ/TW", "25/07/2016"), ("24-QĐ/TW", "30/07/2021"), ("232-QĐ/TW", "20/01/2025"), ("294-QĐ/TW", "01/07/2025")]
+SHIPPED = [("29-QĐ/TW", "25/07/2016"), ("24-QĐ/TW", "30/07/2021"), ("232-QĐ/TW", "20/01/2025"),
+           ("294-QĐ/TW", "01/07/2025")]
 
 
 def rules_show(app) -> list[str]:
