@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from .models import EnterpriseKind, PartyKind, Role, UnionKind
+from .models.member import Gender
 
 UNION_KINDS = [
     (UnionKind.national.value, _l("National confederation")),
@@ -39,3 +40,5 @@ ROLE_LABELS = {
     Role.competent_officer.value: _l("Competent-body officer"),
     Role.member.value: _l("Member"),
 }
+
+GENDERS = [(Gender.male.value, _l("Male")), (Gender.female.value, _l("Female"))]

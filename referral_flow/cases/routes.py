@@ -37,6 +37,8 @@ from .actions import (available, build_form, correction_action, correction_form,
 from ..case_export import case_export, export_list, file_name
 from ..security.reauth import fresh_authentication_required
 from .forms import DocumentCorrectionForm, WithdrawForm, document_form, document_values
+from .intake import intake_page
+from ..security.permissions import intake_nodes
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 nav_entry("cases.index", _l("Cases"), is_staff)
@@ -76,7 +78,8 @@ def index():
         stmt.options(joinedload(Case.union_unit), joinedload(Case.party_org))
         .order_by(Case.state_since, Case.id))).unique().all()
     page = render_template("cases/index.html", cases=rows, total=total, page=paging.page,
-                           pages=paging.pages, state=state, q=query, states=STATES)
+                           pages=paging.pages, state=state, q=query, states=STATES,
+                           may_intake=intake_nodes(current_user, clock.today()) != [])
     log_page_read(members=[case.member_id for case in rows])
     return page
 
@@ -90,6 +93,13 @@ def export():
     _, state, query = filtered_cases()
     return case_export("cases", file_name(state=state, searched=bool(query)),
                        {"state": state if state in STATES else "", "q": query})
+
+
+@bp.route("/intake", methods=["GET", "POST"])
+@login_required
+def intake():
+    """Enter a case already under way at its step (committee staff, administrators)."""
+    return intake_page()
 
 
 @bp.get("/<int:case_id>")

@@ -12,10 +12,10 @@ from ..forms import (ChoiceField, DayField, Form, TextField, email, longest, nam
                      no_markup, not_in_future, optional, person_name, phone, required,
                      without_separators)
 from ..models.member import Gender
+from ..labels import GENDERS
 from ..text import CITIZEN_ID
 
 MIN_AGE, MAX_AGE = 16, 80
-GENDERS = [(Gender.male.value, _l("Male")), (Gender.female.value, _l("Female"))]
 
 
 # --- validators -------------------------------------------------------------------------

@@ -47,13 +47,37 @@ def _in_scope(user: User, case: Case, day: date) -> bool:
     return False
 
 
+# Entering a case already under way at go-live (services/case_intake): staff of the
+# competent body or of the grassroots committee over the case's Party organisation (the
+# grant's node must carry one of the capabilities), or an administrator.
+INTAKE = "import_case"
+INTAKE_GRANTS = {Role.competent_officer: ("competent_body",),
+                 Role.party_officer: ("grassroots_committee", "competent_body")}
+
+
+def intake_nodes(user: User, day: date) -> list[Organisation] | None:
+    """The Party nodes under which ``user`` may enter cases under way (None: everywhere)."""
+    nodes = []
+    for grant in user.active_grants(day):
+        if grant.role == Role.administrator:
+            return None
+        if grant.org is not None and any(getattr(grant.org, capability)
+                                         for capability in INTAKE_GRANTS.get(grant.role, ())):
+            nodes.append(grant.org)
+    return nodes
+
+
 def can(user: User | None, action: str, case: Case, day: date | None = None) -> bool:
-    """May ``user`` perform ``action`` ("view" or a trigger) on ``case`` on ``day``?"""
+    """May ``user`` perform ``action`` ("view", ``INTAKE`` or a trigger) on ``case`` on
+    ``day``?"""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     day = day or clock.today()
     if action == "view":
         return _in_scope(user, case, day)
+    if action == INTAKE:
+        nodes = intake_nodes(user, day)
+        return nodes is None or any(node.contains(case.party_org) for node in nodes)
     if action not in BY_TRIGGER:
         return False
     t = spec(action)

@@ -151,6 +151,12 @@ def union_resolution(ctx: StepContext) -> None:
 # --- acceptance and class ----------------------------------------------------------
 
 def host_cell_and_helpers(ctx: StepContext) -> None:
+    cell = host_cell_named(ctx)
+    ctx.parsed.update(cell=cell, helpers=_helpers_of(ctx, cell))
+
+
+def host_cell_named(ctx: StepContext) -> Organisation:
+    """The host cell chosen by ``host_cell_id``: an open cell of the receiving organisation."""
     cell_id = str(ctx.data.get("host_cell_id") or "")
     # ASCII digits only ("²".isdigit() is true) and short enough for an integer column.
     cell = (db.session.get(Organisation, int(cell_id))
@@ -161,7 +167,7 @@ def host_cell_and_helpers(ctx: StepContext) -> None:
         raise GuardFailed(_l("The host cell must be an open Party cell."))
     if not ctx.case.party_org.contains(cell):
         raise GuardFailed(_l("The host cell must belong to the receiving Party organisation."))
-    ctx.parsed.update(cell=cell, helpers=_helpers_of(ctx, cell))
+    return cell
 
 
 def _helpers_of(ctx: StepContext, cell: Organisation) -> list[PartyMember]:

@@ -1,9 +1,11 @@
 """The lookup of the rule set in force on a date.
 
 The shipped sets (24-QĐ/TW, 232-QĐ/TW, 294-QĐ/TW) are data, seeded by the first
-migration with the figures of PROCESS.md §3. They carry the same figures where
-the research found no change; they stay separate so that a case is judged by the
-set of its step's date and a new set can be added without touching the others.
+migration with the figures of PROCESS.md §3; 29-QĐ/TW (2016), for cases entered already
+under way, by migration 0017 (its docstring says which figures the texts confirm). They
+carry the same figures where the research found no change; they stay separate so that a
+case is judged by the set of its step's date and a new set can be added without touching
+the others.
 """
 from __future__ import annotations
 

@@ -587,7 +587,7 @@ def test_every_required_parameter_has_a_field_and_a_label():
 def test_rule_sets_are_listed_with_readable_parameters(admin, db):
     page = admin.get("/admin/rules")
     assert page.status_code == 200
-    for code in ("24-QĐ/TW", "232-QĐ/TW", "294-QĐ/TW"):
+    for code in ("29-QĐ/TW", "24-QĐ/TW", "232-QĐ/TW", "294-QĐ/TW"):
         assert code in page.text
     assert "≥ 2/3" in page.text and "&gt; 1/2" in page.text
     assert "Probation (months)" in page.text or "dự bị" in page.text.lower()
