@@ -12,6 +12,7 @@ from .targets import Target, UnitPlan
 from .party_member import PartyMember, PartyStatus
 from .reads import ReadEvent, ReadSubject
 from .moves import CaseMove, MoveKind
+from .transfers import TransferKind, TransferRequest, TransferState
 from .second_factor import RecoveryCode, SecondFactorPolicy, TotpFactor
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "RoleGrant", "Role", "UserSession", "EndReason", "Case", "CaseHelper", "Vote", "Document",
     "VoteKind", "AuditEvent", "RuleSet", "HolidayOverride", "AwarenessClass", "Enrolment",
     "EnrolmentResult", "Target", "UnitPlan", "PartyMember", "PartyStatus", "ReadEvent",
-    "ReadSubject", "CaseMove", "MoveKind", "RecoveryCode", "SecondFactorPolicy", "TotpFactor",
+    "ReadSubject", "CaseMove", "MoveKind", "TransferKind", "TransferRequest", "TransferState",
+    "RecoveryCode", "SecondFactorPolicy", "TotpFactor",
 ]
