@@ -124,8 +124,9 @@ def _check_targets(case: Case, union: Organisation | None, party: Organisation |
 
 def _bump(case: Case) -> None:
     """Compare-and-set on the case version: the flush updates the case row only if nobody
-    changed it since it was read (Case's ``version_id_col``)."""
-    flag_modified(case, "version")
+    changed it since it was read (Case's ``version_id_col``); ``state_since`` is rewritten
+    as it is, only so that the row is updated."""
+    flag_modified(case, "state_since")
     try:
         db.session.flush()
     except StaleDataError:
