@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from .models import EnterpriseKind, PartyKind, Role, UnionKind
+from .models import EnterpriseKind, PartyKind, Role, TransferKind, TransferState, UnionKind
 
 UNION_KINDS = [
     (UnionKind.national.value, _l("National confederation")),
@@ -38,4 +38,17 @@ ROLE_LABELS = {
     Role.cell_secretary.value: _l("Cell secretary"),
     Role.competent_officer.value: _l("Competent-body officer"),
     Role.member.value: _l("Member"),
+}
+
+TRANSFER_KINDS = [
+    (TransferKind.employer.value, _l("Change of employer")),
+    (TransferKind.residence.value, _l("Move of residence")),
+    (TransferKind.other.value, _l("Other reason")),
+]
+TRANSFER_KIND_LABELS = dict(TRANSFER_KINDS)
+TRANSFER_STATE_LABELS = {
+    TransferState.requested.value: _l("Waiting for the receiving side"),
+    TransferState.accepted.value: _l("Accepted"),
+    TransferState.refused.value: _l("Refused"),
+    TransferState.withdrawn.value: _l("Withdrawn"),
 }

@@ -17,7 +17,10 @@ from referral_flow.workflow.calendar import load_calendar
 from referral_flow.workflow.errors import (Conflict, GuardFailed, InvalidStepData, NotAllowed,
                                            NotAvailable)
 
-from ..conftest import audit_events
+from referral_flow.services.transitions import CONFLICT
+
+from ..conftest import audit_events, csrf_token
+from .test_web import vi
 from ..factories import TODAY, advance, new_case, org, user
 
 
@@ -51,7 +54,8 @@ def test_a_transfer_keeps_the_documents_and_flags_the_stale_ones(world, db, in_d
     db.session.commit()
     assert (case.party_org, case.host_cell) == (world["committee_b"], world["cell_b"])
     assert [(d.id, d.form_code, d.issued_on) for d in case.documents] == documents
-    assert transfer.state == TransferState.accepted and transfer.move.to_cell_id == world["cell_b"].id
+    assert transfer.state == TransferState.accepted
+    assert transfer.move.to_cell_id == world["cell_b"].id
     shown = statuses(case)
     assert shown["3-KNĐ"] == shown["5-KNĐ"] == "moved"
     assert shown["1-KNĐ"] == "ok" and shown["2-KNĐ"] == "ok"
@@ -265,3 +269,108 @@ def test_after_acceptance_the_case_is_the_receiving_sides_work(world, db, in_dos
     assert case in work(new) and case in visible(world.users["party_officer_b"])
     assert case not in work(old) and case not in visible(old)
     assert case not in visible(world.users["party_officer_a"])
+
+
+# --- the screens --------------------------------------------------------------------------
+
+def form_post(client, page_url, url, prefix, **fields):
+    token = csrf_token(client.get(page_url).text)
+    data = {f"{prefix}-{k}": v for k, v in fields.items()} | {"csrf_token": token}
+    return client.post(url, data=data)
+
+
+def test_asking_and_accepting_through_the_pages(app, world, db, auth, client, in_dossier):
+    case = in_dossier
+    auth.login(world.users["cell_secretary_a"].username)
+    page = client.get(f"/cases/{case.id}")
+    assert 'id="transfers"' in page.text and world["cell_b"].name in page.text
+    sent = form_post(client, f"/cases/{case.id}", f"/cases/{case.id}/transfer", "transfer",
+                     version=case.version, kind="residence", reason="Chuyển về nơi ở mới",
+                     party_id=world["committee_b"].id, cell_id=world["cell_b"].id)
+    assert sent.status_code == 302
+    transfer = transfers.pending_of(case)
+    assert f'data-transfer="{transfer.id}"' in client.get("/inbox/?group=watching").text
+    auth.logout()
+
+    auth.login(world.users["cell_secretary_b"].username)
+    assert client.get(f"/cases/{case.id}").status_code == 404      # not theirs yet
+    inbox = client.get("/inbox/").text
+    assert f'data-transfer="{transfer.id}"' in inbox
+    url = f"/cases/transfers/{transfer.id}"
+    assert "Chuyển về nơi ở mới" in client.get(url).text
+    token = csrf_token(client.get(url).text)
+    done = client.post(f"{url}/answer", data={"csrf_token": token, "decision": "accept",
+                                              "answer-version": case.version})
+    assert done.status_code == 302 and done.location == f"/cases/{case.id}"
+    page = client.get(f"/cases/{case.id}").text
+    assert vi(app, "to be supplemented after the transfer") in page
+    db.session.expire_all()
+    assert case.host_cell == world["cell_b"]
+
+
+def test_bad_input_is_refused_in_vietnamese_and_kept(app, world, db, auth, client, in_dossier):
+    case = in_dossier
+    auth.login(world.users["party_officer_a"].username)
+    page_url = f"/cases/{case.id}"
+    no_reason = form_post(client, page_url, f"/cases/{case.id}/transfer", "transfer",
+                          version=case.version, kind="employer", reason="",
+                          union_id=world["unit_b"].id)
+    assert no_reason.status_code == 400
+    foreign_cell = form_post(client, page_url, f"/cases/{case.id}/transfer", "transfer",
+                             version=case.version, kind="residence", reason="Nhà mới",
+                             cell_id=world["cell_b"].id)
+    assert foreign_cell.status_code == 422
+    assert vi(app, "The host cell must belong to the receiving Party organisation: choose a "
+                   "host cell there.") in foreign_cell.text
+    assert "Nhà mới" in foreign_cell.text            # what was typed is kept
+    not_a_node = form_post(client, page_url, f"/cases/{case.id}/transfer", "transfer",
+                           version=case.version, kind="residence", reason="Nhà mới",
+                           cell_id="99999999999999")
+    assert not_a_node.status_code == 400
+    stale = form_post(client, page_url, f"/cases/{case.id}/transfer", "transfer",
+                      version=case.version - 1, kind="residence", reason="Nhà mới",
+                      party_id=world["committee_b"].id, cell_id=world["cell_b"].id)
+    assert stale.status_code == 409 and vi(app, CONFLICT) in stale.text
+    assert transfers.pending_of(case) is None
+
+
+def test_refusing_needs_a_reason_and_outsiders_see_nothing(app, world, db, auth, client,
+                                                           in_dossier):
+    case = in_dossier
+    transfer = ask(case, world)
+    db.session.commit()
+    url = f"/cases/transfers/{transfer.id}"
+    auth.login(world.users["union_chair_b"].username)
+    assert client.get(url).status_code == 404
+    auth.logout()
+    auth.login(world.users["party_officer_b"].username)
+    token = csrf_token(client.get(url).text)
+    bare = client.post(f"{url}/answer", data={"csrf_token": token, "decision": "refuse",
+                                              "answer-version": case.version})
+    assert bare.status_code == 422 and vi(app, "Give the reason.") in bare.text
+    odd = client.post(f"{url}/answer", data={"csrf_token": token, "decision": "maybe",
+                                             "answer-version": case.version})
+    assert odd.status_code == 400
+    assert client.get("/cases/transfers/99999999999999").status_code == 404
+    refused = client.post(f"{url}/answer", data={"csrf_token": token, "decision": "refuse",
+                                                 "answer-version": case.version,
+                                                 "answer-note": "Không đủ điều kiện"})
+    assert refused.status_code == 302
+    db.session.expire_all()
+    assert transfer.state == TransferState.refused and case.host_cell == world["cell_a"]
+
+
+def test_a_probationary_transfer_shows_in_the_due_lists(app, world, db, auth, client):
+    case = advance(new_case(world, start=date(2024, 3, 1)), world, "probation")
+    db.session.commit()
+    transfer = ask(case, world)
+    db.session.commit()
+    due = transfers.deadline(transfer, load_calendar()).due
+    for user in ("party_officer_a", "party_officer_b"):
+        auth.login(world.users[user].username)
+        report = client.get("/reports/party").text
+        section = report[report.index('id="due-transfers"'):]
+        assert f'data-transfer="{transfer.id}"' in section and due.strftime("%d/%m/%Y") in section
+        auth.logout()
+    auth.login(world.users["party_officer_b"].username)
+    assert due.strftime("%d/%m/%Y") in client.get("/inbox/").text
