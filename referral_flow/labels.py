@@ -50,5 +50,5 @@ TRANSFER_STATE_LABELS = {
     TransferState.requested.value: _l("Waiting for the receiving side"),
     TransferState.accepted.value: _l("Accepted"),
     TransferState.refused.value: _l("Refused"),
-    TransferState.withdrawn.value: _l("Withdrawn"),
+    TransferState.withdrawn.value: _l("Request withdrawn"),
 }

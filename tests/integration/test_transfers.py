@@ -366,8 +366,8 @@ def test_a_probationary_transfer_shows_in_the_due_lists(app, world, db, auth, cl
     transfer = ask(case, world)
     db.session.commit()
     due = transfers.deadline(transfer, load_calendar()).due
-    for user in ("party_officer_a", "party_officer_b"):
-        auth.login(world.users[user].username)
+    for officer in ("party_officer_a", "party_officer_b"):
+        auth.login(world.users[officer].username)
         report = client.get("/reports/party").text
         section = report[report.index('id="due-transfers"'):]
         assert f'data-transfer="{transfer.id}"' in section and due.strftime("%d/%m/%Y") in section
