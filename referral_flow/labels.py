@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from .models import EnterpriseKind, PartyKind, Role, UnionKind
+from .models import EnterpriseKind, PartyKind, Role, TransferKind, TransferState, UnionKind
 from .models.member import Gender
 
 UNION_KINDS = [
@@ -42,3 +42,15 @@ ROLE_LABELS = {
 }
 
 GENDERS = [(Gender.male.value, _l("Male")), (Gender.female.value, _l("Female"))]
+TRANSFER_KINDS = [
+    (TransferKind.employer.value, _l("Change of employer")),
+    (TransferKind.residence.value, _l("Move of residence")),
+    (TransferKind.other.value, _l("Other reason")),
+]
+TRANSFER_KIND_LABELS = dict(TRANSFER_KINDS)
+TRANSFER_STATE_LABELS = {
+    TransferState.requested.value: _l("Waiting for the receiving side"),
+    TransferState.accepted.value: _l("Accepted"),
+    TransferState.refused.value: _l("Refused"),
+    TransferState.withdrawn.value: _l("Request withdrawn"),
+}

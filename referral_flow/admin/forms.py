@@ -160,6 +160,8 @@ PARAMS: list[tuple[str, object, str, int, int]] = [
     ("ceremony_working_days", _l("Ceremony due (working days after the decision is received)"),
      "int", 1, 365),
     ("probation_months", _l("Probation (months)"), "int", 1, 60),
+    ("probation_transfer_working_days", _l("Probationary member's transfer due (working days "
+                                           "after the request)"), "int", 1, 365),
     ("recognition_cell_working_days", _l("Recognition: cell review due (working days after "
                                          "probation)"), "int", 1, 365),
     ("recognition_decision_working_days", _l("Recognition: decision due (working days)"),

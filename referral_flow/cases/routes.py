@@ -14,10 +14,13 @@ from sqlalchemy.orm import joinedload
 from .. import clock
 from ..extensions import db
 from ..forms import query_text
-from ..models import AuditEvent, Case, Member, Role, User
+from ..labels import TRANSFER_KIND_LABELS, TRANSFER_STATE_LABELS
+from ..models import AuditEvent, Case, Member, Role, TransferKind, TransferRequest, User
 from ..paging import pager
 from ..read_log import log_page_read
-from ..security import get_case_or_404, scoped_cases
+from ..security import can, get_case_or_404, scoped_cases
+from ..security.scope import MAX_ID
+from ..services import transfers
 from ..security.grants import is_admin, is_staff
 from ..services.deadlines import deadlines
 from ..services.dossier import (checklist, correct_document, may_record, record_document,
@@ -29,7 +32,7 @@ from ..services.corrections import CORRECT, correct, correctable
 from ..services.outcome import Outcome, needs_confirmation, preview
 from ..workflow.errors import Conflict, WorkflowError
 from ..workflow.rulesets import rule_book
-from ..workflow.states import STATES, label
+from ..workflow.states import FINAL, STATES, label
 from ..workflow.guards import RECORDABLE_FORMS
 from ..workflow.transitions import BY_TRIGGER
 from .actions import (available, build_form, correction_action, correction_form, perform,
@@ -39,6 +42,7 @@ from ..security.reauth import fresh_authentication_required
 from .forms import DocumentCorrectionForm, WithdrawForm, document_form, document_values
 from .intake import intake_page
 from ..security.permissions import intake_nodes
+from .transfer_forms import answer_form, transfer_request_form, withdraw_form
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 nav_entry("cases.index", _l("Cases"), is_staff)
@@ -272,7 +276,7 @@ def document_forms(case: Case, rows, bound: dict | None = None) -> dict:
 def _detail_page(case: Case, bound: dict | None = None, error: str | None = None,
                  conflict: bool = False, documents: dict | None = None,
                  outcome: Outcome | None = None, fix=None, failed: str | None = None,
-                 error_form: str | None = None) -> str:
+                 error_form: str | None = None, moving: dict | None = None) -> str:
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.subject == "case")
         .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)).all()
@@ -298,9 +302,130 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                            outcome=outcome, correctable=allowed if fix else None, fix=fix,
                            earlier=earlier, audits_reads=is_admin(current_user, today),
                            needs_confirmation=needs_confirmation,
-                           checklist=stages, forms=document_forms(case, rows, documents))
+                           checklist=stages, forms=document_forms(case, rows, documents),
+                           moves=_transfer_panel(case, today, moving or {}),
+                           transfer_kinds=TRANSFER_KIND_LABELS,
+                           transfer_states=TRANSFER_STATE_LABELS)
 
 
 def _is_own_case(user: User, case: Case) -> bool:
     return bool(user.member_id and case.member_id == user.member_id
                 and all(g.role == Role.member for g in user.grants))
+
+
+# --- transfers (services/transfers.py) ----------------------------------------------------
+
+def _transfer_panel(case: Case, today, bound: dict) -> dict:
+    """The case page's transfers: the history with each one's deadline, the request form
+    (for the side responsible, when none is pending) and the pending one's withdrawal."""
+    history = transfers.history_of(case)
+    pending = next((t for t in history if t.pending), None)
+    calendar = load_calendar()
+    may_move = can(current_user, "request_transfer", case, today)
+    return {
+        "history": [(t, transfers.deadline(t, calendar, today)) for t in reversed(history)],
+        "request": (bound.get("request") or transfer_request_form(case))
+        if may_move and pending is None and case.state not in FINAL else None,
+        "withdraw": (bound.get("withdraw") or withdraw_form(case))
+        if may_move and pending is not None else None,
+        "pending": pending,
+    }
+
+
+def _transfer_or_404(transfer_id: int) -> TransferRequest:
+    """A transfer the user may answer, or whose case the user may see; else 404."""
+    transfer = db.session.get(TransferRequest, transfer_id) if 0 < transfer_id <= MAX_ID else None
+    if transfer is None or not (can(current_user, "answer_transfer", transfer)
+                                or can(current_user, "view", transfer.case)):
+        abort(404)
+    return transfer
+
+
+@bp.post("/<int:case_id>/transfer")
+@login_required
+def request_transfer(case_id: int):
+    """Ask for the case's transfer ("Chuyển sinh hoạt / chuyển nơi")."""
+    case = get_case_or_404(case_id, current_user)
+    form = transfer_request_form(case, request.form)
+    if not form.validate_on_submit():
+        return _detail_page(case, failed="transfer", moving={"request": form}), 400
+    try:
+        transfers.request_transfer(case, current_user, kind=TransferKind(form.kind.data),
+                                   reason=form.reason.data, expected_version=form.version.data,
+                                   **form.targets())
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        case = get_case_or_404(case.id, current_user)
+        return _detail_page(case, error=str(exc), conflict=isinstance(exc, Conflict),
+                            failed="transfer", moving={"request": form}), exc.http_status
+    flash(_("The transfer was requested; the receiving side will answer it."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id) + "#transfers")
+
+
+@bp.post("/transfers/<int:transfer_id>/withdraw")
+@login_required
+def withdraw_transfer(transfer_id: int):
+    transfer = _transfer_or_404(transfer_id)
+    case = transfer.case
+    form = withdraw_form(case, request.form)
+    if not form.validate_on_submit():
+        return _detail_page(case, failed="transfer", moving={"withdraw": form}), 400
+    try:
+        transfers.withdraw_transfer(transfer, current_user, expected_version=form.version.data,
+                                    note=form.note.data)
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        case = get_case_or_404(case.id, current_user)
+        return _detail_page(case, error=str(exc), conflict=isinstance(exc, Conflict),
+                            failed="transfer", moving={"withdraw": form}), exc.http_status
+    flash(_("The transfer request was withdrawn."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id) + "#transfers")
+
+
+@bp.get("/transfers/<int:transfer_id>")
+@login_required
+def transfer(transfer_id: int):
+    """The request as the receiving side sees it, with its answer form."""
+    return _transfer_page(_transfer_or_404(transfer_id))
+
+
+@bp.post("/transfers/<int:transfer_id>/answer")
+@login_required
+def answer_transfer(transfer_id: int):
+    """Accept (the case moves) or refuse (with the reason) a transfer request."""
+    transfer = _transfer_or_404(transfer_id)
+    form = answer_form(transfer.case, request.form)
+    decision = request.form.get("decision")
+    if decision not in ("accept", "refuse") or not form.validate_on_submit():
+        return _transfer_page(transfer, form), 400
+    answer = transfers.accept_transfer if decision == "accept" else transfers.refuse_transfer
+    try:
+        answer(transfer, current_user, expected_version=form.version.data,
+               note=form.note.data or "")
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        return _transfer_page(_transfer_or_404(transfer_id), form, error=str(exc),
+                              conflict=isinstance(exc, Conflict)), exc.http_status
+    if decision == "refuse":
+        flash(_("The transfer was refused; the case stays where it was."), "info")
+        return redirect(url_for("cases.transfer", transfer_id=transfer_id))
+    flash(_("The transfer was accepted: the case is now yours."), "info")
+    return redirect(url_for("cases.detail", case_id=transfer.case_id))
+
+
+def _transfer_page(transfer: TransferRequest, form=None, error: str | None = None,
+                   conflict: bool = False):
+    case, today = transfer.case, clock.today()
+    answering = transfer.pending and can(current_user, "answer_transfer", transfer, today)
+    page = render_template(
+        "cases/transfer.html", transfer=transfer, case=case, states=STATES,
+        due=transfers.deadline(transfer, load_calendar(), today),
+        form=(form or answer_form(case)) if answering else None,
+        documents=[d for d in case.documents if d.in_force],
+        sees_case=can(current_user, "view", case, today), error=error, conflict=conflict,
+        transfer_kinds=TRANSFER_KIND_LABELS, transfer_states=TRANSFER_STATE_LABELS)
+    log_page_read(members=[case.member_id], rows=1)
+    return page

@@ -14,7 +14,11 @@ from ..extensions import db
 from ..models import AuditEvent, Case
 from ..paging import pager
 from ..read_log import log_page_read
+from ..labels import TRANSFER_KIND_LABELS
+from ..models import TransferRequest
 from ..security import actionable, scoped_cases
+from ..security.permissions import incoming_transfers, outgoing_transfers
+from ..services import transfers
 from ..security.grants import has_case_work, is_staff
 from ..services.deadlines import active_deadline, work_horizon
 from ..menu import nav_entry
@@ -63,8 +67,24 @@ def index():
     for case in sorted(rows, key=lambda c: ORDER.index(c.state)):
         by_state.setdefault(case.state, []).append(
             (case, active_deadline(case, calendar, today, rules_on)))
+    # Transfers waiting for this user's answer (to do) or for the other side's (watching).
+    moving = _transfers(group, today, calendar)
     page = render_template("inbox/index.html", groups=GROUPS, group=group, counts=counts,
                            by_state=by_state, states=STATES, page=paging.page,
-                           pages=paging.pages)
-    log_page_read(members=[case.member_id for case in rows])
+                           pages=paging.pages, moving=moving, kinds=TRANSFER_KIND_LABELS)
+    log_page_read(members=[case.member_id for case in rows]
+                  + [t.case.member_id for t, _due in moving])
     return page
+
+
+def _transfers(group: str, today: date, calendar) -> list:
+    """The pending transfers of the tab, due first, each with its deadline (if any)."""
+    if group == "done":
+        return []
+    stmt = (incoming_transfers if group == "todo" else outgoing_transfers)(current_user, today)
+    found = db.session.scalars(stmt.options(
+        joinedload(TransferRequest.case).joinedload(Case.union_unit))
+        .order_by(TransferRequest.requested_on, TransferRequest.id)
+        .limit(current_app.config["CASES_PER_PAGE"])).unique().all()
+    rows = [(t, transfers.deadline(t, calendar, today)) for t in found]
+    return sorted(rows, key=lambda r: (r[1] is None, r[1].due if r[1] else r[0].requested_on))

@@ -13,6 +13,7 @@ from .party_member import PartyMember, PartyStatus
 from .reads import ReadEvent, ReadSubject
 from .jobs import Job, JobFile, JobFileRole, JobState
 from .moves import CaseMove, MoveKind
+from .transfers import TransferKind, TransferRequest, TransferState
 from .second_factor import RecoveryCode, SecondFactorPolicy, TotpFactor
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "VoteKind", "AuditEvent", "RuleSet", "HolidayOverride", "AwarenessClass", "Enrolment",
     "EnrolmentResult", "Target", "UnitPlan", "PartyMember", "PartyStatus", "ReadEvent",
     "ReadSubject", "CaseMove", "MoveKind", "Job", "JobFile", "JobFileRole", "JobState",
+    "TransferKind", "TransferRequest", "TransferState",
     "RecoveryCode", "SecondFactorPolicy", "TotpFactor",
 ]

@@ -16,8 +16,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
-from ..models import AuditEvent, Case, Organisation, User
+from ..models import AuditEvent, Case, Organisation, TransferRequest, TransferState, User
 from ..security.scope import CellOrg, PartyOrg, UnionOrg, scoped_cases, under
+from ..services import transfers
 from ..services.deadlines import active_deadline
 from ..workflow.calendar import WorkingCalendar
 from .achievement import Period, as_figures, period_figures
@@ -87,6 +88,30 @@ def due_list(user: User, today: date, where: ColumnElement[bool], state: str,
     rows = [(c, d) for c, d in rows if d is not None]
     rows.sort(key=lambda r: (0 if r[1].overdue_by else 1, r[1].due, r[0].id))
     return rows[:limit]
+
+
+ToParty = aliased(Organisation, name="due_to_party")
+ToCell = aliased(Organisation, name="due_to_cell")
+
+
+def transfer_due_list(node: Organisation, today: date, calendar: WorkingCalendar, rules_on,
+                      limit: int | None = DUE_LIMIT) -> list:
+    """Probationary members' pending transfers (due within the rule set's working days,
+    294-QĐ/TW §6.3.1) leaving or entering the Party node's jurisdiction, due first. The due
+    date grows with the request date, so the first ``limit`` requests are the first due."""
+    stmt = (select(TransferRequest).join(Case, TransferRequest.case_id == Case.id)
+            .join(PartyOrg, Case.party_org_id == PartyOrg.id)
+            .outerjoin(CellOrg, Case.host_cell_id == CellOrg.id)
+            .outerjoin(ToParty, TransferRequest.to_party_id == ToParty.id)
+            .outerjoin(ToCell, TransferRequest.to_cell_id == ToCell.id)
+            .where(TransferRequest.state == TransferState.requested,
+                   TransferRequest.case_state.in_(sorted(transfers.PROBATIONARY)),
+                   or_(party_subtree(node), under(ToParty, node.path),
+                       under(ToCell, node.path)))
+            .options(joinedload(TransferRequest.case).joinedload(Case.union_unit))
+            .order_by(TransferRequest.requested_on, TransferRequest.id).limit(limit))
+    return [(t, transfers.deadline(t, calendar, today, rules_on))
+            for t in db.session.scalars(stmt).unique()]
 
 
 # --- cohort ----------------------------------------------------------------------------

@@ -94,6 +94,7 @@ DUE_TITLES = {"decision_pending": _l("Admission decisions due"),
 DUE_SHEETS = {"decision_pending": _l("Decisions due"),      # worksheet names: 31 characters
               "admitted": _l("Ceremonies due"),
               "probation": _l("Recognitions due")}
+TRANSFERS_TITLE = _l("Probationary members' transfers due")
 # Why a step shows fewer cases than the step after it (queries.SKIPPED_BY).
 SKIP_NOTES = {"in_class": _l("%(n)s went on without the class: they already held a valid "
                              "certificate."),
@@ -114,6 +115,7 @@ class PartyReport:
     counts: dict[str, int]
     lists: dict[str, list]      # state -> [(case, active deadline)]
     today: date
+    moving: list                # probationary members' transfers: [(request, deadline)]
 
 
 def party_report(limit: int | None) -> PartyReport:
@@ -122,7 +124,7 @@ def party_report(limit: int | None) -> PartyReport:
     today = clock.today()
     nodes = _nodes(Tree.party, PARTY_SIDE)
     node = _chosen(nodes, Tree.party, PARTY_SIDE, strict=True) or (nodes[0] if nodes else None)
-    counts, lists = {}, {}
+    counts, lists, moving = {}, {}, []
     if node is not None:
         where = q.party_subtree(node)
         counts = q.state_counts(current_user, today, where)
@@ -130,7 +132,8 @@ def party_report(limit: int | None) -> PartyReport:
         lists = {state: q.due_list(current_user, today, where, state, calendar, rules_on,
                                    limit)
                  for state in q.DUE_LISTS}
-    return PartyReport(nodes, node, counts, lists, today)
+        moving = q.transfer_due_list(node, today, calendar, rules_on, limit)
+    return PartyReport(nodes, node, counts, lists, today, moving)
 
 
 @bp.get("/party")
@@ -139,9 +142,9 @@ def party():
     report = party_report(q.DUE_LIMIT)
     page = render_template("reports/party.html", nodes=report.nodes, node=report.node,
                            counts=report.counts, lists=report.lists, titles=DUE_TITLES,
-                           states=STATES, order=ORDER, limit=q.DUE_LIMIT, today=report.today)
-    log_page_read(members=[case.member_id for rows in report.lists.values()
-                           for case, _due in rows])
+                           states=STATES, order=ORDER, limit=q.DUE_LIMIT, today=report.today,
+                           moving=report.moving)
+    log_page_read(members=_people(report))
     return page
 
 
@@ -158,7 +161,12 @@ def party_tables(report: PartyReport) -> list[Table]:
                 str(STATES[case.state]), str(due.label), due.start, due.due, due.days_left,
                 due.overdue_by or None] for case, due in rows],
               sheet=DUE_SHEETS[state], plain=(0,))
-        for state, rows in report.lists.items()]
+        for state, rows in report.lists.items()] + [
+        Table(TRANSFERS_TITLE, heads,
+              [[t.case_id, t.case.member.full_name, t.case.union_unit.name,
+                t.case.party_org.name, str(STATES[t.case.state]), str(due.label), due.start,
+                due.due, due.days_left, due.overdue_by or None] for t, due in report.moving],
+              sheet=_("Transfers due"), plain=(0,))]
 
 
 @bp.get("/party/export")
@@ -170,8 +178,12 @@ def party_export():
         abort(403)
     return report_export("party", download_name("tong-hop-phia-dang", report.node.name),
                          party_tables(report), {"node": report.node.id},
-                         members=[case.member_id for rows in report.lists.values()
-                                  for case, _due in rows])
+                         members=_people(report))
+
+
+def _people(report: PartyReport) -> list[int]:
+    return ([case.member_id for rows in report.lists.values() for case, _due in rows]
+            + [t.case.member_id for t, _due in report.moving])
 
 
 # --- the cohort and the period counts ---------------------------------------------------

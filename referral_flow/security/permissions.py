@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.orm import aliased
 
 from .. import clock
-from ..models import Case, Organisation, Role, User
+from ..models import Case, Organisation, Role, TransferRequest, TransferState, User
 from ..workflow.transitions import BY_TRIGGER, TRANSITIONS, spec, triggers_from
 from .scope import PARTY_SIDE, UNION_SIDE, CellOrg, PartyOrg, UnionOrg, under
 
@@ -67,12 +68,49 @@ def intake_nodes(user: User, day: date) -> list[Organisation] | None:
     return nodes
 
 
-def can(user: User | None, action: str, case: Case, day: date | None = None) -> bool:
-    """May ``user`` perform ``action`` ("view", ``INTAKE`` or a trigger) on ``case`` on
-    ``day``?"""
+# Transfers (services/transfers.py). The side responsible for the case asks and may withdraw
+# its request: the union chair while the case is a draft, afterwards the receiving Party
+# organisation's officer or the host cell's secretary. The receiving side answers: for a
+# move to another Party organisation or host cell, the officer of a committee over the new
+# node or the new cell's secretary; for a move of the union unit alone, its union chair.
+TRANSFER_ACTIONS = frozenset({"request_transfer", "withdraw_transfer", "answer_transfer"})
+UNION_STAGE = frozenset({"draft"})
+
+
+def _holds(user: User, day: date, roles: set[Role], node: Organisation | None) -> bool:
+    return node is not None and any(g.role in roles and g.org is not None and g.org.contains(node)
+                                    for g in user.active_grants(day))
+
+
+def _responsible(user: User, case: Case, day: date) -> bool:
+    if case.state in UNION_STAGE:
+        return _holds(user, day, {Role.union_chair}, case.union_unit)
+    return (_holds(user, day, {Role.party_officer}, case.party_org)
+            or _holds(user, day, {Role.party_officer, Role.cell_secretary}, case.host_cell))
+
+
+def _receiving(user: User, transfer: TransferRequest, day: date) -> bool:
+    if transfer.to_party is None and transfer.to_cell is None:
+        return _holds(user, day, {Role.union_chair}, transfer.to_union)
+    party = transfer.to_party or transfer.case.party_org
+    return (_holds(user, day, {Role.party_officer}, party)
+            or _holds(user, day, {Role.party_officer, Role.cell_secretary}, transfer.to_cell))
+
+
+def can(user: User | None, action: str, case: Case | TransferRequest,
+        day: date | None = None) -> bool:
+    """May ``user`` perform ``action`` ("view", ``INTAKE``, a trigger, or a transfer action)
+    on ``case`` on ``day``? ``answer_transfer`` is asked of the ``TransferRequest``, not of
+    its case."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     day = day or clock.today()
+    if action == "answer_transfer":
+        return isinstance(case, TransferRequest) and _receiving(user, case, day)
+    if isinstance(case, TransferRequest):
+        return False
+    if action in TRANSFER_ACTIONS:
+        return _responsible(user, case, day)
     if action == "view":
         return _in_scope(user, case, day)
     if action == INTAKE:
@@ -132,3 +170,61 @@ def actionable(user: User, day: date | None = None,
             clause = and_(clause, getattr(Case, opens) <= horizon)
         clauses.append(clause)
     return or_(*clauses) if clauses else false()
+
+
+ToUnion = aliased(Organisation, name="to_union")
+ToParty = aliased(Organisation, name="to_party")     # the new Party organisation, or the same
+ToCell = aliased(Organisation, name="to_cell")
+
+
+def _pending_transfers() -> Select:
+    return (select(TransferRequest).join(Case, TransferRequest.case_id == Case.id)
+            .where(TransferRequest.state == TransferState.requested))
+
+
+def incoming_transfers(user: User, day: date | None = None) -> Select:
+    """SQL twin of ``can(user, "answer_transfer", t)`` over the pending transfers: the
+    requests waiting for this user's answer."""
+    day = day or clock.today()
+    party_moves = or_(TransferRequest.to_party_id.is_not(None),
+                      TransferRequest.to_cell_id.is_not(None))
+    clauses = []
+    for grant in user.active_grants(day):
+        if grant.org is None:
+            continue
+        path = grant.org.path
+        if grant.role == Role.union_chair:
+            clauses.append(and_(~party_moves, under(ToUnion, path)))
+        elif grant.role == Role.party_officer:
+            clauses.append(and_(party_moves, or_(under(ToParty, path), under(ToCell, path))))
+        elif grant.role == Role.cell_secretary:
+            clauses.append(under(ToCell, path))
+    return (_pending_transfers()
+            .outerjoin(ToUnion, TransferRequest.to_union_id == ToUnion.id)
+            .join(ToParty, func.coalesce(TransferRequest.to_party_id, Case.party_org_id)
+                  == ToParty.id)
+            .outerjoin(ToCell, TransferRequest.to_cell_id == ToCell.id)
+            .where(or_(*clauses) if clauses else false()))
+
+
+def outgoing_transfers(user: User, day: date | None = None) -> Select:
+    """SQL twin of ``can(user, "withdraw_transfer", case)`` over the pending transfers: the
+    requests this user's side sent and may still withdraw."""
+    day = day or clock.today()
+    union_stage = Case.state.in_(sorted(UNION_STAGE))
+    clauses = []
+    for grant in user.active_grants(day):
+        if grant.org is None:
+            continue
+        path = grant.org.path
+        if grant.role == Role.union_chair:
+            clauses.append(and_(union_stage, under(UnionOrg, path)))
+        elif grant.role == Role.party_officer:
+            clauses.append(and_(~union_stage, or_(under(PartyOrg, path), under(CellOrg, path))))
+        elif grant.role == Role.cell_secretary:
+            clauses.append(and_(~union_stage, under(CellOrg, path)))
+    return (_pending_transfers()
+            .join(UnionOrg, Case.union_unit_id == UnionOrg.id)
+            .join(PartyOrg, Case.party_org_id == PartyOrg.id)
+            .outerjoin(CellOrg, Case.host_cell_id == CellOrg.id)
+            .where(or_(*clauses) if clauses else false()))

@@ -13,6 +13,7 @@ from ..models import Case, Document, User
 from ..security import can
 from ..workflow.calendar import add_months
 from ..workflow.errors import NotAllowed, NotAvailable
+from ..workflow.moved import is_stale, transfers_of
 from ..workflow.guards import (DOSSIER_FORMS, RECOGNITION_FORMS, RECORDABLE_FORMS, introduces,
                                parse_document)
 from ..workflow.rulesets import rule_set_on
@@ -22,7 +23,8 @@ from .transitions import comment_text
 
 WARN_DAYS = 30      # a document expiring within this many days is flagged
 # From the best standing to the worst: a form stands as its best document in force.
-STANDINGS = ("ok", "expiring", "unverified", "not_qualifying", "expired")
+# "moved": a transfer left the document stale (workflow/moved.py); record it again.
+STANDINGS = ("ok", "expiring", "unverified", "not_qualifying", "moved", "expired")
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ def correct_document(case: Case, document_id: int, user: User, reason: str, raw:
 @dataclass
 class DocumentRow:
     document: Document
-    status: str     # ok | expiring | expired | unverified | not_qualifying | withdrawn
+    status: str     # ok | expiring | expired | moved | unverified | not_qualifying | withdrawn
 
 
 @dataclass
@@ -140,13 +142,14 @@ def checklist(case: Case, today: date | None = None) -> list[tuple[Stage, list[C
     """For each stage the case has reached, every document of each of its forms."""
     today = today or clock.today()
     rules = rule_set_on(today)
+    moves = transfers_of(case.id)
     out = []
     for stage in STAGES:
         if case.state not in stage.shown_in:
             continue
         rows = []
         for form, name in (*stage.forms.items(), *stage.also_shown):
-            docs = [DocumentRow(d, _status(d, today, rules))
+            docs = [DocumentRow(d, _status(d, today, rules, moves))
                     for d in case.documents_of(form, withdrawn=True)]
             standing = [r.status for r in docs if r.status != "withdrawn"]
             best = min(standing, key=STANDINGS.index) if standing else "missing"
@@ -155,11 +158,13 @@ def checklist(case: Case, today: date | None = None) -> list[tuple[Stage, list[C
     return out
 
 
-def _status(doc: Document, today: date, rules) -> str:
+def _status(doc: Document, today: date, rules, moves) -> str:
     if doc.withdrawn_on is not None:
         return "withdrawn"
     if doc.valid_until and doc.valid_until < today:
         return "expired"
+    if is_stale(doc.form_code, doc.issued_on, moves):
+        return "moved"
     if doc.form_code == "2-KNĐ" and not doc.verified:
         return "unverified"
     if doc.form_code == "3-KNĐ" and not introduces(doc.detail or {}, rules):

@@ -17,6 +17,7 @@ from . import stepdata as sd
 from .calendar import add_months, months_between
 from .context import StepContext
 from .errors import GuardFailed, InvalidStepData
+from .moved import is_stale, transfers_of
 from .states import OPEN, STATES
 
 CELL_KINDS = (PartyKind.cell.value, PartyKind.grassroots_cell.value)
@@ -358,11 +359,23 @@ def read_documents(ctx: StepContext) -> None:
 
 
 def _dossier(ctx: StepContext) -> list[dict]:
-    """The documents in force (withdrawn ones left out) and those supplied with the step."""
+    """The documents in force (withdrawn ones left out) and those supplied with the step;
+    ``stale`` marks those a later transfer left stale (workflow/moved.py)."""
+    moves = transfers_of(ctx.case.id)
     on_file = [{"form_code": d.form_code, "issued_on": d.issued_on, "issuer": d.issuer,
-                "verified": d.verified, "detail": d.detail or {}}
+                "verified": d.verified, "detail": d.detail or {},
+                "stale": is_stale(d.form_code, d.issued_on, moves)}
                for d in ctx.case.documents if d.withdrawn_on is None]
     return on_file + ctx.parsed.get("documents", [])
+
+
+def _not_stale(docs: list[dict], form: str, name) -> list[dict]:
+    """The documents of ``form`` that no transfer left stale; refused when none is left."""
+    fresh = [d for d in docs if not d.get("stale")]
+    if not fresh:
+        raise GuardFailed(_l("The %(doc)s predates the case's transfer: record it again from "
+                             "the new place.", doc=name), form=form)
+    return fresh
 
 
 def not_after(docs: list[dict], day: date, names: dict) -> None:
@@ -394,6 +407,7 @@ def dossier_complete(ctx: StepContext, day: date | None = None) -> None:
         mine = [d for d in docs if d["form_code"] == form]
         if not mine:
             raise GuardFailed(_l("The dossier lacks the %(doc)s.", doc=name), form=form)
+        mine = _not_stale(mine, form, name)
         if form in validity:
             mine = [d for d in mine if day <= add_months(d["issued_on"], validity[form])]
             if not mine:
@@ -526,11 +540,12 @@ def recognition_cell_vote(ctx: StepContext) -> None:
 
 def recognition_documents(ctx: StepContext) -> None:
     docs = _dossier(ctx)
-    on_file = {d["form_code"] for d in docs}
     for form, name in RECOGNITION_FORMS.items():
-        if form not in on_file:
+        mine = [d for d in docs if d["form_code"] == form]
+        if not mine:
             raise GuardFailed(_l("The recognition dossier lacks the %(doc)s.", doc=name),
                               form=form)
+        _not_stale(mine, form, name)
     not_after(docs, ctx.on, RECOGNITION_FORMS)
 
 

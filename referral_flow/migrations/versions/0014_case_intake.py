@@ -22,16 +22,16 @@ Where the texts read give no figure, the values are those of 24-QĐ/TW, in doubt
   forms manual before it (12-HD/BTCTW, 2012) was not read.
 Education ("THCS or equivalent" until 2021) is not checked by any set.
 
-Revision ID: 0017_case_intake
-Revises: 0012_case_moves
+Revision ID: 0014_case_intake
+Revises: 0013_jobs
 """
 from datetime import date
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_case_intake"
-down_revision = "0012_case_moves"
+revision = "0014_case_intake"
+down_revision = "0013_jobs"
 branch_labels = None
 depends_on = None
 
