@@ -50,6 +50,15 @@ def class_runner(party_org: Organisation) -> Organisation:
 
 
 CLASS_DAYS = 5          # an awareness class runs five days
+PROVINCIAL_SCHOOL = "Trường Chính trị tỉnh"
+
+
+def class_place(runner: Organisation) -> str:
+    """Where ``runner``'s classes meet: a commune or ward committee's political centre
+    (Quy định 360-QĐ/TW), else the provincial political school."""
+    if runner.kind == PartyKind.commune.value:
+        return f"Trung tâm chính trị {runner.name.removeprefix('Đảng ủy ')}"
+    return PROVINCIAL_SCHOOL
 
 
 def class_for(case: Case, on: date) -> AwarenessClass:
@@ -71,7 +80,7 @@ def class_for(case: Case, on: date) -> AwarenessClass:
             name=f"Lớp bồi dưỡng nhận thức về Đảng khai giảng {on:%d/%m/%Y} – "
                  f"{runner.name}"[:200],
             organiser=runner, co_organiser="Liên đoàn Lao động tỉnh", starts_on=on,
-            ends_on=last, place="Trung tâm chính trị", capacity=60,
+            ends_on=last, place=class_place(runner), capacity=60,
             certificate_prefix=f"GCN-{runner.id}-{on:%y%m%d}-", certificate_seq=0)
         db.session.add(found)
         db.session.flush()
@@ -132,7 +141,7 @@ STEP_DATA = {
     "enroll": lambda case, on, _c: {"class_id": class_for(case, on).id},
     "pass_class": lambda case, on, _c: class_certificate(case),
     "skip_class": lambda case, on, _c: {
-        "certificate_no": f"GCN-{case.id:05d}", "certificate_issuer": "Trung tâm chính trị",
+        "certificate_no": f"GCN-{case.id:05d}", "certificate_issuer": PROVINCIAL_SCHOOL,
         "certificate_on": on - timedelta(days=1)},
     "open_dossier": lambda case, on, _c: {"documents": dossier_documents(on)},
     "send_to_cell": lambda case, on, _c: {},

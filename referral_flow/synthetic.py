@@ -37,6 +37,7 @@ from .workflow.rulesets import rule_book
 BATCH = 2000
 OPENED = date(2015, 1, 1)
 CLASS_CAPACITY = 60
+CLASS_PLACE = "Trường Chính trị tỉnh"     # the provincial political school
 LARGE, MEDIUM = 8, 3                 # case weights of a large and a medium CĐCS
 CELL_KINDS = (PartyKind.cell.value, PartyKind.grassroots_cell.value)
 # Tables in foreign-key order: rows are written parents first.
@@ -53,10 +54,11 @@ REASONS = {
     "extend_decision": "Chờ kết quả thẩm tra lý lịch ở địa phương khác.",
     "remove": "Không hoàn thành nhiệm vụ trong thời gian dự bị.",
 }
-PLACES = ["Tiên Du", "Từ Sơn", "Yên Phong", "Gia Bình", "Lương Tài", "Thuận Thành", "Quế Võ",
-          "Việt Yên", "Hiệp Hòa", "Lạng Giang", "Tân Yên", "Lục Nam", "Yên Dũng", "Đình Bảng",
-          "Phù Chẩn", "Đông Ngàn", "Võ Cường", "Hạp Lĩnh", "Nam Sơn", "Vân Dương", "Đại Phúc",
-          "Suối Hoa", "Hòa Long", "Khúc Xuyên", "Phong Khê", "Kim Chân", "Tam Sơn", "Đồng Nguyên"]
+# Invented or common place names: none points at one real province.
+PLACES = ["Đông Hòa", "Tân Lâm", "Lâm Sơn", "Phú Lâm", "Hòa Xuân", "Thanh Lâm", "An Lạc",
+          "Bình Minh", "Tân Phong", "Đông Sơn", "Hưng Lâm", "Vĩnh Lâm", "Xuân Hòa", "Kim Sơn",
+          "Trung Lâm", "Phúc Lâm", "Nam Hòa", "Bắc Lâm", "Hòa Phú", "Tây Lâm", "Hòa Thịnh",
+          "Lâm Phong", "Đại Lâm", "Sơn Hòa", "Lạc Lâm", "Thái Hòa", "Mỹ Lâm", "Yên Lâm"]
 BRANDS = ["Minh Phát", "Hoàng Long", "Thành Đạt", "An Phú", "Hưng Thịnh", "Phú Cường",
           "Tân Việt", "Đại Dương", "Kim Long", "Sao Mai", "Hòa Bình", "Trường Sơn", "Nam Việt",
           "Đông Á", "Thái Bình Dương", "Việt Tiến", "Quang Minh", "Bảo Ngọc"]
@@ -388,7 +390,7 @@ class Classes:
                 name=f"Lớp bồi dưỡng nhận thức về Đảng tháng {starts:%m/%Y}{suffix} – "
                      f"{runner.name}"[:200],
                 organiser_id=runner.id, co_organiser="", starts_on=starts, ends_on=ends,
-                place="Trung tâm chính trị", capacity=CLASS_CAPACITY,
+                place=CLASS_PLACE, capacity=CLASS_CAPACITY,
                 certificate_prefix=f"GCN-{runner.id}-{starts:%y%m}-{n}-", certificate_seq=0,
                 created_at=now))
         slot.taken += 1
@@ -550,7 +552,7 @@ class Walk:
 
     def _certified(self, trigger: str, on: date, number: str, issued: date,
                    validity: int) -> Step:
-        issuer = "Trung tâm chính trị"
+        issuer = CLASS_PLACE
         return Step(trigger, "certified", on, {"certificate_no": number,
                                                "certificate_issuer": issuer,
                                                "certificate_on": issued},
@@ -892,7 +894,8 @@ def _plan_year(gen: Generator, units: list[Unit], weights: list[int], year: int,
     plan = []
     if joint is not None:
         slot = gen.classes.joint(joint, _at(joint.starts_on - timedelta(days=60), 8))
-        window = (joint.starts_on - timedelta(days=140), joint.starts_on - timedelta(days=60))
+        window = (max(joint.starts_on - timedelta(days=140), date(year, 1, 2)),
+                  joint.starts_on - timedelta(days=60))
         plan = [(u, gen.days.pick(rng, *window), slot) for u in pick(joint.eligible, joint.size)]
     last = min(date(year, 12, 31), gen.today)
     plan += [(u, gen.days.pick(rng, date(year, 1, 2), last), None)
@@ -925,7 +928,7 @@ class Province:
 
 def generate_province(*, units: int = 3500, uppers: int = 30, years: Iterable[int] | None = None,
                       cases_per_year: int = 3000, today: date | None = None, seed: int = 1,
-                      code: str = "BENCH", name: str = "Bắc Giang") -> Province:
+                      code: str = "BENCH", name: str = "Lâm Giang (hư cấu)") -> Province:
     """Both trees of a province, ``cases_per_year`` cases in each of ``years`` (default: the
     five years up to ``today``'s) and targets for each year; never commits."""
     today = today or clock.today()

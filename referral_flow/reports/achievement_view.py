@@ -21,6 +21,7 @@ from ..exports import Table, download_name
 from ..extensions import db
 from ..i18n import format_number, format_percentage, shown, vn_date
 from ..models import Organisation, Tree
+from ..demo import MARKER as DEMO_MARKER
 from ..paging import pager
 from ..security.grants import granted_nodes, is_admin
 from ..security.scope import UNION_SIDE, union_node_in
@@ -174,7 +175,7 @@ def _dedicated_class(row: a.ClassRow) -> str:
     """A class held only for members of enterprises without a Party organisation, as a
     provincial report states its joint class."""
     k, n = row.klass, format_number
-    who = (_("%(org)s jointly with %(co)s", org=k.organiser.name, co=k.co_organiser)
+    who = (_("%(co)s and %(org)s jointly", org=k.organiser.name, co=k.co_organiser)
            if k.co_organiser else k.organiser.name)
     facts = dict(who=who, klass=class_phrase(k.name), start=vn_date(k.starts_on),
                  end=vn_date(k.ends_on), m=n(row.members))
@@ -216,6 +217,12 @@ def _children_sorted(report: Report, sort: str):
     return report.children
 
 
+def holds_demo_data() -> bool:
+    """Has ``flask demo load`` written the demo province (its federation's code) here?"""
+    return db.session.scalar(select(Organisation.id).where(
+        Organisation.code == DEMO_MARKER)) is not None
+
+
 @bp.get("/achievement")
 @login_required
 def achievement():
@@ -242,7 +249,7 @@ def achievement():
         "reports/achievement.html", report=report, summary=summary(report), node=node,
         period=period, children=children, sort=sort, silent=silent, page=page, pages=pages,
         trend=trend, bars=bars, months=months, charted=CHILDREN_CHARTED,
-        years=range(today.year + 1, 2014, -1), tops=tops)
+        years=range(today.year + 1, 2014, -1), tops=tops, demo=holds_demo_data())
 
 
 def export_tables(report: Report, silent_rows) -> list[Table]:

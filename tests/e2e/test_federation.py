@@ -21,6 +21,8 @@ def test_targets_for_the_province_then_the_year_at_a_glance(base_url, page, logi
     expect(page.locator("h1")).to_contain_text("Kết quả thực hiện chỉ tiêu")
     page.select_option("select[name=year]", "2024")
     page.click("button:has-text('Xem')")
+    expect(page.locator("#demo-note")).to_contain_text("số liệu giả lập")
+    expect(page.locator("#demo-note")).to_contain_text("2.158")
     summary = page.locator("#summary")
     expect(summary).to_contain_text("đã giới thiệu 2.158 đoàn viên công đoàn ưu tú")
     expect(summary).to_contain_text("cho 44 đoàn viên ở doanh nghiệp chưa có tổ chức đảng")
@@ -32,7 +34,7 @@ def test_targets_for_the_province_then_the_year_at_a_glance(base_url, page, logi
     name = first_unit.inner_text()
     first_unit.click()
     expect(page.locator("h1 small")).to_have_text(name)
-    expect(page.locator("nav.trail")).to_contain_text("Liên đoàn Lao động tỉnh Bắc Ninh")
+    expect(page.locator("nav.trail")).to_contain_text("Liên đoàn Lao động tỉnh Hòa Lâm (hư cấu)")
 
     page.click("nav.trail a >> nth=0")
     with page.expect_download() as download:

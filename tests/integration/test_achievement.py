@@ -14,8 +14,9 @@ from referral_flow.reports.achievement import Period
 from referral_flow.services import targets
 
 from ..conftest import counting
-from ..factories import TODAY, advance, new_case, user
-from referral_flow.models import Role
+from ..factories import TODAY, advance, new_case, org, user
+from referral_flow.demo import MARKER
+from referral_flow.models import Role, Tree, UnionKind
 
 Q1 = date(2025, 3, 3)           # nominated a week later: quarter 1
 Q2 = date(2025, 5, 5)
@@ -73,6 +74,18 @@ def test_totals_against_the_sum_of_the_unit_targets(year_2025, db, auth, client)
             "the year&#39;s target (7)") in page
     assert ("4 members were sent to awareness classes. 4 members were admitted to the Party, "
             "including 3 working in direct production.") in page
+
+
+def test_the_demo_note_shows_only_on_a_database_with_the_demo_province(year_2025, db, auth,
+                                                                     client):
+    auth.login(english(year_2025, db, "federation_officer_a"))
+    assert 'id="demo-note"' not in client.get("/reports/achievement?year=2025").text
+    org(MARKER, Tree.union, UnionKind.federation.value)      # what `flask demo load` writes
+    db.session.commit()
+    page = client.get("/reports/achievement?year=2025").text
+    note = re.search(r'<aside class="note" id="demo-note".*?</aside>', page, re.S).group(0)
+    assert "Demo data: synthetic figures." in note
+    assert "2,158" in note and "44" in note and "Month (May) 2024" in note
 
 
 def test_drill_down_by_unit(year_2025, db, auth, client):
@@ -286,7 +299,7 @@ def test_a_class_held_for_enterprises_without_a_party_organisation(year_2025, db
     page = client.get("/reports/achievement?year=2025").text
     summary = re.sub(r"\s+", " ", re.search(r'id="summary">(.*?)</section>', page,
                                             re.S).group(1))
-    assert re.search(r"BLOC-a jointly with Liên đoàn Lao động tỉnh ran the class “[^”]+” "
+    assert re.search(r"Liên đoàn Lao động tỉnh and BLOC-a jointly ran the class “[^”]+” "
                      r"\(\d\d/\d\d/2025 – \d\d/\d\d/2025\) for "
                      r"members from enterprises without a Party organisation \(1, of whom 1 "
                      r"from non-state enterprises\)\. Certificates were issued to 1 of them\.",

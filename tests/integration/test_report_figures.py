@@ -290,15 +290,16 @@ def test_xlsx_numbers_are_numbers_with_a_grouped_format(world, db, auth, client)
 # --- 5. report sentences --------------------------------------------------------------------
 
 def report_with(**figures) -> Report:
-    organiser = SimpleNamespace(name="Đảng ủy Khối Doanh nghiệp tỉnh")
+    organiser = SimpleNamespace(name="Đảng ủy Khối các cơ quan và doanh nghiệp tỉnh")
     klass = SimpleNamespace(name="Lớp bồi dưỡng nhận thức về Đảng năm 2024",
                             organiser=organiser, co_organiser="Liên đoàn Lao động tỉnh",
-                            starts_on=date(2024, 9, 9), ends_on=date(2024, 9, 13), id=1)
+                            starts_on=date(2024, 5, 13), ends_on=date(2024, 5, 17), id=1)
     english = SimpleNamespace(name="Class for FDI enterprises", organiser=organiser,
                               co_organiser="", starts_on=date(2024, 10, 1),
                               ends_on=date(2024, 10, 5), id=2)
     rows = [ClassRow(klass, 44, 44, 0, 0, True), ClassRow(english, 3, 3, 3, 3, True)]
-    return Report(SimpleNamespace(name="Liên đoàn Lao động tỉnh Bắc Ninh"), Period(2024), [],
+    return Report(SimpleNamespace(name="Liên đoàn Lao động tỉnh Hòa Lâm (hư cấu)"),
+                  Period(2024), [],
                   Figures(**figures), [], [], [], {}, [], 0, rows)
 
 
@@ -312,15 +313,16 @@ def test_sentences_leave_out_zero_clauses(app, lang):
     if lang == "vi":
         assert lines[1] == "5 đoàn viên được kết nạp vào Đảng."
         assert lines[2] == (
-            "Đảng ủy Khối Doanh nghiệp tỉnh phối hợp với Liên đoàn Lao động tỉnh mở "
-            "“Lớp bồi dưỡng nhận thức về Đảng năm 2024” (09/09/2024 – 13/09/2024) cho 44 "
+            "Liên đoàn Lao động tỉnh và Đảng ủy Khối các cơ quan và doanh nghiệp tỉnh phối hợp "
+            "mở “Lớp bồi dưỡng nhận thức về Đảng năm 2024” (13/05/2024 – 17/05/2024) cho 44 "
             "đoàn viên ở doanh nghiệp chưa có tổ chức đảng.")
         assert "lớp “Lớp" not in joined
         assert "mở lớp “Class for FDI enterprises”" in lines[3]        # a name not "Lớp …"
         assert "3 đoàn viên được cấp giấy chứng nhận." in lines[3]
     else:
         assert lines[1] == "5 members were admitted to the Party."
-        assert "ran the class “Lớp bồi dưỡng" in lines[2]
+        assert lines[2].startswith("Liên đoàn Lao động tỉnh and Đảng ủy Khối")
+        assert "jointly ran the class “Lớp bồi dưỡng" in lines[2]
         assert "ran “Class for FDI enterprises”" in lines[3]             # no "class “Class"
         assert "Certificates were issued to 3 of them." in lines[3]
 
@@ -341,7 +343,7 @@ def test_sentences_agree_in_number(app, lang, first, second):
 
 
 def test_the_extra_dedicated_classes_are_named(app):
-    organiser = SimpleNamespace(name="Đảng ủy xã Quế Võ")
+    organiser = SimpleNamespace(name="Đảng ủy xã Tân Lâm")
     rows = [ClassRow(SimpleNamespace(name=f"Lớp {i}", organiser=organiser, co_organiser="",
                                      starts_on=date(2026, 7, i), ends_on=date(2026, 9, i),
                                      id=i), 10 - i, 10 - i, 0, 0, True) for i in range(1, 5)]

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from referral_flow import demo
-from referral_flow.models import (AuditEvent, AwarenessClass, Case, Document, Enrolment,
-                                  EnrolmentResult, EnterpriseKind, Member, Organisation,
-                                  Target, Vote)
+from referral_flow.demo_province import BLOC_CODE, CUTOVER
+from referral_flow.models import (AuditEvent, AwarenessClass, Case, CaseMove, Document,
+                                  Enrolment, EnrolmentResult, EnterpriseKind, Member, MoveKind,
+                                  Organisation, PartyKind, Target, Tree, UnionKind, Vote)
 from referral_flow.services.audit import verify
 from referral_flow.services.cases import open_draft
 from referral_flow.services.classes import next_number
@@ -187,9 +188,11 @@ def test_demo_example_year(db):
     assert targets == demo.EXAMPLE_TARGET_TOTAL < 2158
 
     joint = db.session.scalars(select(AwarenessClass).join(AwarenessClass.organiser).where(
-        Organisation.code == "DUK-DN", AwarenessClass.co_organiser == demo.FEDERATION_NAME,
+        Organisation.code == BLOC_CODE, AwarenessClass.co_organiser == demo.FEDERATION_NAME,
         AwarenessClass.starts_on.between(*year))).all()
     assert len(joint) == 1
+    # Workers' Month (May), led by the federation with the bloc committee of the time.
+    assert joint[0].starts_on.month == joint[0].ends_on.month == 5
     rows = db.session.execute(
         select(Enrolment, Case, Organisation).join(Case, Case.id == Enrolment.case_id)
         .join(Organisation, Organisation.id == Case.union_unit_id)
@@ -211,4 +214,50 @@ def test_demo_example_year(db):
     assert not db.session.scalar(select(func.count(AuditEvent.id)).where(
         AuditEvent.case_id.in_(own), AuditEvent.trigger == "submit",
         AuditEvent.actor_id.is_(None)))
+    assert verify().ok
+
+
+def test_demo_is_a_fictional_province_after_the_2025_reorganisation(db):
+    """The province is marked invented; the bloc committee and the district federations
+    closed on 1 July 2025 with successors; the cases the bloc held then moved to the ward
+    or commune committees, which receive and decide from then on; every open CĐCS has a
+    target this year; classes after the change meet at the provincial school or a
+    commune-level political centre."""
+    demo.load(today=TODAY)
+    db.session.commit()
+    org = {o.code: o for o in db.session.scalars(select(Organisation))}
+    fed = org[demo.MARKER]
+    assert "(hư cấu)" in fed.name and "Bắc Ninh" not in fed.name
+    bloc = org[BLOC_CODE]
+    assert bloc.closed_on == CUTOVER and bloc.successor.kind == PartyKind.commune.value
+    assert bloc.successor.opened_on == CUTOVER and bloc.successor.competent_body
+    assert not db.session.scalar(select(func.count(Organisation.id)).where(
+        Organisation.parent_id == bloc.id, Organisation.closed_on.is_(None)))
+    closed_unions = [o for o in org.values() if o.tree == Tree.union and o.closed_on]
+    assert closed_unions and all(o.closed_on == CUTOVER and o.successor.opened_on == CUTOVER
+                                 and o.successor.parent_id == fed.id for o in closed_unions)
+    assert not any(o.parent_id in {c.id for c in closed_unions} for o in org.values())
+    # Nothing refers to the bloc any more; the cases it held on the day moved.
+    assert not any(o.receiving_party_id == bloc.id for o in org.values())
+    moves = db.session.scalars(select(CaseMove)).all()
+    assert moves and all(m.kind == MoveKind.reorganisation and m.moved_on == CUTOVER
+                         and m.from_party_id == bloc.id for m in moves)
+    assert not db.session.scalar(select(func.count(Case.id)).where(
+        Case.party_org_id == bloc.id, Case.nominated_on >= CUTOVER))
+    # Cases referred after the change went to the ward and commune committees.
+    late = db.session.scalars(select(Case).where(Case.nominated_on >= CUTOVER)).all()
+    assert late and all(c.party_org.is_open_on(c.nominated_on) for c in late)
+    assert {c.party_org.kind for c in late if not c.union_unit.has_party_org} == {
+        PartyKind.commune.value}
+    # Every open CĐCS has a target this year.
+    units = select(Organisation.id).where(
+        Organisation.tree == Tree.union, Organisation.kind == UnionKind.grassroots.value,
+        Organisation.closed_on.is_(None), Organisation.path.startswith(fed.path))
+    assert db.session.scalar(select(func.count()).select_from(units.subquery())) == \
+        db.session.scalar(select(func.count(Target.id)).where(
+            Target.year == TODAY.year, Target.node_id.in_(units)))
+    places = set(db.session.scalars(select(AwarenessClass.place).where(
+        AwarenessClass.starts_on >= CUTOVER)))
+    assert places and all(p == "Trường Chính trị tỉnh" or p.startswith("Trung tâm chính trị ")
+                          or p.startswith("Hội trường") for p in places), places
     assert verify().ok
