@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, UTC
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock
@@ -26,6 +26,7 @@ from ..workflow.errors import Conflict, NotAllowed, NotAvailable
 from ..workflow.transitions import BY_TRIGGER
 from . import audit
 from .transitions import CONFLICT, comment_text
+from .placement import MOVE
 from .undo import take_back
 
 CORRECT = "correct"
@@ -40,10 +41,12 @@ class Correctable:
 
 def last_step(case: Case) -> AuditEvent | None:
     """The case's latest step if it can be taken back: a transition that recorded what it
-    wrote and is not itself a correction."""
+    wrote and is not itself a correction, and after which the case has not moved (a step
+    taken at the old place is not undone at the new one: a transfer, a reorganisation)."""
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.subject == "case",
-                                 AuditEvent.to_state.is_not(None))
+                                 or_(AuditEvent.to_state.is_not(None),
+                                     AuditEvent.trigger == MOVE))
         .order_by(AuditEvent.id.desc()).limit(1)).first()
     if event is None or event.trigger not in BY_TRIGGER or "undo" not in event.data:
         return None

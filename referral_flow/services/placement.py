@@ -17,6 +17,7 @@ from ..models import Case, CaseMove, MoveKind, Organisation
 from . import audit
 
 KEEP = object()     # "leave this placement as it is" (None is a valid host cell: none)
+MOVE = "move"       # the audit event's trigger
 
 
 def move_case(case: Case, *, on: date, kind: MoveKind, actor_id: int | None, reason: str = "",
@@ -39,7 +40,7 @@ def move_case(case: Case, *, on: date, kind: MoveKind, actor_id: int | None, rea
     case.party_org = party_org or case.party_org
     case.host_cell = cell
     db.session.flush()
-    audit.append(trigger="move", actor_id=actor_id, case_id=case.id, comment=reason,
+    audit.append(trigger=MOVE, actor_id=actor_id, case_id=case.id, comment=reason,
                  data={"kind": kind.value, "moved_on": on,
                        "union": [move.from_union_id, move.to_union_id],
                        "party": [move.from_party_id, move.to_party_id],

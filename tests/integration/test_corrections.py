@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from referral_flow.models import AuditEvent, Case, Enrolment, EnrolmentResult, Role
-from referral_flow.services import audit
+from referral_flow.models import AuditEvent, Case, Enrolment, EnrolmentResult, MoveKind, Role
+from referral_flow.services import audit, placement
 from referral_flow.services.corrections import correct, correctable
 from referral_flow.workflow.errors import NotAllowed, NotAvailable
 
@@ -273,3 +273,12 @@ def test_the_outcome_names_the_certificate_of_a_pass_and_the_step_it_leads_to(ap
         where = vi(app, "the case moves to the step: %(state)s",
                    state=vi(app, "Certificate obtained"))
         assert text == f"{verdict[:1].upper()}{verdict[1:]}; {where}."
+
+
+def test_a_step_taken_before_the_case_moved_is_not_taken_back(world, db, at_cell):
+    admin = world.users["administrator"]
+    assert correctable(admin, at_cell, TODAY) is not None
+    placement.move_case(at_cell, on=TODAY, kind=MoveKind.transfer, actor_id=admin.id,
+                        host_cell=world["gcell_a"])
+    db.session.commit()
+    assert correctable(admin, at_cell, TODAY) is None
