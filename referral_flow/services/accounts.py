@@ -135,10 +135,9 @@ def _linked_member(problems: Problems, user: User, role: Role, citizen_id: str
     return member
 
 
-def overlaps(user: User, role: Role, org_id: int | None, start: date, end: date | None,
-             ignore: RoleGrant | None = None) -> bool:
+def overlaps(user: User, role: Role, org_id: int | None, start: date, end: date | None) -> bool:
     """Whether ``user`` already holds ``role`` on ``org_id`` some day of [start, end]."""
-    return any(g is not ignore and g.role == role and g.org_id == org_id
+    return any(g.role == role and g.org_id == org_id
                and (g.valid_to is None or g.valid_to >= start)
                and (end is None or end >= g.valid_from) for g in user.grants)
 

@@ -27,8 +27,7 @@ RANKS = {Tree.union: UNION_RANK, Tree.party: PARTY_RANK}
 # Kinds that have no children, and kinds that may stand without a parent.
 LEAF_KINDS = {UnionKind.grassroots.value, PartyKind.grassroots_cell.value, PartyKind.cell.value}
 ROOT_KINDS = {UnionKind.national.value, UnionKind.federation.value, PartyKind.provincial.value}
-# The fields a node carries besides its code, name, kind and dates: a CĐCS's, a Party node's.
-CDCS_FIELDS = ("enterprise_kind", "has_party_org", "has_youth_union", "receiving_party")
+# The fields a Party node carries besides its code, name, kind and dates.
 PARTY_FIELDS = ("runs_classes", "competent_body", "grassroots_committee", "official_members",
                 "committee_members")
 

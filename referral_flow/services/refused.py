@@ -29,9 +29,6 @@ class Problems:
     def add(self, field: str, message) -> None:
         self.errors.setdefault(field, []).append(message)
 
-    def __contains__(self, field: str) -> bool:
-        return field in self.errors
-
     def __bool__(self) -> bool:
         return bool(self.errors)
 
