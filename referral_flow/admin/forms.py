@@ -90,6 +90,39 @@ class ReceivingForm(Form):
     receiving_code = code_field(_l("Receiving Party organisation (code)"))
 
 
+# --- reorganisation (services/reorganisation.py) --------------------------------------------
+
+def node_codes(form, field):
+    """Codes separated by commas or spaces, each one an organisation code."""
+    if field.data and not all(CODE.match(code) for code in split_codes(field.data)):
+        raise ValidationError(_l("Use letters, digits and . _ / - only (no spaces)."))
+
+
+def split_codes(text: str | None) -> list[str]:
+    return [code for code in re.split(r"[,;\s]+", text or "") if code]
+
+
+class ReorganisationForm(Form):
+    effective_on = DayField(_l("Effective date"), validators=[required])
+    reason = NoteField(_l("Reason (decision number, date)"),
+                       validators=[required, longest(1000), no_markup])
+
+
+class MoveNodeForm(ReorganisationForm):
+    parent_code = code_field(_l("New parent (code)"))
+    new_code = code_field(_l("Code of the organisation that continues it (when it has "
+                             "history)"), blank_ok=True)
+
+
+class MergeForm(ReorganisationForm):
+    codes = TextField(_l("Codes of the organisations merged into this one"),
+                      validators=[required, longest(400), node_codes])
+
+
+class SuccessorForm(ReorganisationForm):
+    successor_code = code_field(_l("Successor (code)"))
+
+
 # --- users and grants ---------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from ..extensions import db
 from ..models import (AwarenessClass, Case, EnrolmentResult, Enrolment, Member, Organisation,
                       Target, Tree, UnionKind, User)
 from ..security.scope import UnionOrg, scoped_cases, under
+from ..services.placement import party_org_on, union_unit_on
 from ..services.targets import open_on, rollup
 
 GRASSROOTS = UnionKind.grassroots.value
@@ -45,6 +46,13 @@ class Period:
 
     def holds(self, column) -> ColumnElement[bool]:
         return and_(column >= self.start, column <= self.end)
+
+
+def placed_at_end(period: Period) -> dict:
+    """``scoped_cases`` arguments that place each case where it was on the period's last
+    day (issue 10: after a reorganisation a past period's figures do not change, and the
+    roll-up over old and new nodes counts each case once)."""
+    return {"union_at": union_unit_on(period.end), "party_at": party_org_on(period.end)}
 
 
 @dataclass
@@ -79,7 +87,8 @@ def period_figures(user: User, today: date, where, period: Period, *group_by):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
     sums = [count(introduced), count(and_(introduced, worker)), count(in_class),
             count(admitted), count(and_(admitted, worker))]
-    stmt = (scoped_cases(user, today, select(*group_by, *sums).select_from(Case))
+    stmt = (scoped_cases(user, today, select(*group_by, *sums).select_from(Case),
+                         **placed_at_end(period))
             .join(Member, Member.id == Case.member_id)
             .outerjoin(enrolled, enrolled.c.case_id == Case.id))
     stmt = stmt.where(where, or_(introduced, admitted, in_class))
@@ -133,7 +142,7 @@ def by_month(user: User, today: date, node: Organisation, year: int) -> dict[str
                                 ("admitted", Case.decision_on, None)):
         month = cast(extract("month", column), Integer)
         stmt = scoped_cases(user, today, select(month, func.count(func.distinct(Case.id)))
-                            .select_from(Case))
+                            .select_from(Case), **placed_at_end(whole))
         if extra is not None:
             stmt = stmt.join(Enrolment, Enrolment.case_id == Case.id)
         stmt = stmt.where(under(UnionOrg, node.path), whole.holds(column)).group_by(month)
@@ -209,7 +218,7 @@ def classes_without_party(user: User, today: date, node: Organisation,
             Enrolment.class_id, func.count(Enrolment.id), count(no_party),
             count(and_(no_party, UnionOrg.enterprise_kind == "non_state")),
             count(and_(no_party, Enrolment.result == EnrolmentResult.passed)))
-            .select_from(Case))
+            .select_from(Case), **placed_at_end(period))
         .join(Enrolment, Enrolment.case_id == Case.id)
         .join(AwarenessClass, AwarenessClass.id == Enrolment.class_id)
         .where(under(UnionOrg, node.path), period.holds(AwarenessClass.starts_on))

@@ -21,7 +21,7 @@ from ..security.scope import CellOrg, PartyOrg, UnionOrg, scoped_cases, under
 from ..services import transfers
 from ..services.deadlines import active_deadline
 from ..workflow.calendar import WorkingCalendar
-from .achievement import Period, as_figures, period_figures
+from .achievement import Period, as_figures, period_figures, placed_at_end
 
 # The steps of the cohort table, in order (PROCESS.md §2, draft excluded: a cohort is
 # the cases the union introduced).
@@ -135,7 +135,8 @@ def cohort_filter(year: int) -> ColumnElement[bool]:
 
 
 def cohort_size(user: User, today: date, year: int, where) -> int:
-    return db.session.scalar(scoped_cases(user, today, select(func.count(Case.id)))
+    return db.session.scalar(scoped_cases(user, today, select(func.count(Case.id)),
+                                          **placed_at_end(Period(year)))
                              .where(where, cohort_filter(year))) or 0
 
 
@@ -193,7 +194,7 @@ def cohort_steps(user: User, today: date, year: int, where, calendar: WorkingCal
     events = (scoped_cases(user, today, select(
         AuditEvent.case_id.label("case_id"), AuditEvent.id.label("event_id"),
         AuditEvent.from_state.label("from_state"), AuditEvent.to_state.label("state"),
-        AuditEvent.step_on.label("on")).select_from(Case))
+        AuditEvent.step_on.label("on")).select_from(Case), **placed_at_end(Period(year)))
         .join(AuditEvent, AuditEvent.case_id == Case.id)
         .where(where, cohort_filter(year), AuditEvent.to_state.is_not(None),
                AuditEvent.subject == "case", taken_into_account())

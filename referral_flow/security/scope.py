@@ -51,10 +51,19 @@ def case_scope(user: User, day: date | None = None) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
-def scoped_cases(user: User, day: date | None = None, stmt: Select | None = None) -> Select:
+def scoped_cases(user: User, day: date | None = None, stmt: Select | None = None, *,
+                 union_at: ColumnElement | None = None,
+                 party_at: ColumnElement | None = None) -> Select:
+    """``stmt`` over the cases ``user`` may see, with ``UnionOrg``/``PartyOrg`` the case's
+    union unit and Party organisation; a report of a past period passes where each case was
+    then (``union_at``/``party_at``: services.placement's ``union_unit_on(day)`` and
+    ``party_org_on(day)``), so that both the scope and the roll-up follow the tree of that
+    period: a case moved to a successor later still counts, once, where it was."""
     stmt = stmt if stmt is not None else select(Case)
-    return (stmt.join(UnionOrg, Case.union_unit_id == UnionOrg.id)
-            .join(PartyOrg, Case.party_org_id == PartyOrg.id)
+    union_at = union_at if union_at is not None else Case.union_unit_id
+    party_at = party_at if party_at is not None else Case.party_org_id
+    return (stmt.join(UnionOrg, union_at == UnionOrg.id)
+            .join(PartyOrg, party_at == PartyOrg.id)
             .outerjoin(CellOrg, Case.host_cell_id == CellOrg.id)
             .where(case_scope(user, day)))
 

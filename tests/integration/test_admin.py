@@ -132,7 +132,10 @@ def _post_urls(w, extra):
     return [
         "/admin/organisations/new/union", f"/admin/organisations/{w['unit_a'].id}/rename",
         f"/admin/organisations/{w['unit_a'].id}/close",
-        f"/admin/organisations/{w['unit_a'].id}/receiving", "/admin/users/new",
+        f"/admin/organisations/{w['unit_a'].id}/receiving",
+        f"/admin/organisations/{w['unit_a'].id}/move",
+        f"/admin/organisations/{w['upper_a'].id}/merge",
+        f"/admin/organisations/{w['unit_a'].id}/close-into", "/admin/users/new",
         f"/admin/users/{chair.id}/active", f"/admin/users/{chair.id}/grants",
         f"/admin/users/{chair.id}/grants/{chair.grants[0].id}/end", "/admin/rules/new",
         "/admin/holidays", f"/admin/holidays/{extra.id}/remove",
