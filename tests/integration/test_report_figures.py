@@ -263,7 +263,8 @@ def test_every_report_sheet_name_fits_without_cutting_words(world, db, auth, cli
         assert names == ["Cohort 2025", "Closed cases 2025", "Period counts for 2025"]
     else:
         assert names == ["Số hồ sơ theo bước", "Quyết định kết nạp đến hạn",
-                         "Lễ kết nạp đến hạn", "Công nhận chính thức đến hạn"]
+                         "Lễ kết nạp đến hạn", "Công nhận chính thức đến hạn",
+                         "Hạn chuyển sinh hoạt"]
 
 
 def test_xlsx_numbers_are_numbers_with_a_grouped_format(world, db, auth, client):
