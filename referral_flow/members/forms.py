@@ -12,7 +12,7 @@ from ..forms import (ChoiceField, DayField, Form, TextField, email, longest, nam
                      no_markup, not_in_future, optional, person_name, phone, required,
                      without_separators)
 from ..models.member import Gender
-from ..text import CITIZEN_ID
+from ..text import CITIZEN_ID, OLD_ID_NUMBER
 
 MIN_AGE, MAX_AGE = 16, 80
 GENDERS = [(Gender.male.value, _l("Male")), (Gender.female.value, _l("Female"))]
@@ -28,6 +28,11 @@ def citizen_id(form, field):
     if not CITIZEN_ID.fullmatch(field.data or ""):
         raise ValidationError(_("The citizen ID must have exactly 12 digits."))
 
+
+def old_id_number(form, field):
+    if not OLD_ID_NUMBER.fullmatch(field.data or ""):
+        raise ValidationError(_("The old identity card (CMND) number must have exactly 9 "
+                                "digits."))
 
 
 def sensible_age(form, field):
@@ -55,8 +60,11 @@ class MemberForm(Form):
     date_of_birth = DayField(_l("Date of birth"),
                              validators=[required, not_in_future, sensible_age])
     gender = ChoiceField(_l("Gender"), choices=[("", "—")] + GENDERS, validators=[required])
+    # Optional here (imported rosters often lack it), required before a nomination.
     citizen_id = TextField(_l("Citizen ID (12 digits)"), filters=[without_separators],
-                           validators=[required, citizen_id])
+                           validators=[optional, citizen_id])
+    old_id_number = TextField(_l("Old identity card (CMND, 9 digits)"),
+                              filters=[without_separators], validators=[optional, old_id_number])
     job = TextField(_l("Job"), validators=[required, longest(120), no_markup])
     direct_production = BooleanField(_l("Direct production worker"))
     phone = TextField(_l("Phone"), filters=[without_separators],
@@ -65,13 +73,15 @@ class MemberForm(Form):
     union_member_since = DayField(_l("Union member since"),
                                   validators=[optional, not_in_future, after_birth])
 
-    FIELDS = ("full_name", "date_of_birth", "gender", "citizen_id", "job",
+    FIELDS = ("full_name", "date_of_birth", "gender", "citizen_id", "old_id_number", "job",
               "direct_production", "phone", "email", "union_member_since")
 
     def values(self) -> dict:
         """What goes into the Member, typed as the model wants it."""
         data = {name: getattr(self, name).data for name in self.FIELDS}
         data["gender"] = Gender(data["gender"])
+        data["citizen_id"] = data["citizen_id"] or None
+        data["old_id_number"] = data["old_id_number"] or None
         data["phone"] = data["phone"] or ""
         data["email"] = data["email"] or ""
         data["direct_production"] = bool(data["direct_production"])

@@ -137,6 +137,8 @@ NOT_HERE = _l("This citizen ID cannot be used here. If the member transferred fr
 
 
 def _other_with_citizen_id(form: MemberForm, member: Member | None) -> Member | None:
+    if not form.citizen_id.data:
+        return None
     stmt = select(Member).where(Member.citizen_id == form.citizen_id.data)
     if member is not None:
         stmt = stmt.where(Member.id != member.id)
