@@ -20,12 +20,11 @@ from .. import clock
 from ..case_export import case_export, file_name
 from ..extensions import db, limiter
 from ..forms import EmptyForm, options, query_text
-from ..models import (Case, Member, Organisation, PartyMember, Role, Target, Tree, UnionKind,
-                      UnitPlan, User)
+from ..models import (Case, Member, Organisation, PartyMember, Role, Target, UnitPlan, User)
 from ..paging import pager
 from ..read_log import log_page_read
 from ..security import scoped_cases
-from ..security.grants import granted_nodes
+from ..security.grants import chaired_units, granted_nodes
 from ..security.scope import MAX_ID
 from ..services import audit
 from ..services.cases import open_draft
@@ -50,17 +49,12 @@ nav_entry("members.index", _l("Members"), is_chair)
 # --- scope ------------------------------------------------------------------------------
 
 def chair_units() -> list[Organisation]:
-    """The grassroots units under the current user's union_chair grants (one query);
-    403 when the user holds no such grant."""
-    nodes = granted_nodes(current_user, CHAIR)
-    if not nodes:
+    """The grassroots units under the current user's union_chair grants; 403 when the user
+    holds no such grant."""
+    units = chaired_units(current_user)
+    if not units:
         abort(403)
-    return list(db.session.scalars(
-        select(Organisation).where(
-            Organisation.tree == Tree.union,
-            Organisation.kind == UnionKind.grassroots.value,
-            or_(*[Organisation.path.startswith(n.path, autoescape=True) for n in nodes]))
-        .order_by(Organisation.name, Organisation.id)))
+    return units
 
 
 def member_or_404(member_id: int, units: list[Organisation]) -> Member:
