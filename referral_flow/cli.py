@@ -1,5 +1,5 @@
-"""Flask commands: demo load, users create, audit verify and anchor, rules show, and
-the PostgreSQL grants of the application's role (`db grant-app-role`)."""
+"""Flask commands: demo load, users create, audit verify and anchor, rules show, jobs worker
+and purge, and the PostgreSQL grants of the application's role (`db grant-app-role`)."""
 from __future__ import annotations
 
 import json
@@ -21,6 +21,7 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 users_cli = AppGroup("users", help="User accounts.")
 audit_cli = AppGroup("audit", help="The audit trail.")
 rules_cli = AppGroup("rules", help="Rule sets.")
+jobs_cli = AppGroup("jobs", help="Background jobs (imports, large exports).")
 
 
 @demo_cli.command("load")
@@ -159,7 +160,32 @@ def grant_app_role(role, print_only):
     db.session.commit()
 
 
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="stop when the queue is empty")
+def jobs_worker(burst: bool):
+    """Run the queued jobs (needs REDIS_URL); start as many as needed, on any machine that
+    reaches the same Redis and database."""
+    from .jobs.worker import work
+    try:
+        work(burst=burst)
+    except RuntimeError as problem:
+        raise click.ClickException(str(problem)) from problem
+
+
+@jobs_cli.command("purge")
+@click.option("--days", default=None, type=click.IntRange(min=1),
+              help="delete jobs finished more than this many days ago [JOBS_KEEP_DAYS]")
+def jobs_purge(days: int | None):
+    """Delete old jobs and their files (uploads and results hold personal records); run it
+    from cron."""
+    from .jobs.worker import purge
+    days = days or current_app.config["JOBS_KEEP_DAYS"]
+    removed = purge(days)
+    db.session.commit()
+    click.echo(f"{removed} jobs finished more than {days} days ago deleted")
+
+
 def register(app: Flask) -> None:
-    for group in (demo_cli, users_cli, audit_cli, rules_cli):
+    for group in (demo_cli, users_cli, audit_cli, rules_cli, jobs_cli):
         app.cli.add_command(group)
     migrate_cli.add_command(grant_app_role)

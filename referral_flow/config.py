@@ -16,6 +16,14 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
     RATELIMIT_DEFAULT = "600 per minute"
+    # Background jobs (imports, large exports): on RQ when REDIS_URL is set (workers:
+    # `flask jobs worker`), else in a thread of the web process. JOBS_TIMEOUT (seconds) ends a
+    # job that runs too long; finished jobs and their files are kept JOBS_KEEP_DAYS days
+    # (`flask jobs purge`).
+    JOBS_MODE = os.environ.get("JOBS_MODE") or ("rq" if REDIS_URL else "thread")
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "referral_flow")
+    JOBS_TIMEOUT = int(os.environ.get("JOBS_TIMEOUT", "3600"))
+    JOBS_KEEP_DAYS = int(os.environ.get("JOBS_KEEP_DAYS", "7"))
     # Sign-in attempts per client address, and failed ones per account (F-3.4, F-3.5); with
     # several workers REDIS_URL must be set so that they count together.
     LOGIN_RATE_LIMIT = "10 per minute"
@@ -106,6 +114,9 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     DEMO_ALLOWED = True
+    # A test posts the form and reads the job's result at once; the RQ and thread backends
+    # have their own tests.
+    JOBS_MODE = "inline"
 
 
 class ProductionConfig(Config):

@@ -50,10 +50,12 @@ def register(app: Flask) -> None:
     from .reports.routes import bp as reports_bp
     from .admin.routes import bp as admin_bp
     from .account.routes import bp as account_bp
+    from .jobs_view.routes import bp as jobs_bp
     from .account import password  # noqa: F401  (its routes join account's blueprint)
     from .admin import passwords  # noqa: F401  (its routes join admin's blueprint)
     for blueprint in (auth_bp, inbox_bp, me_bp, cases_bp, members_bp, party_members_bp,
-                      classes_bp, workflow_bp, targets_bp, reports_bp, admin_bp, account_bp):
+                      classes_bp, workflow_bp, targets_bp, reports_bp, admin_bp, account_bp,
+                      jobs_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

@@ -204,6 +204,23 @@ def app_of(config: dict):
             _db.engine.dispose()
 
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def rq_jobs(app):
+    """Jobs on the machine's real Redis (.ci/run starts it), on a queue of this test's own;
+    the test runs the worker (``jobs.worker.work(burst=True)``) when it wants the jobs done."""
+    from redis import Redis
+    name = f"rf-test-{uuid.uuid4().hex[:10]}"
+    app.config.update(JOBS_MODE="rq", REDIS_URL=REDIS_URL, JOBS_QUEUE=name)
+    yield name
+    with Redis.from_url(REDIS_URL) as redis:
+        keys = list(redis.scan_iter(f"*{name}*"))
+        if keys:
+            redis.delete(*keys)
+
+
 @contextmanager
 def counting(app, db):
     """Count SQL statements; the request runs in its own app context (its own session),

@@ -11,6 +11,7 @@ from .classes import AwarenessClass, Enrolment, EnrolmentResult
 from .targets import Target, UnitPlan
 from .party_member import PartyMember, PartyStatus
 from .reads import ReadEvent, ReadSubject
+from .jobs import Job, JobFile, JobFileRole, JobState
 from .moves import CaseMove, MoveKind
 from .second_factor import RecoveryCode, SecondFactorPolicy, TotpFactor
 
@@ -19,5 +20,6 @@ __all__ = [
     "RoleGrant", "Role", "UserSession", "EndReason", "Case", "CaseHelper", "Vote", "Document",
     "VoteKind", "AuditEvent", "RuleSet", "HolidayOverride", "AwarenessClass", "Enrolment",
     "EnrolmentResult", "Target", "UnitPlan", "PartyMember", "PartyStatus", "ReadEvent",
-    "ReadSubject", "CaseMove", "MoveKind", "RecoveryCode", "SecondFactorPolicy", "TotpFactor",
+    "ReadSubject", "CaseMove", "MoveKind", "Job", "JobFile", "JobFileRole", "JobState",
+    "RecoveryCode", "SecondFactorPolicy", "TotpFactor",
 ]
