@@ -2,13 +2,13 @@
 (it stays unique), and the old 9-digit identity card (CMND) number has its own column.
 
 Revision ID: 0014_roster_import
-Revises: 0012_case_moves
+Revises: 0013_jobs
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_roster_import"
-down_revision = "0012_case_moves"
+down_revision = "0013_jobs"
 branch_labels = None
 depends_on = None
 
