@@ -28,6 +28,9 @@ def csv_bytes(rows: Iterable[Sequence], *, delimiter: str = ";", encoding: str =
     return (_windows_vietnamese(text) if encoding == "cp1258" else text).encode(encoding)
 
 
+TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"     # grave, acute, tilde, hook, dot below
+
+
 def _windows_vietnamese(text: str) -> str:
     """Text as Windows-1258 writes it: the tone mark as a combining character after a
     precomposed base letter (ê, ơ, ư, ...), which the code page has."""
@@ -38,5 +41,7 @@ def _windows_vietnamese(text: str) -> str:
             out.append(ch)
         except UnicodeEncodeError:
             parts = unicodedata.normalize("NFD", ch)
-            out.append(unicodedata.normalize("NFC", parts[:-1]) + parts[-1])
+            tones = "".join(p for p in parts if p in TONE_MARKS)
+            base = "".join(p for p in parts if p not in TONE_MARKS)
+            out.append(unicodedata.normalize("NFC", base) + tones)
     return "".join(out)
