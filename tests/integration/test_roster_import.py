@@ -3,6 +3,7 @@ the file and against the database (skip or update), one audit event; a member wi
 citizen ID is marked and cannot be nominated."""
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from referral_flow.services.cases import open_draft
 from referral_flow.services.transitions import fire
 from referral_flow.workflow.errors import GuardFailed
 from tests import factories
+from tests.conftest import csrf_token
 from tests.sheets import csv_bytes, xlsx
 
 HEADER = ["Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD", "Số CMND", "Nghề nghiệp",
@@ -232,3 +234,67 @@ def test_a_draft_whose_citizen_id_was_removed_is_not_submitted(vi, db, world):
     case.member.citizen_id = None
     with pytest.raises(GuardFailed, match="citizen ID"):
         factories.advance(case, world, "nominated")
+
+
+# --- the pages --------------------------------------------------------------------------
+
+def upload(client, data: bytes, name: str = "danh-sach.xlsx", **fields):
+    page = client.get("/members/import")
+    assert page.status_code == 200
+    return client.post("/members/import", data={
+        "csrf_token": csrf_token(page.text), "existing": SKIP,
+        "file": (io.BytesIO(data), name)} | fields, content_type="multipart/form-data")
+
+
+def test_the_pages_check_then_import_a_roster(db, world, client, auth, chair):
+    auth.login(chair.username)
+    before = members(db)
+    roster_page = client.get("/members/")
+    assert "/members/import" in roster_page.text
+    response = upload(client, roster(30, {4: (1, "32/01/1990")}))
+    assert response.status_code == 302 and response.location.startswith("/jobs/")
+    page = client.get(response.location)
+    assert "Ngày sinh" in page.text and ">6<" in page.text          # row 6, its column
+    assert "commit" not in page.text                                # no "Import" button
+    response = upload(client, roster(30))
+    page = client.get(response.location)
+    assert "30" in page.text and "/commit" in page.text
+    job_id = response.location.rsplit("/", 1)[1]
+    done = client.post(f"/members/import/{job_id}/commit",
+                       data={"csrf_token": csrf_token(page.text)})
+    assert done.status_code == 302
+    assert client.get(done.location).status_code == 200
+    db.session.expire_all()
+    assert members(db) == before + 30
+    template = client.get("/members/import/template")
+    assert template.status_code == 200 and template.data.startswith(b"PK")
+
+
+def test_a_wrong_file_fails_its_job_with_a_clear_message(db, world, client, auth, chair):
+    auth.login(chair.username)
+    response = upload(client, b"%PDF-1.4 \x00 not a sheet", "anh.pdf")
+    page = client.get(response.location)
+    assert "xlsx" in page.text and "flash error" in page.text
+
+
+def test_an_oversized_file_is_refused_on_the_form(app, db, world, client, auth, chair):
+    auth.login(chair.username)
+    app.config["IMPORT_MAX_BYTES"] = 1000
+    response = upload(client, roster(100))
+    assert response.status_code == 400 and "MB" in response.text
+
+
+def test_only_the_owner_may_import_a_checked_file(db, world, client, auth, chair):
+    auth.login(chair.username)
+    job_id = upload(client, roster(3)).location.rsplit("/", 1)[1]
+    auth.logout()
+    auth.login(world.users["union_chair_b"].username)
+    page = client.get("/members/")
+    response = client.post(f"/members/import/{job_id}/commit",
+                           data={"csrf_token": csrf_token(page.text)})
+    assert response.status_code == 404
+
+
+def test_import_is_for_union_chairs(db, world, client, auth):
+    auth.login(world.users["party_officer_a"].username)
+    assert client.get("/members/import").status_code == 403
