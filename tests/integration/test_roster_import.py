@@ -4,7 +4,7 @@ citizen ID is marked and cannot be nominated."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +15,6 @@ from referral_flow.imports.roster import (SKIP, UPDATE, ImportRefused, RosterImp
 from referral_flow.models import AuditEvent, Member, Role
 from referral_flow.security.grants import chaired_units
 from referral_flow.services.cases import open_draft
-from referral_flow.services.transitions import fire
 from referral_flow.workflow.errors import GuardFailed
 from tests import factories
 from tests.conftest import csrf_token
@@ -29,8 +28,7 @@ GIVEN = ["An", "Bình", "Cường", "Dung", "Hà", "Khánh", "Linh", "Minh", "Ng
 
 def person(i: int, *, first_id: int = 0) -> list:
     """Row ``i`` of a roster: a valid member (IDs from ``first_id``)."""
-    return [f"{SURNAMES[i % 8]} Văn {GIVEN[i % 11]}", datetime(1970 + i % 30, 1 + i % 12,
-                                                               1 + i % 28),
+    return [f"{SURNAMES[i % 8]} Văn {GIVEN[i % 11]}", date(1970 + i % 30, 1 + i % 12, 1 + i % 28),
             "Nữ" if i % 3 == 0 else "Nam", f"0791{first_id + i:08d}", "", "Công nhân may",
             "x" if i % 2 else "", f"09{i:08d}", "", "01/03/2015"]
 
