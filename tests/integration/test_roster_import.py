@@ -221,7 +221,7 @@ def test_a_file_over_the_size_limit_is_refused(vi, app, options):
 def test_a_member_without_a_citizen_id_cannot_be_nominated(vi, db, world, chair):
     m = factories.member(world["unit_a"])
     m.citizen_id = None
-    with pytest.raises(GuardFailed, match="citizen ID"):
+    with pytest.raises(GuardFailed, match="chưa có số CCCD"):
         open_draft(m, chair, today=factories.TODAY)
     m.citizen_id = "079100000999"
     assert open_draft(m, chair, today=factories.TODAY).state == "draft"
@@ -230,7 +230,7 @@ def test_a_member_without_a_citizen_id_cannot_be_nominated(vi, db, world, chair)
 def test_a_draft_whose_citizen_id_was_removed_is_not_submitted(vi, db, world):
     case = factories.new_case(world, start=factories.TODAY - timedelta(days=30))
     case.member.citizen_id = None
-    with pytest.raises(GuardFailed, match="citizen ID"):
+    with pytest.raises(GuardFailed, match="chưa có số CCCD"):
         factories.advance(case, world, "nominated")
 
 
