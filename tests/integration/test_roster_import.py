@@ -296,3 +296,18 @@ def test_only_the_owner_may_import_a_checked_file(db, world, client, auth, chair
 def test_import_is_for_union_chairs(db, world, client, auth):
     auth.login(world.users["party_officer_a"].username)
     assert client.get("/members/import").status_code == 403
+
+
+def test_the_roster_marks_who_lacks_a_citizen_id_and_refuses_the_nomination(db, world, client,
+                                                                              auth, chair):
+    m = factories.member(world["unit_a"], name="Đỗ Thị Mai")
+    m.citizen_id = None
+    db.session.commit()
+    auth.login(chair.username)
+    page = client.get("/members/")
+    assert "Chưa có CCCD" in page.text and "Bổ sung CCCD để giới thiệu" in page.text
+    refused = client.post(f"/members/{m.id}/nominate", data={"csrf_token": csrf_token(page.text)},
+                          follow_redirects=True)
+    assert "Đỗ Thị Mai chưa có số CCCD" in refused.text
+    edit = client.get(f"/members/{m.id}/edit")
+    assert 'name="citizen_id"' in edit.text
