@@ -84,6 +84,9 @@ class Config:
     # the limit of each non-file field of an upload (web.py).
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", "16000000"))
     MAX_FORM_MEMORY_SIZE = int(os.environ.get("MAX_FORM_MEMORY_SIZE", "500000"))
+    # The largest spreadsheet an import reads (roster, trees), in bytes: a 10,000-member
+    # XLSX is about 0.6 MB, the same as CSV about 1.2 MB.
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", "10000000"))
 
 
 def pinned_date(name: str) -> date | None:

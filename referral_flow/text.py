@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 # ASCII digits only: \d would accept other scripts' digits, and $ a trailing newline.
 CITIZEN_ID = re.compile(r"[0-9]{12}")
+OLD_ID_NUMBER = re.compile(r"[0-9]{9}")      # the identity card (CMND) before the citizen ID
 _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
 
 
@@ -38,3 +39,8 @@ def fold(value: str) -> str:
 def validate_citizen_id(value: str) -> None:
     if not isinstance(value, str) or not CITIZEN_ID.fullmatch(value):
         raise InvalidValue(_l("The citizen ID must have exactly 12 digits."))
+
+
+def validate_old_id_number(value: str) -> None:
+    if not isinstance(value, str) or not OLD_ID_NUMBER.fullmatch(value):
+        raise InvalidValue(_l("The old identity card (CMND) number must have exactly 9 digits."))

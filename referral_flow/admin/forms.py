@@ -5,6 +5,7 @@ import re
 from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import EqualTo, Length, ValidationError
 
@@ -323,3 +324,8 @@ class SecondFactorPolicyForm(Form):
 
 for _role_value, _label in ROLE_LABELS.items():
     setattr(SecondFactorPolicyForm, _role_value, BooleanField(_label))
+
+
+class TreeImportForm(Form):
+    file = FileField(_l("Organisations file (.xlsx or .csv)"),
+                     validators=[FileRequired(_l("Choose the file to import."))])

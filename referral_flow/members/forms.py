@@ -1,78 +1,24 @@
-"""The union chair's member form, on the shared kit (referral_flow/forms)."""
+"""The union chair's member form: the shared member fields (``forms.member``) and the unit."""
 from __future__ import annotations
 
-
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField
-from wtforms.validators import ValidationError
+from flask_wtf.file import FileField, FileRequired
 
-from .. import clock
-from ..forms import (ChoiceField, DayField, Form, TextField, email, longest, name_characters,
-                     no_markup, not_in_future, optional, person_name, phone, required,
-                     without_separators)
-from ..models.member import Gender
-from ..labels import GENDERS
-from ..text import CITIZEN_ID
-
-MIN_AGE, MAX_AGE = 16, 80
+from ..forms import ChoiceField, Form, RadioChoiceField, optional, required
+from ..forms.member import MemberFields
+from ..imports.roster import SKIP, UPDATE
 
 
-# --- validators -------------------------------------------------------------------------
-
-def _label(field) -> str:
-    return str(field.label.text)
-
-
-def citizen_id(form, field):
-    if not CITIZEN_ID.fullmatch(field.data or ""):
-        raise ValidationError(_("The citizen ID must have exactly 12 digits."))
-
-
-
-def sensible_age(form, field):
-    born, today = field.data, clock.today()
-    if not born or born > today:
-        return
-    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    if not MIN_AGE <= age <= MAX_AGE:
-        raise ValidationError(_("A union member is from %(low)d to %(high)d years old; check "
-                                "the date of birth.", low=MIN_AGE, high=MAX_AGE))
-
-
-def after_birth(form, field):
-    born = form.date_of_birth.data
-    if form.date_of_birth.errors:          # one message about the birth date is enough
-        return
-    if field.data and born and field.data < born:
-        raise ValidationError(_("Union membership cannot start before the date of birth."))
-
-
-class MemberForm(Form):
+class MemberForm(MemberFields):
     unit_id = ChoiceField(_l("Union unit"), coerce=int, validators=[required])
-    full_name = TextField(_l("Full name"), filters=[person_name],
-                          validators=[required, longest(120), name_characters])
-    date_of_birth = DayField(_l("Date of birth"),
-                             validators=[required, not_in_future, sensible_age])
-    gender = ChoiceField(_l("Gender"), choices=[("", "—")] + GENDERS, validators=[required])
-    citizen_id = TextField(_l("Citizen ID (12 digits)"), filters=[without_separators],
-                           validators=[required, citizen_id])
-    job = TextField(_l("Job"), validators=[required, longest(120), no_markup])
-    direct_production = BooleanField(_l("Direct production worker"))
-    phone = TextField(_l("Phone"), filters=[without_separators],
-                      validators=[optional, longest(20), phone])
-    email = TextField(_l("E-mail"), validators=[optional, longest(120), email])
-    union_member_since = DayField(_l("Union member since"),
-                                  validators=[optional, not_in_future, after_birth])
 
-    FIELDS = ("full_name", "date_of_birth", "gender", "citizen_id", "job",
-              "direct_production", "phone", "email", "union_member_since")
 
-    def values(self) -> dict:
-        """What goes into the Member, typed as the model wants it."""
-        data = {name: getattr(self, name).data for name in self.FIELDS}
-        data["gender"] = Gender(data["gender"])
-        data["phone"] = data["phone"] or ""
-        data["email"] = data["email"] or ""
-        data["direct_production"] = bool(data["direct_production"])
-        return data
+class RosterImportForm(Form):
+    """The roster file and what becomes of the members already kept."""
+    file = FileField(_l("Roster file (.xlsx or .csv)"),
+                     validators=[FileRequired(_l("Choose the file to import."))])
+    unit_id = ChoiceField(_l("Union unit"), coerce=int, validators=[optional])
+    existing = RadioChoiceField(_l("Members already on the roster"), default=SKIP,
+                                validators=[required], choices=[
+                                    (SKIP, _l("Leave them as they are")),
+                                    (UPDATE, _l("Update them from the file"))])

@@ -20,12 +20,11 @@ from .. import clock
 from ..case_export import case_export, export_list, file_name
 from ..extensions import db, limiter
 from ..forms import EmptyForm, options, query_text
-from ..models import (Case, Member, Organisation, PartyMember, Role, Target, Tree, UnionKind,
-                      UnitPlan, User)
+from ..models import (Case, Member, Organisation, PartyMember, Role, Target, UnitPlan, User)
 from ..paging import pager
 from ..read_log import log_page_read
 from ..security import scoped_cases
-from ..security.grants import granted_nodes
+from ..security.grants import chaired_units, granted_nodes
 from ..security.scope import MAX_ID
 from ..services import audit
 from ..services.cases import open_draft
@@ -50,25 +49,12 @@ nav_entry("members.index", _l("Members"), is_chair)
 # --- scope ------------------------------------------------------------------------------
 
 def chair_units() -> list[Organisation]:
-    """The grassroots units under the current user's union_chair grants (one query);
-    403 when the user holds no such grant."""
-    units = units_of(current_user)
-    if units is None:
+    """The grassroots units under the current user's union_chair grants; 403 when the user
+    holds no such grant."""
+    units = chaired_units(current_user)
+    if not units:
         abort(403)
     return units
-
-
-def units_of(user: User) -> list[Organisation] | None:
-    """The grassroots units under ``user``'s union_chair grants; None without such a grant."""
-    nodes = granted_nodes(user, CHAIR)
-    if not nodes:
-        return None
-    return list(db.session.scalars(
-        select(Organisation).where(
-            Organisation.tree == Tree.union,
-            Organisation.kind == UnionKind.grassroots.value,
-            or_(*[Organisation.path.startswith(n.path, autoescape=True) for n in nodes]))
-        .order_by(Organisation.name, Organisation.id)))
 
 
 def member_or_404(member_id: int, units: list[Organisation]) -> Member:
@@ -145,6 +131,8 @@ NOT_HERE = _l("This citizen ID cannot be used here. If the member transferred fr
 
 
 def _other_with_citizen_id(form: MemberForm, member: Member | None) -> Member | None:
+    if not form.citizen_id.data:
+        return None
     stmt = select(Member).where(Member.citizen_id == form.citizen_id.data)
     if member is not None:
         stmt = stmt.where(Member.id != member.id)
@@ -318,7 +306,7 @@ def cases_of_units(user: User, units: list[Organisation], unit: Organisation | N
 
 @export_list("unit_cases")
 def _export_statement(user: User, filters: dict, today: date):
-    units = units_of(user) or []
+    units = chaired_units(user, today)
     unit = next((u for u in units if u.id == filters["unit"]), None)
     return cases_of_units(user, units, unit, filters["state"], filters["year"], today) \
         .join(Case.member).order_by(Case.referral_year.desc(), Case.id.desc())

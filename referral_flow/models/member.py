@@ -25,7 +25,10 @@ class Member(db.Model):
     search_key: Mapped[str] = mapped_column(String(120), index=True)
     date_of_birth: Mapped[date] = mapped_column(Date)
     gender: Mapped[Gender] = mapped_column(Enum(Gender, native_enum=False, length=8))
-    citizen_id: Mapped[str] = mapped_column(String(12), unique=True)
+    # Required before a nomination (workflow guard), not before: many union rosters lack
+    # it. Some hold the old 9-digit identity card (CMND) number instead, kept apart.
+    citizen_id: Mapped[str | None] = mapped_column(String(12), unique=True)
+    old_id_number: Mapped[str | None] = mapped_column(String(9))
     unit_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     job: Mapped[str] = mapped_column(String(120), default="")
     direct_production: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -42,7 +45,15 @@ class Member(db.Model):
         return value
 
     @validates("citizen_id")
-    def _check_citizen_id(self, _key, value: str) -> str:
+    def _check_citizen_id(self, _key, value: str | None) -> str | None:
         from ..text import validate_citizen_id
-        validate_citizen_id(value)
+        if value is not None:
+            validate_citizen_id(value)
+        return value
+
+    @validates("old_id_number")
+    def _check_old_id_number(self, _key, value: str | None) -> str | None:
+        from ..text import validate_old_id_number
+        if value is not None:
+            validate_old_id_number(value)
         return value

@@ -4,8 +4,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from sqlalchemy import or_, select
+
 from .. import clock
-from ..models import Organisation, Role, User
+from ..extensions import db
+from ..models import Organisation, Role, Tree, UnionKind, User
 from ..workflow.transitions import TRANSITIONS
 
 
@@ -57,3 +60,20 @@ def keeps_rosters(user: User, day: date | None = None) -> bool:
     """May keep some cell's roster (the menu entry)."""
     return bool(granted_nodes(user, ROSTER_KEEPERS, day)) or is_admin(user, day)
 
+
+
+CHAIR = frozenset({Role.union_chair})
+
+
+def chaired_units(user: User, day: date | None = None) -> list[Organisation]:
+    """The grassroots units (CĐCS) under the user's union_chair grants, by name (one
+    query): whose roster he keeps."""
+    nodes = granted_nodes(user, CHAIR, day)
+    if not nodes:
+        return []
+    return list(db.session.scalars(
+        select(Organisation).where(
+            Organisation.tree == Tree.union,
+            Organisation.kind == UnionKind.grassroots.value,
+            or_(*[Organisation.path.startswith(n.path, autoescape=True) for n in nodes]))
+        .order_by(Organisation.name, Organisation.id)))

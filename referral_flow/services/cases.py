@@ -9,7 +9,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Case, Member, Role, User
 from ..workflow.errors import GuardFailed, NotAllowed
-from ..workflow.guards import refuse_if_member_or_open
+from ..workflow.guards import refuse_if_member_or_open, refuse_without_citizen_id
 from . import audit
 
 
@@ -25,6 +25,7 @@ def open_draft(member: Member, user: User | None, *, year: int | None = None,
         raise GuardFailed(_l("The union unit has no receiving Party organisation yet."))
     if not unit.is_open_on(today):
         raise GuardFailed(_l("The union unit is closed."))
+    refuse_without_citizen_id(member)
     refuse_if_member_or_open(member.id)
     case = Case(member=member, union_unit=unit, party_org_id=unit.receiving_party_id,
                 referral_year=year or today.year, state="draft", state_since=today)

@@ -60,24 +60,33 @@ def may_hold(parent: Organisation, kind: str) -> bool:
             and rank.get(parent.kind, 99) < rank[kind])
 
 
+def placement_problem(tree: Tree, kind: str, parent: Organisation | None,
+                      opened_on: date) -> object | None:
+    """Why a node of ``kind`` opened on ``opened_on`` cannot stand under ``parent`` (None:
+    it can). ``parent`` may be a node not yet saved (a tree import's earlier row)."""
+    if parent is None:
+        return None if kind in ROOT_KINDS else _l("This kind of organisation needs a parent.")
+    if parent.tree != tree:
+        return _l("No organisation of this tree has this code.")
+    if not may_hold(parent, kind):
+        return _l("A %(kind)s cannot be placed under this node.", kind=KIND_LABELS[kind])
+    if not parent.is_open_on(opened_on):
+        return _l("The parent is not open on the opening date.")
+    return None
+
+
 def _parent(problems: Problems, tree: Tree, kind: str, code: str | None,
             opened_on: date) -> Organisation | None:
     if code is None:        # not known (the field itself was refused)
         return None
-    if not code:
-        if kind not in ROOT_KINDS:
-            problems.add("parent_code", _l("This kind of organisation needs a parent."))
-        return None
-    parent = node_by_code(code)
-    if parent is None or parent.tree != tree:
+    parent = node_by_code(code) if code else None
+    if code and parent is None:
         problems.add("parent_code", _l("No organisation of this tree has this code."))
         return None
-    if not may_hold(parent, kind):
-        problems.add("parent_code", _l("A %(kind)s cannot be placed under this node.",
-                                       kind=KIND_LABELS[kind]))
-    elif not parent.is_open_on(opened_on):
-        problems.add("parent_code", _l("The parent is not open on the opening date."))
-    return parent
+    problem = placement_problem(tree, kind, parent, opened_on)
+    if problem is not None:
+        problems.add("parent_code", problem)
+    return parent if parent is not None and parent.tree == tree else None
 
 
 def _fields(problems: Problems, tree: Tree, kind: str, opened_on: date, given: dict) -> dict:

@@ -93,6 +93,18 @@ def member_in_unit(ctx: StepContext) -> None:
         raise GuardFailed(_l("The union unit is closed."))
 
 
+def refuse_without_citizen_id(member) -> None:
+    """A referral names the person by the 12-digit citizen ID (imported rosters may lack it)."""
+    if not member.citizen_id:
+        raise GuardFailed(_l("%(name)s has no citizen ID yet: add the 12-digit citizen ID on "
+                             "the member's page before the nomination.",
+                             name=member.full_name))
+
+
+def citizen_id_recorded(ctx: StepContext) -> None:
+    refuse_without_citizen_id(ctx.case.member)
+
+
 def standing_case(member_id: int, other_than: int | None = None,
                   drafts: bool = True) -> Case | None:
     """The case that stands in the way of a referral: an open one (a draft too, unless

@@ -61,7 +61,8 @@ SECRETARY, COMPETENT, MEMBER = R.cell_secretary, R.competent_officer, R.member
 
 TRANSITIONS: list[Transition] = [
     T("submit", "draft", "nominated", _l("Submit to the Party organisation"), {CHAIR}, "union",
-      [g.member_in_unit, g.no_other_open_case, g.not_youth_route, g.union_resolution],
+      [g.member_in_unit, g.citizen_id_recorded, g.no_other_open_case, g.not_youth_route,
+       g.union_resolution],
       fx.nominate),
     T("return_to_union", "nominated", "draft", _l("Return to the union"), {OFFICER}, "party",
       [g.reason_given], reason=True, send_back=True),

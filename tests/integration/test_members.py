@@ -323,8 +323,10 @@ BAD = {
                       (TODAY + timedelta(days=1)).isoformat(), years_ago(15).isoformat(),
                       years_ago(81, days=1).isoformat(), "0001-01-01"],
     "gender": ["", "other", SCRIPT, SQL, "male\u200b"],
-    "citizen_id": ["", "12345", "1234567890123", "12345678901a", SCRIPT, SQL,
+    # An empty citizen ID is allowed (required before a nomination: test_roster_import).
+    "citizen_id": ["12345", "1234567890123", "12345678901a", SCRIPT, SQL,
                    "١٢٣٤٥٦٧٨٩٠١٢", "12345678901\n2", "1234567890\u200b12", "-12345678901"],
+    "old_id_number": ["12345678", "1234567890", "12345678a", SCRIPT, "١٢٣٤٥٦٧٨٩"],
     "job": ["", "x" * 121, SCRIPT, "Thợ\u200bhàn", "Thợ\x1bhàn", "\u202eThợ hàn",
             "Thợ\nhàn", "Thợ\x00hàn"],
     "phone": ["abc", "123", "+" + "9" * 16, "09123+45678", SCRIPT, SQL, "0912\u200b345678",

@@ -1,0 +1,124 @@
+"""Importing a roster from the union's own spreadsheet: upload -> a check job (preview and
+every error) -> "Import" -> a commit job that checks again and writes all or nothing
+(``imports.roster``). The jobs run in the background (``jobs``); their pages are the jobs
+screen's, with this area's result templates (``templates/jobs/result_roster_*.html``)."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import clock
+from ..extensions import db
+from ..exports import FORMATS
+from ..forms import EmptyForm, options
+from ..imports.files import ImportFileError, check_size
+from ..imports.roster import COLUMNS, ImportRefused, RosterImport, check_roster, commit_roster
+from ..jobs import JobContext, JobFailed, JobResult, enqueue, task
+from ..models import Job, JobState
+from ..security.grants import chaired_units
+from .forms import RosterImportForm
+from .routes import bp, chair_units
+
+CHECK, COMMIT = "roster_check", "roster_commit"
+
+
+def _open_units(units):
+    return [u for u in units if u.is_open_on(clock.today())]
+
+
+def _page(form, units, status: int = 200):
+    return render_template("members/import.html", form=form, units=units,
+                           max_mb=current_app.config["IMPORT_MAX_BYTES"] / 1e6), status
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_roster():
+    units = _open_units(chair_units())
+    if not units:
+        flash(_("None of your units is open: no member can be added."), "error")
+        return redirect(url_for("members.index"))
+    form = RosterImportForm()
+    form.unit_id.choices = options(
+        [("", _("Several units: the file has a unit code column"))] if len(units) > 1 else [])
+    form.unit_id.choices += options((u.id, f"{u.name} ({u.code})") for u in units)
+    if request.method == "GET":
+        form.unit_id.data = units[0].id if len(units) == 1 else request.args.get("unit", type=int)
+        return _page(form, units)
+    if not form.validate_on_submit():
+        return _page(form, units, 400)
+    upload = form.file.data
+    data = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
+    try:
+        check_size(data)
+    except ImportFileError as exc:
+        form.file.errors.append(str(exc))
+        return _page(form, units, 400)
+    name = (upload.filename or "danh-sach")[:200]
+    unit_id = form.unit_id.data or (units[0].id if len(units) == 1 else None)
+    job = enqueue(CHECK, owner=current_user,
+                  params={"unit_id": unit_id, "existing": form.existing.data},
+                  upload=(name, data), title=_("Check of the roster file %(name)s", name=name))
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+@bp.get("/import/template")
+@login_required
+def roster_template():
+    chair_units()
+    data = COLUMNS.template(_("Members"), _("Instructions"))
+    return current_app.response_class(data, mimetype=FORMATS["xlsx"], headers={
+        "Content-Disposition": 'attachment; filename="mau-danh-sach-doan-vien.xlsx"'})
+
+
+@bp.post("/import/<job_id>/commit")
+@login_required
+def commit_import(job_id: str):
+    check = db.session.get(Job, job_id)
+    if check is None or check.owner_id != current_user.id or check.kind != CHECK:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if check.state != JobState.done or not (check.summary or {}).get("ok"):
+        flash(_("This file has not passed its check: nothing can be imported."), "error")
+        return redirect(url_for("jobs.show", job_id=check.id))
+    job = enqueue(COMMIT, owner=current_user, params=check.params, input_of=check,
+                  title=_("Import of the roster file %(name)s", name=check.input_name))
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+# --- the jobs ---------------------------------------------------------------------------
+
+def _options(ctx: JobContext, unit_id: int | None, existing: str) -> RosterImport:
+    """The owner's open units on the day the job was asked for (his grants may have ended
+    since: then there is nothing he may import into)."""
+    units = [u for u in chaired_units(ctx.owner, ctx.today) if u.is_open_on(ctx.today)]
+    unit = next((u for u in units if u.id == unit_id), None)
+    if not units or (unit_id is not None and unit is None):
+        raise JobFailed(_("You may no longer add members to this unit."))
+    return RosterImport(user=ctx.owner, units=units, unit=unit, existing=existing)
+
+
+@task(CHECK)
+def check(ctx: JobContext, *, unit_id: int | None, existing: str) -> JobResult:
+    name, data = ctx.input_file()
+    try:
+        report = check_roster(name, data, _options(ctx, unit_id, existing), ctx.progress)
+    except ImportFileError as exc:
+        raise JobFailed(str(exc)) from exc
+    return JobResult(summary=report.summary())
+
+
+@task(COMMIT)
+def commit(ctx: JobContext, *, unit_id: int | None, existing: str) -> JobResult:
+    name, data = ctx.input_file()
+    try:
+        report = commit_roster(name, data, _options(ctx, unit_id, existing), ctx.progress)
+    except ImportFileError as exc:
+        raise JobFailed(str(exc)) from exc
+    except ImportRefused as refused:
+        raise JobFailed(_("%(n)d rows are wrong now (the roster changed since the check): "
+                          "nothing was imported. Check the file again.",
+                          n=refused.report.error_count)) from refused
+    return JobResult(summary=report.summary())
