@@ -100,7 +100,7 @@ def _options(ctx: JobContext, unit_id: int | None, existing: str) -> RosterImpor
     return RosterImport(user=ctx.owner, units=units, unit=unit, existing=existing)
 
 
-@task(CHECK)
+@task(CHECK, read_only=True)
 def check(ctx: JobContext, *, unit_id: int | None, existing: str) -> JobResult:
     name, data = ctx.input_file()
     try:
