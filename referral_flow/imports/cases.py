@@ -163,8 +163,8 @@ COLUMNS = Columns([
     Column("late_approval", ("Cấp trên đồng ý kết nạp muộn",),
            _l("Superior committee's approval (if late)")),
     Column("probation_ends_on", ("Ngày hết dự bị", "Ngày hết thời gian dự bị"),
-           LABELS["probation_ends_on"], hint=_l("May be left empty: 12 months after the "
-                                                "ceremony")),
+           LABELS["probation_ends_on"],
+           hint=_l("May be left empty: it follows from the ceremony date")),
     *_vote_columns("recognition", ("Chi bộ xét chính thức", "NQ 13-KNĐ")),
     *[column for code in RECOGNITION_FORMS for column in _document_columns(code)],
 ])
@@ -212,8 +212,9 @@ class Places:
         return node if node is not None and node.tree == tree else None
 
     def _mine(self, party_node: Organisation | None) -> bool:
-        return party_node is not None and (
-            self.nodes is None or any(n.contains(party_node) for n in self.nodes))
+        """Within the user's scope (an administrator's is everything, even a union unit
+        without a receiving Party organisation yet: the intake says what it lacks)."""
+        return self.nodes is None or any(n.contains(party_node) for n in self.nodes)
 
     def _open(self, node: Organisation | None, found: bool, unknown):
         """(the node, None) when it may be named today, else (None, why not)."""
@@ -433,9 +434,10 @@ def _documents(row: dict, wrong) -> list[dict]:
         issuer = row.pop(key + "_issuer", "")
         if not (given.get("_on") or issuer or any(given.values())):
             continue
-        if not given.get("_on"):
+        if "_on" not in given:          # (an unreadable date is already reported)
             wrong(key + "_on", _l("%(field)s is required.", field=COLUMNS.by_key[key + "_on"]
                                   .label))
+        if not given.get("_on"):
             continue
         documents.append({"form_code": code, "issued_on": given["_on"], "issuer": issuer,
                           "verified": bool(given.get("_verified")),

@@ -199,6 +199,8 @@ def test_unknown_closed_and_out_of_scope_codes(world, db, officer):
         (2, "Mã CĐCS"), (3, "Mã tổ chức đảng"), (4, "Mã CĐCS"), (5, "Mã chi bộ")]
     assert "01/01/2026" in report.errors[3].message
     assert "DU-b" not in report.errors[1].message
+    # An administrator may name any organisation.
+    assert check_cases("x.xlsx", book(rows[1:3]), world.users["administrator"], TODAY).ok
 
 
 def test_the_same_person_twice_and_a_member_with_an_open_case(world, db, officer):
