@@ -14,8 +14,6 @@ read from the kernel (VmHWM) as it exits.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import time
 import uuid
@@ -24,44 +22,14 @@ from pathlib import Path
 if __package__ in (None, ""):       # run as a script: the project root is the import root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from redis import Redis
 from sqlalchemy import select
 
 from bench.reports import CSRF, FED, config, fresh_database, generate, login
+from bench.worker import REDIS_URL, burst, drop_queue
 from referral_flow import create_app
 from referral_flow.config import Config
 from referral_flow.extensions import db
 from referral_flow.models import Job, JobFile, JobFileRole, JobState
-
-ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-# `flask jobs worker --burst`, then the process's own peak resident memory (VmHWM: the
-# kernel's high-water mark of this program image; getrusage would count the pages of the
-# parent it was forked from).
-WORKER = """
-import re, sys
-from flask.cli import main
-sys.argv = ["flask", "jobs", "worker", "--burst"]
-try:
-    main()
-finally:
-    status = open("/proc/self/status").read()
-    print("VmHWM", re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1))
-"""
-
-
-def _worker(db_url: str, queue: str) -> tuple[float, float]:
-    """Run one burst worker in its own process: (seconds, peak RSS in MiB)."""
-    env = os.environ | {"REFERRAL_FLOW_ENV": "development", "DATABASE_URL": db_url,
-                        "REDIS_URL": REDIS_URL, "JOBS_QUEUE": queue, "FLASK_APP": "wsgi"}
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", WORKER], cwd=ROOT, env=env, check=True,
-                          capture_output=True, text=True)
-    took = time.perf_counter() - started
-    peak_kb = int(done.stdout.split("VmHWM")[-1])
-    return took, peak_kb / 1024
 
 
 def bench(kind: str, args) -> bool:
@@ -85,7 +53,7 @@ def bench(kind: str, args) -> bool:
                 print(f"ERROR: the export was not queued ({posted.status_code})")
                 return False
             job_id = posted.location.rsplit("/", 1)[1]
-            worked, peak = _worker(db_url, queue)
+            worked, peak = burst(db_url, queue)
             with app.app_context():
                 job = db.session.get(Job, job_id)
                 size = len(db.session.scalar(select(JobFile.data).where(
@@ -103,10 +71,7 @@ def bench(kind: str, args) -> bool:
         finally:
             with app.app_context():
                 db.engine.dispose()
-            with Redis.from_url(REDIS_URL) as redis:
-                keys = list(redis.scan_iter(f"*{queue}*"))
-                if keys:
-                    redis.delete(*keys)
+            drop_queue(queue)
 
 
 def main(argv: list[str] | None = None) -> int:

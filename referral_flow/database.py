@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from .extensions import db, migrate
 
 MIGRATIONS = __file__.rsplit("/", 1)[0] + "/migrations"
+READ_ONLY = "read_only"     # the execution option of a session that only reads
 # Indexes a migration creates on one dialect only and the models do not declare, so that
 # Alembic's compare (`flask db check`, the drift test) does not ask to drop them.
 MIGRATION_ONLY_INDEXES = frozenset({
@@ -35,8 +36,14 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        # Take the write lock up front: two writers never both read the same version.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Take the write lock up front: two writers never both read the same version. A
+        # connection opened with the execution option ``read_only`` (a background check
+        # that writes nothing) reads a snapshot without the lock, so that pages are not held
+        # up for its whole length.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def register(app: Flask) -> None:

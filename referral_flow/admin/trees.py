@@ -79,7 +79,7 @@ def commit_trees_import(job_id: str):
     return redirect(url_for("jobs.show", job_id=job.id))
 
 
-@task(CHECK)
+@task(CHECK, read_only=True)
 def check(ctx: JobContext) -> JobResult:
     name, data = ctx.input_file()
     try:

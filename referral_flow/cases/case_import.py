@@ -92,7 +92,7 @@ def _owner(ctx: JobContext):
     return ctx.owner
 
 
-@task(CHECK)
+@task(CHECK, read_only=True)
 def check(ctx: JobContext) -> JobResult:
     name, data = ctx.input_file()
     try:

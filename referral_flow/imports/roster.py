@@ -33,6 +33,9 @@ from .files import ImportFileError, read_rows
 from .report import Progress, Report, no_progress
 
 SKIP, UPDATE = "skip", "update"
+# The count of rows whose citizen ID is a member's of a unit the user does not chair: each
+# is answered neutrally, and the screen bounds how many a user may ask about (F-4.10).
+ELSEWHERE = "elsewhere"
 BATCH = 500
 
 COLUMNS = Columns([
@@ -268,6 +271,8 @@ def _decide(row: Row, header: Header, options: RosterImport, report: Report, see
     member = by_id.get(cid) if cid else None
     if member is not None and member.unit_id != row.unit.id:
         mine = next((u for u in options.units if u.id == member.unit_id), None)
+        if mine is None:
+            report.count(ELSEWHERE)
         report.error(number, header.shown["citizen_id"], _l(
             "This person is on the roster of %(unit)s: move the record there, or correct "
             "the unit.", unit=mine.name) if mine else _l(

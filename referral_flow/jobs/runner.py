@@ -8,10 +8,11 @@ from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 
 from .. import clock
+from ..database import READ_ONLY as READ_ONLY_OPTION
 from ..extensions import db
 from ..models import Job, JobFile, JobFileRole, JobState
 from .context import JobContext, JobFailed, JobResult
-from .registry import TASKS
+from .registry import READ_ONLY, TASKS
 
 
 def _start(job_id: str) -> JobContext | None:
@@ -28,7 +29,22 @@ def _start(job_id: str) -> JobContext | None:
     return JobContext(job, upload)
 
 
-def _finish(job: Job, result: JobResult) -> None:
+def _execute(ctx: JobContext) -> JobResult:
+    """The task; a read-only one in a transaction of its own that writes nothing (SQLite:
+    no write lock), ended before the job's result is written."""
+    kind, params = ctx.job.kind, ctx.job.params
+    if kind not in READ_ONLY:
+        return TASKS[kind](ctx, **params)
+    db.session.rollback()       # whatever reading the job began, so that the next begins…
+    db.session.connection(execution_options={READ_ONLY_OPTION: True})   # …without the lock
+    try:
+        return TASKS[kind](ctx, **params)
+    finally:
+        db.session.rollback()
+
+
+def _finish(job_id: str, result: JobResult) -> None:
+    job = db.session.get(Job, job_id)
     job.summary = result.summary
     if result.file is not None:
         name, data, mimetype = result.file
@@ -52,8 +68,7 @@ def run(job_id: str) -> None:
     job = ctx.job
     with force_locale(ctx.owner.locale or "vi"):
         try:
-            result = TASKS[job.kind](ctx, **job.params)
-            _finish(job, result)
+            _finish(job_id, _execute(ctx))
             db.session.commit()
         except JobFailed as failure:
             _fail(job_id, str(failure))

@@ -7,13 +7,15 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from limits import parse
 
 from .. import clock
-from ..extensions import db
+from ..extensions import db, limiter
 from ..exports import FORMATS
 from ..forms import EmptyForm, options
 from ..imports.files import ImportFileError, check_size
-from ..imports.roster import COLUMNS, ImportRefused, RosterImport, check_roster, commit_roster
+from ..imports.roster import (COLUMNS, ELSEWHERE, ImportRefused, RosterImport, check_roster,
+                              commit_roster)
 from ..jobs import JobContext, JobFailed, JobResult, enqueue, task
 from ..models import Job, JobState
 from ..security.grants import chaired_units
@@ -100,13 +102,29 @@ def _options(ctx: JobContext, unit_id: int | None, existing: str) -> RosterImpor
     return RosterImport(user=ctx.owner, units=units, unit=unit, existing=existing)
 
 
-@task(CHECK)
+def _within_probe_limit(user_id: int, report) -> None:
+    """F-4.10 for files: a roster file is no oracle of other units' members. The rows whose
+    citizen ID belongs elsewhere count against ``CITIZEN_ID_PROBE_LIMIT`` per user, as
+    answers on the member form do; past it the check says nothing about any row."""
+    asked = report.counts.get(ELSEWHERE, 0)
+    if not asked or not limiter.enabled:
+        return
+    limit = parse(current_app.config["CITIZEN_ID_PROBE_LIMIT"])
+    if not limiter.limiter.hit(limit, "citizen-id-import", str(user_id), cost=asked):
+        raise JobFailed(_("Too many citizen IDs in your files belong to members of other "
+                          "units: nothing more can be checked about them today. If members "
+                          "transferred to your unit, ask the upper-level union to transfer "
+                          "their records."))
+
+
+@task(CHECK, read_only=True)
 def check(ctx: JobContext, *, unit_id: int | None, existing: str) -> JobResult:
     name, data = ctx.input_file()
     try:
         report = check_roster(name, data, _options(ctx, unit_id, existing), ctx.progress)
     except ImportFileError as exc:
         raise JobFailed(str(exc)) from exc
+    _within_probe_limit(ctx.owner.id, report)
     return JobResult(summary=report.summary())
 
 

@@ -26,3 +26,12 @@ def test_bench_export_jobs_runs_a_province_export_through_a_worker(capsys):
     assert re.search(r"rows exported:\s+120\b", out) and "state:                       done" in out
     assert re.search(r"worker peak memory \(RSS\):\s+\d+\.\d MiB", out)
     assert status == 0
+
+
+def test_bench_roster_import_runs_the_check_and_the_import_through_workers(capsys):
+    from bench import roster_import
+    status = roster_import.main(["--db", "sqlite", "--rows", "50"])
+    out = capsys.readouterr().out
+    assert re.search(r"check \(worker\):\s+\d+\.\d\d s   peak\s+\d+\.\d MiB", out)
+    assert re.search(r"import \(worker\):\s+\d+\.\d\d s   peak\s+\d+\.\d MiB", out)
+    assert re.search(r"members now:\s+50\b", out) and status == 0

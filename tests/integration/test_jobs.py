@@ -3,7 +3,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from referral_flow import clock
 from referral_flow.jobs import JobFailed, JobResult, enqueue, progress, task
@@ -148,3 +148,25 @@ def test_purge_deletes_old_jobs_and_their_files_and_fails_abandoned_ones(app, wo
     assert _job(db, old.id) is None and _job(db, reader.id).input_job_id is None
     assert db.session.scalars(select(JobFile).where(JobFile.job_id == old.id)).all() == []
     assert _job(db, "abandoned").state == JobState.failed
+
+
+@task("test_read_only_check", read_only=True)
+def read_only_check(ctx, *, url: str):
+    """Reads, and meanwhile another connection writes: a read-only task holds no lock that
+    would make it wait (on SQLite every other transaction begins IMMEDIATE)."""
+    members = len(factories.db.session.scalars(select(Member.id)).all())
+    other = create_engine(url, connect_args={"timeout": 0.5} if url.startswith("sqlite") else {})
+    try:
+        with other.begin() as conn:
+            conn.execute(text("UPDATE organisation SET name = name || '' WHERE id = 1"))
+    finally:
+        other.dispose()
+    return JobResult(summary={"members": members})
+
+
+def test_a_read_only_task_lets_others_write_meanwhile(app, world, db):
+    job = enqueue("test_read_only_check", owner=world.users["union_chair_a"], title="Kiểm tra",
+                  params={"url": app.config["SQLALCHEMY_DATABASE_URI"]})
+    done = _job(db, job.id)
+    assert done.state == JobState.done, done.error
+    assert done.summary == {"members": 0}

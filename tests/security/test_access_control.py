@@ -1,6 +1,8 @@
 """ASVS chapter 8 (authorisation): what a user learns about records outside his scope."""
 from __future__ import annotations
 
+import io
+
 from sqlalchemy import func, select
 
 from referral_flow.members.routes import NOT_HERE
@@ -9,6 +11,8 @@ from referral_flow.models import AuditEvent, Member
 from ..conftest import app_of, totp_code
 from ..factories import member
 from ..integration.test_members import post_form, valid_data
+from ..integration.test_roster_import import HEADER, person
+from ..sheets import xlsx
 from ..integration.test_web import vi
 from .throttling import LIMIT, limited_config
 
@@ -74,3 +78,34 @@ def test_neutral_refusals_are_too_few_to_enumerate_another_units_members(databas
         answers = [client.post("/members/new", data=valid_data(citizen_id=cid)).status_code
                    for cid in elsewhere]
         assert answers == [400] * LIMIT + [429]
+
+
+def test_a_roster_file_is_no_oracle_either(database_url, world, db):
+    # F-4.10 for imports: citizen IDs of other units' members count against the same daily
+    # limit per user; past it the check answers nothing about them.
+    elsewhere = [member(world["unit_b"]).citizen_id for _ in range(LIMIT + 1)]
+    name = world.users["union_chair_a"].username
+    db.session.commit()
+
+    def roster_of(ids):
+        rows = [person(i, first_id=500 + 10 * n) for n, i in enumerate(range(len(ids)))]
+        for row, cid in zip(rows, ids, strict=True):
+            row[3] = cid
+        return xlsx([HEADER] + rows)
+
+    with app_of(limited_config(database_url, CITIZEN_ID_PROBE_LIMIT=f"{LIMIT} per day")) as app:
+        client = app.test_client()
+        client.post("/login", data={"username": name, "password": "correct horse battery"})
+        client.post("/login/code", data={"code": totp_code(name)})
+
+        def check(ids) -> str:
+            posted = client.post("/members/import", data={
+                "existing": "skip", "file": (io.BytesIO(roster_of(ids)), "a.xlsx")},
+                content_type="multipart/form-data")
+            return client.get(posted.location).text
+
+        first = check(elsewhere[:LIMIT])
+        assert first.count("Số CCCD") >= LIMIT and "Quá nhiều" not in first
+        refused = check(elsewhere[LIMIT:])
+        assert "Quá nhiều số căn cước" in refused
+        assert elsewhere[LIMIT] not in refused
