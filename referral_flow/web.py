@@ -54,6 +54,7 @@ def register(app: Flask) -> None:
     from .account import password  # noqa: F401  (its routes join account's blueprint)
     from .admin import passwords  # noqa: F401  (its routes join admin's blueprint)
     from .members import roster_import  # noqa: F401  (its routes join members' blueprint)
+    from .cases import case_import  # noqa: F401  (its routes join cases' blueprint)
     from .admin import trees  # noqa: F401  (its routes join admin's blueprint)
     for blueprint in (auth_bp, inbox_bp, me_bp, cases_bp, members_bp, party_members_bp,
                       classes_bp, workflow_bp, targets_bp, reports_bp, admin_bp, account_bp,

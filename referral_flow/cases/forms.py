@@ -4,6 +4,7 @@ the guards stay the authority on the facts."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, Label, SelectMultipleField
 from wtforms.validators import DataRequired
 
@@ -228,3 +229,9 @@ def document_form(code: str, prefix: str, formdata=None, document=None,
 def document_values(form: Form, code: str) -> dict:
     """What the guards read from a document form."""
     return {name: form[name].data for name in DOCUMENT_FIELDS[code]} | {"form_code": code}
+
+
+class CaseImportForm(Form):
+    """The file of cases already under way (imports.cases)."""
+    file = FileField(_l("File of cases (.xlsx or .csv)"),
+                     validators=[FileRequired(_l("Choose the file to import."))])

@@ -9,5 +9,6 @@ and writes only when no row is wrong (all or nothing), in the caller's one trans
 with one audit event; the check and the write are the same code run twice, so what was
 previewed is what is written.
 
-Importers: ``roster`` (union members), ``trees`` (the two organisation trees, in and out).
+Importers: ``roster`` (union members), ``trees`` (the two organisation trees, in and out),
+``cases`` (cases already under way at go-live, through ``services.case_intake``).
 """

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"      # Excel 97-2003 (.xls)
-MAX_COLUMNS = 64            # cells read per row: a header beyond this is not a roster's
+MAX_COLUMNS = 96            # cells read per row (the case import has 66 columns)
 ENCODINGS = ("utf-8-sig", "cp1258", "cp1252")
 DELIMITERS = (";", ",", "\t")
 CHUNK = 64 * 1024
