@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from referral_flow.models import Role
+from referral_flow.models import Role, TransferKind
+from referral_flow.services.transfers import request_transfer
 
 from ..conftest import csrf_token
 from ..factories import advance, new_case, user
@@ -28,6 +29,7 @@ RECORD_PAGES = {
     "party_members.create": ("cell", "/party-members/cells/{cell}/new"),
     "admin.user": ("user", "/admin/users/{user}"),
     "admin.node": ("node", "/admin/organisations/{node}"),
+    "cases.transfer": ("transfer", "/cases/transfers/{transfer}"),
 }
 
 # Who gets each page for side "a"'s record (the case is accepted into cell_a; the class is
@@ -49,6 +51,11 @@ SEES = {
     "party_members.create": {"cell_secretary_a", "party_officer_a", "administrator"},
     "admin.user": {"administrator"},
     "admin.node": {"administrator"},
+    # Side "a"'s case asked to move to committee_b and cell_b: whoever sees the case, and
+    # the receiving side who answers.
+    "cases.transfer": {"administrator", "union_chair_a", "party_officer_a", "class_organiser_a",
+                       "cell_secretary_a", "competent_officer_a", "federation_officer_a",
+                       "candidate_a", "party_officer_b", "cell_secretary_b"},
 }
 
 
@@ -69,10 +76,14 @@ def records(world, db):
     users["candidate_a"] = user(Role.member, None, member_id=case.member_id)
     users["candidate_b"] = user(Role.member, None, member_id=other.member_id)
     klass = make_class(world, "a")
+    transfer = request_transfer(case, world.users["party_officer_a"], kind=TransferKind.employer,
+                                reason="Chuyển nơi làm việc", expected_version=case.version,
+                                party_id=world["committee_b"].id, cell_id=world["cell_b"].id)
     db.session.commit()
     ids = {"case": case.id, "other_case": other.id, "member": case.member_id, "class": klass.id,
            "party_member": world.helper("cell_a").id, "cell": world["cell_a"].id,
-           "user": world.users["union_chair_a"].id, "node": world["unit_a"].id}
+           "user": world.users["union_chair_a"].id, "node": world["unit_a"].id,
+           "transfer": transfer.id}
     return users, ids
 
 
