@@ -7,7 +7,7 @@ from datetime import date
 
 from ..models import AuditEvent, Case
 from ..services.deadlines import Deadline, deadlines
-from ..services.dossier import ChecklistRow, checklist
+from ..services.dossier import ChecklistRow
 from ..workflow.calendar import load_calendar
 from ..workflow.states import OPEN, ORDER, STATES
 from ..workflow.transitions import spec
@@ -49,13 +49,14 @@ def road(case: Case, events: list[AuditEvent]) -> list[Stop]:
     return stops + [Stop(STATES[s], None, where="ahead") for s in following(case)]
 
 
-def to_bring(case: Case, today: date) -> list[ChecklistRow]:
-    """The documents of the dossier being prepared that are missing, expired, expiring or
-    not yet verified: one row per form, none for a form that has a good document."""
+def to_bring(case: Case, dossier: list) -> list[ChecklistRow]:
+    """The documents of the dossier being prepared (``dossier``: its ``checklist``) that are
+    missing, expired, expiring or not yet verified: one row per form, none for a form that
+    has a good document."""
     if case.state not in OPEN:
         return []
     here = ORDER.index(case.state)
-    rows = [row for stage, stage_rows in checklist(case, today)
+    rows = [row for stage, stage_rows in dossier
             if here <= max(ORDER.index(s) for s in stage.states) for row in stage_rows]
     good = {row.form_code for row in rows if row.status == "ok"}
     out: dict[str, ChecklistRow] = {}
@@ -65,11 +66,11 @@ def to_bring(case: Case, today: date) -> list[ChecklistRow]:
     return list(out.values())
 
 
-def expiries(case: Case, today: date) -> list[ChecklistRow]:
+def expiries(case: Case, dossier: list) -> list[ChecklistRow]:
     """Documents whose validity still matters (until the cell's vote), with their end."""
     if case.state not in OPEN or ORDER.index(case.state) > VALIDITY_MATTERS_UNTIL:
         return []
-    return [row for _stage, rows in checklist(case, today) for row in rows
+    return [row for _stage, rows in dossier for row in rows
             if row.document is not None and row.document.valid_until]
 
 

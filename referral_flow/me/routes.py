@@ -11,6 +11,7 @@ from .. import clock
 from ..extensions import db
 from ..models import AuditEvent, Case, Role
 from ..security.grants import has_role
+from ..services.dossier import checklist
 from ..menu import nav_entry
 from ..workflow.states import STATES
 from . import road as r
@@ -38,9 +39,10 @@ def index():
         .order_by(AuditEvent.id)).all()
     ahead = r.following(case)
     deadline, probation = r.due(case, today)
+    dossier = checklist(case, today)
     return render_template(
         "me/index.html", case=case, states=STATES, now=NOW, who_next=WHO_NEXT,
         next_state=ahead[0] if ahead else None, road=r.road(case, events),
-        to_bring=r.to_bring(case, today), expiries=r.expiries(case, today),
+        to_bring=r.to_bring(case, dossier), expiries=r.expiries(case, dossier),
         deadline=deadline, probation=probation,
         contacts=contacts(case, today), earlier=cases[1:], today=today)

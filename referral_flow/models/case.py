@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import utcnow
 from .member import Member
+from .moves import CaseMove
 from .org import Organisation
 from .party_member import PartyMember
 
@@ -56,6 +57,10 @@ class Case(db.Model):
         back_populates="case", cascade="all, delete-orphan", order_by="Vote.id")
     documents: Mapped[list[Document]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="Document.id")
+    # Where the case was before each move (models/moves.py), oldest first; loaded once per
+    # request however many rules read it.
+    moves: Mapped[list[CaseMove]] = relationship(
+        order_by="(CaseMove.moved_on, CaseMove.seq)", viewonly=True)
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": version}
 

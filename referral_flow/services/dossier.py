@@ -142,7 +142,7 @@ def checklist(case: Case, today: date | None = None) -> list[tuple[Stage, list[C
     """For each stage the case has reached, every document of each of its forms."""
     today = today or clock.today()
     rules = rule_set_on(today)
-    moves = transfers_of(case.id)
+    moves = transfers_of(case)
     out = []
     for stage in STAGES:
         if case.state not in stage.shown_in:

@@ -36,6 +36,7 @@ def move_case(case: Case, *, on: date, kind: MoveKind, actor_id: int | None, rea
         from_party_id=case.party_org_id, to_party_id=(party_org or case.party_org).id,
         from_cell_id=case.host_cell_id, to_cell_id=cell.id if cell is not None else None)
     db.session.add(move)
+    db.session.expire(case, ["moves"])      # read again with this one when next asked
     case.union_unit = union_unit or case.union_unit
     case.party_org = party_org or case.party_org
     case.host_cell = cell
@@ -64,7 +65,3 @@ def union_unit_on(day: date | ColumnElement) -> ColumnElement:
 def party_org_on(day: date | ColumnElement) -> ColumnElement:
     return _placed_on(day, CaseMove.from_party_id, Case.party_org_id)
 
-
-def moves_of(case: Case) -> list[CaseMove]:
-    return list(db.session.scalars(select(CaseMove).where(CaseMove.case_id == case.id)
-                                   .order_by(CaseMove.moved_on, CaseMove.seq)))

@@ -373,7 +373,7 @@ def read_documents(ctx: StepContext) -> None:
 def _dossier(ctx: StepContext) -> list[dict]:
     """The documents in force (withdrawn ones left out) and those supplied with the step;
     ``stale`` marks those a later transfer left stale (workflow/moved.py)."""
-    moves = transfers_of(ctx.case.id)
+    moves = transfers_of(ctx.case)
     on_file = [{"form_code": d.form_code, "issued_on": d.issued_on, "issuer": d.issuer,
                 "verified": d.verified, "detail": d.detail or {},
                 "stale": is_stale(d.form_code, d.issued_on, moves)}

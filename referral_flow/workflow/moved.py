@@ -23,10 +23,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
-from ..extensions import db
-from ..models import CaseMove, MoveKind
+from ..models import Case, CaseMove, MoveKind
 
 STALE_WHEN: dict[str, frozenset[str]] = {
     "3-KNĐ": frozenset({"cell"}),
@@ -44,10 +41,8 @@ def changed(move: CaseMove) -> frozenset[str]:
         ("cell", move.from_cell_id, move.to_cell_id)) if before != after)
 
 
-def transfers_of(case_id: int) -> list[CaseMove]:
-    return list(db.session.scalars(
-        select(CaseMove).where(CaseMove.case_id == case_id, CaseMove.kind == MoveKind.transfer)
-        .order_by(CaseMove.moved_on, CaseMove.seq)))
+def transfers_of(case: Case) -> list[CaseMove]:
+    return [move for move in case.moves if move.kind == MoveKind.transfer]
 
 
 def is_stale(form_code: str, issued_on: date, transfers: list[CaseMove]) -> bool:

@@ -32,7 +32,7 @@ def test_candidate_page_at_phone_width(live_app, base_url, browser, login, shot)
     assert all(name in ask.inner_text() for name in helpers) and helpers
     assert "Hoàng Văn Tư" in ask.inner_text()
     assert ask.locator('a[href="tel:0915362804"]').is_visible()
-    assert ask.locator('a[href="mailto:tu.hv@thepkinhbac.vn"]').is_visible()
+    assert ask.locator('a[href="mailto:tu.hv@thepkinhbac.example"]').is_visible()
     # By when, and one road.
     assert page.locator("text=Bước này không có thời hạn").is_visible()
     assert page.locator("ol").count() == 1

@@ -26,7 +26,7 @@ def test_a_move_changes_the_case_and_keeps_where_it_was(world, db):
     assert case.union_unit == a and case.party_org == party_b
     assert _placed(db, date(2025, 6, 30)) == [(case.id, a.id, party_a.id)]
     assert _placed(db, date(2025, 7, 1)) == [(case.id, a.id, party_b.id)]
-    assert [m.seq for m in placement.moves_of(case)] == [0, 1]
+    assert [m.seq for m in case.moves] == [0, 1]
     moved = [e for e in audit_events(db) if e.trigger == "move"]
     assert [e.data["kind"] for e in moved] == ["transfer", "reorganisation"]
     assert moved[0].data["union"] == [a.id, b.id] and moved[0].comment == "Chuyển nơi làm việc"
