@@ -3,6 +3,7 @@ code drawn on the server, the key read off the page), signs out and signs in wit
 from __future__ import annotations
 
 import pyotp
+from playwright.sync_api import expect
 
 from referral_flow.clock import wall_clock
 
@@ -21,8 +22,7 @@ def test_enrol_then_sign_in_with_a_code(base_url, page, login, shot):
     totp = pyotp.TOTP(page.inner_text("#mfa-secret").replace(" ", ""))
     page.fill("#code", totp.now())
     page.click("button.primary")
-    codes = page.locator("#recovery-codes li")
-    assert codes.count() == 10
+    expect(page.locator("#recovery-codes li")).to_have_count(10)    # waits for the page
     shot(page, "mfa-recovery-codes")
     page.click("text=Tôi đã lưu lại, tiếp tục")
     assert "Đang bật" in page.inner_text("main")
