@@ -241,6 +241,33 @@ def test_moving_a_node_re_parents_its_subtree(world, db):
     assert kept == before
 
 
+def test_a_cdcs_referred_to_another_party_organisation_takes_its_open_cases(world, db):
+    """The CĐCS's Party organisation is no longer its receiver (its bloc ended): from the
+    effective date its referrals go to the area's committee, with its open cases; those
+    hosted by a cell outside that committee go to the cell named."""
+    admin, unit = world.users["administrator"], world["gunit_a"]
+    case = advance(new_case(world, "a", unit="gunit", start=date(2025, 3, 3)), world,
+                   "accepted")
+    done = advance(new_case(world, "a", unit="gunit", start=date(2024, 3, 4)), world,
+                   "withdrawn")
+    db.session.commit()
+    old = case.party_org
+    kw = {"on": EFFECTIVE, "today": TODAY, "reason": REASON, "actor": admin}
+    _refused(lambda: reorganisation.refer_to([unit], "DU-b", **kw), "host_cell_code")
+    _refused(lambda: reorganisation.refer_to([unit], "DU-b", host_cell_code="CB-a", **kw),
+             "host_cell_code")
+    _refused(lambda: reorganisation.refer_to([world["upper_a"]], "DU-b", **kw), "codes")
+    outcome = reorganisation.refer_to([unit], "DU-b", host_cell_code="CB-b", **kw)
+    db.session.commit()
+    assert unit.receiving_party == world["committee_b"] and outcome.counts["open cases"] == 1
+    assert (case.party_org, case.host_cell) == (world["committee_b"], world["cell_b"])
+    assert done.party_org == old
+    move = db.session.scalar(select(CaseMove).where(CaseMove.case_id == case.id))
+    assert (move.moved_on, move.from_party_id) == (EFFECTIVE, old.id)
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.trigger == "refer_to")).one()
+    assert event.data["codes"] == ["CDCS-G-a"] and event.data["host_cell"] == "CB-b"
+
+
 def _refused(call, field):
     events = _db.session.scalar(select(func.count(AuditEvent.id)))
     nodes = _db.session.scalar(select(func.count(Organisation.id)))
