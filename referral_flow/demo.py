@@ -260,7 +260,7 @@ def load(today: date | None = None, seed: int = 2024) -> bool:
     if today.year > EXAMPLE_YEAR:
         build_example_year(unions, party, own_unit, today, seed)
     if reorganised:
-        reorganise_2025(party, unions)
+        reorganise_2025(party, unions, users[Role.administrator], today)
     build_classes(party, today)
     for steps in paused:
         _walk_until(steps, date.max)

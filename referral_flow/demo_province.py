@@ -7,20 +7,19 @@ received the referrals of enterprises without one; a city and a district labour 
 above the CĐCS of their area. From 1 July 2025 (294-QĐ/TW; the district level abolished):
 the bloc closed, its organisations under the ward and commune Party committees, which
 receive and decide; the district federations closed, their CĐCS under the ward and commune
-unions. ``reorganise_2025`` writes that change directly on the trees; the reorganisation
-service (issue 10, item 4) is meant to replace its body.
+unions. ``reorganise_2025`` applies that change through the reorganisation service
+(issue 10, item 4): the organisations that go on keep their codes, members and people.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import or_, select
 
 from .extensions import db
-from .models import (Case, EnterpriseKind, MoveKind, Organisation, PartyKind, RoleGrant, Tree,
-                     UnionKind)
-from .services.placement import KEEP, move_case
+from .models import EnterpriseKind, Organisation, PartyKind, Tree, UnionKind, User
+from .services import reorganisation
 
 MARKER = "LDLD-DEMO"        # the demo federation's code: how the app knows it holds demo data
 PROVINCE = "Hòa Lâm (hư cấu)"           # no such province: "hư cấu" says it is invented
@@ -63,7 +62,7 @@ AREAS = {"DH": ("LDLD-TP-HL", "Liên đoàn Lao động thành phố Hòa Lâm",
 def build_party_tree() -> dict[str, Organisation]:
     """The provincial committee and, until 1 July 2025, the bloc committee that received the
     referrals of enterprises and agencies; the ward and commune committees (with their
-    residence cells) that receive them from that day (``demo_reorganisation``)."""
+    residence cells) that receive them from that day (``reorganise_2025``)."""
     p = {}
     p["TU"] = _party("TU-DEMO", PartyKind.provincial, PARTY_COMMITTEE_NAME, None,
                      competent_body=True)
@@ -119,8 +118,10 @@ UNITS = [
 ]
 PROVINCIAL_UPPER = {"KCN": ("CD-KCN", "Công đoàn các Khu công nghiệp tỉnh"),
                     "VC": ("CD-VC", "Công đoàn Viên chức tỉnh")}
-# The ward or commune whose Party committee receives a unit's referrals from 1 July 2025.
+# The ward or commune whose Party committee receives a unit's referrals from 1 July 2025;
+# the ward's committee succeeds the bloc committee (the provincial seat is in the ward).
 AREA_OF = {"KCN": "DH", "VC": "DH", "DH": "DH", "TL": "TL"}
+WARD = "DH"
 
 
 @dataclass
@@ -135,7 +136,7 @@ class Unions:
 
 def build_units(party: dict[str, Organisation]) -> tuple[Unions, list[Organisation]]:
     """The union tree as it stood before 1 July 2025 (the commune and ward unions open that
-    day, empty until ``demo_reorganisation`` moves their CĐCS in), each CĐCS with its
+    day, empty until ``reorganise_2025`` moves their CĐCS in), each CĐCS with its
     Party organisation under the bloc committee or, without one, referring to the bloc."""
     fed = _union(MARKER, UnionKind.federation, FEDERATION_NAME, None)
     provincial = {k: _union(code, UnionKind.upper, name, fed)
@@ -174,63 +175,53 @@ def build_units(party: dict[str, Organisation]) -> tuple[Unions, list[Organisati
 
 
 
-def _move_under(node: Organisation, parent: Organisation) -> None:
-    """``node`` and its subtree under ``parent`` (their materialised paths follow)."""
-    old = node.path
-    node.place_under(parent)
-    for below in db.session.scalars(select(Organisation).where(
-            Organisation.path.startswith(old, autoescape=True), Organisation.id != node.id)):
-        below.path = node.path + below.path[len(old):]
+# The reasons the 2025 reorganisation records (invented decisions, like every name here).
+PARTY_REASON = (f"{BLOC_NAME} kết thúc hoạt động; các tổ chức đảng trực thuộc chuyển về đảng "
+                "ủy phường, xã nơi đặt trụ sở từ ngày 01/7/2025 (Quyết định giả lập).")
+UNION_REASON = ("Kết thúc hoạt động công đoàn cấp huyện; công đoàn cơ sở chuyển về công đoàn "
+                "phường, xã từ ngày 01/7/2025 (Quyết định giả lập).")
 
 
-def _close(node: Organisation, successor: Organisation) -> None:
-    node.closed_on, node.successor = CUTOVER, successor
+def reorganise_2025(party: dict[str, Organisation], unions: Unions, actor: User,
+                    today: date) -> None:
+    """The demo province on 1 July 2025 (``CUTOVER``), through the reorganisation service;
+    flushes, never commits. Every organisation that goes on stays the same organisation.
 
-
-def reorganise_2025(party: dict[str, Organisation], unions: Unions) -> None:
-    """The demo province on 1 July 2025 (``CUTOVER``); flushes, never commits.
-
-    - the bloc committee (and its own cell) close, the ward committee succeeding them; the
-      Party organisations of enterprises and agencies move under the ward or commune
-      committee of their area; CĐCS without a Party organisation refer to it;
-    - the open cases the bloc received move to that committee (those not yet in probation
-      to one of its residence cells), where they are decided from then on; grants on the
-      bloc end the day before and continue on its successor;
-    - the district federations close, the ward and commune unions succeeding them and
-      taking their CĐCS.
+    - in each area other than the ward's, the Party organisations of the bloc's enterprises
+      move under the area's committee, and the CĐCS without one refer to it (their open
+      cases with them, hosted by its first residence cell);
+    - the bloc's own cell closes into the ward's first residence cell (the cases it hosted
+      follow), then the bloc closes into the ward committee: its other Party organisations
+      go under it, the CĐCS that referred to the bloc refer to it, its open cases and
+      grants follow it;
+    - the district federations close into the ward and commune unions, which take their
+      CĐCS.
     """
-    bloc = party["KHOI"]
-    _close(bloc, party["DH"])
-    _close(party["KHOI-CB"], party["DH-KP1"])
-    area_of_upper = {node.id: key for key, node in (unions.provincial | unions.district).items()}
+    bloc, ward = party["KHOI"], WARD
+    kw = {"on": CUTOVER, "today": today, "actor": actor}
     o = Organisation
-    area_of_party = dict(db.session.execute(select(o.receiving_party_id, o.parent_id).where(
+    area_of_upper = {node.id: key for key, node in (unions.provincial | unions.district).items()}
+    referring = db.session.execute(select(o, o.parent_id).where(
         o.tree == Tree.union, o.kind == UnionKind.grassroots.value,
-        o.receiving_party_id.in_(select(o.id).where(o.parent_id == bloc.id)))).all())
-    for node in db.session.scalars(select(o).where(o.parent_id == bloc.id, o.closed_on.is_(None))
-                                   .order_by(o.id)).all():
-        _move_under(node, party[AREA_OF[area_of_upper[area_of_party[node.id]]]])
-    for unit in db.session.scalars(select(o).where(o.receiving_party_id == bloc.id)):
-        unit.receiving_party = party[AREA_OF[area_of_upper[unit.parent_id]]]
+        or_(o.receiving_party_id == bloc.id,
+            o.receiving_party_id.in_(select(o.id).where(o.parent_id == bloc.id))))
+        .order_by(o.id)).all()
+    for key in AREAS:
+        if key == ward:
+            continue
+        here = [unit for unit, upper in referring if AREA_OF[area_of_upper[upper]] == key]
+        for unit in here:
+            if unit.receiving_party_id != bloc.id:
+                reorganisation.move_node(unit.receiving_party, party[key].code,
+                                         reason=PARTY_REASON, **kw)
+        direct = [u for u in here if u.receiving_party_id == bloc.id]
+        if direct:
+            reorganisation.refer_to(direct, party[key].code,
+                                    host_cell_code=party[f"{key}-KP1"].code,
+                                    reason=PARTY_REASON, **kw)
+    reorganisation.close_with_successor(party["KHOI-CB"], party[f"{ward}-KP1"].code,
+                                        reason=PARTY_REASON, **kw)
+    reorganisation.close_with_successor(bloc, party[ward].code, reason=PARTY_REASON, **kw)
     for key, district in unions.district.items():
-        _close(district, unions.commune[key])
-        for unit in db.session.scalars(select(o).where(o.parent_id == district.id)).all():
-            _move_under(unit, unions.commune[key])
-    db.session.flush()
-    residence = {party[key].id: party[f"{key}-KP1"] for key in AREAS}
-    # Open on the day (the example year's cases are written to their end: some closed since).
-    for case in db.session.scalars(select(Case).where(
-            Case.party_org_id == bloc.id,
-            or_(Case.closed_on.is_(None), Case.closed_on >= CUTOVER)).order_by(Case.id)):
-        committee = case.union_unit.receiving_party
-        before_probation = case.host_cell_id is not None and case.ceremony_on is None
-        move_case(case, on=CUTOVER, kind=MoveKind.reorganisation, actor_id=None,
-                  party_org=committee,
-                  host_cell=residence[committee.id] if before_probation else KEEP,
-                  reason=f"{BLOC_NAME} kết thúc hoạt động; {committee.name} tiếp nhận "
-                         "từ ngày 01/7/2025.")
-    for grant in db.session.scalars(select(RoleGrant).where(RoleGrant.org_id == bloc.id)).all():
-        grant.valid_to = CUTOVER - timedelta(days=1)
-        db.session.add(RoleGrant(user_id=grant.user_id, role=grant.role, org=bloc.successor,
-                                 valid_from=CUTOVER))
-    db.session.flush()
+        reorganisation.close_with_successor(district, unions.commune[key].code,
+                                            reason=UNION_REASON, **kw)

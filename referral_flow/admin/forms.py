@@ -111,8 +111,6 @@ class ReorganisationForm(Form):
 
 class MoveNodeForm(ReorganisationForm):
     parent_code = code_field(_l("New parent (code)"))
-    new_code = code_field(_l("Code of the organisation that continues it (when it has "
-                             "history)"), blank_ok=True)
 
 
 class MergeForm(ReorganisationForm):

@@ -35,7 +35,6 @@ def move_node(node_id: int):
     if form.validate_on_submit():
         try:
             outcome = svc.move_node(node, form.parent_code.data,
-                                    new_code=form.new_code.data or "",
                                     on=form.effective_on.data, today=clock.today(),
                                     reason=form.reason.data, actor=current_user)
         except Refused as refused:

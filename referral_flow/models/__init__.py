@@ -12,7 +12,7 @@ from .targets import Target, UnitPlan
 from .party_member import PartyMember, PartyStatus
 from .reads import ReadEvent, ReadSubject
 from .jobs import Job, JobFile, JobFileRole, JobState
-from .moves import CaseMove, MoveKind
+from .moves import CaseMove, MoveKind, OrganisationMove
 from .transfers import TransferKind, TransferRequest, TransferState
 from .second_factor import RecoveryCode, SecondFactorPolicy, TotpFactor
 
@@ -21,7 +21,8 @@ __all__ = [
     "RoleGrant", "Role", "UserSession", "EndReason", "Case", "CaseHelper", "Vote", "Document",
     "VoteKind", "AuditEvent", "RuleSet", "HolidayOverride", "AwarenessClass", "Enrolment",
     "EnrolmentResult", "Target", "UnitPlan", "PartyMember", "PartyStatus", "ReadEvent",
-    "ReadSubject", "CaseMove", "MoveKind", "Job", "JobFile", "JobFileRole", "JobState",
+    "ReadSubject", "CaseMove", "MoveKind", "OrganisationMove", "Job", "JobFile", "JobFileRole",
+    "JobState",
     "TransferKind", "TransferRequest", "TransferState",
     "RecoveryCode", "SecondFactorPolicy", "TotpFactor",
 ]

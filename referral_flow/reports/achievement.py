@@ -19,8 +19,9 @@ from sqlalchemy import (ColumnElement, Integer, and_, case, cast, extract, func,
 
 from ..extensions import db
 from ..models import (AwarenessClass, Case, EnrolmentResult, Enrolment, Member, Organisation,
-                      Target, Tree, UnionKind, User)
+                      OrganisationMove, Target, Tree, UnionKind, User)
 from ..security.scope import UnionOrg, scoped_cases, under
+from ..security.tree_on import node_path_on, parent_on, path_on, under_on
 from ..services.placement import party_org_on, union_unit_on
 from ..services.targets import open_on, rollup
 
@@ -50,9 +51,16 @@ class Period:
 
 def placed_at_end(period: Period) -> dict:
     """``scoped_cases`` arguments that place each case where it was on the period's last
-    day (issue 10: after a reorganisation a past period's figures do not change, and the
-    roll-up over old and new nodes counts each case once)."""
-    return {"union_at": union_unit_on(period.end), "party_at": party_org_on(period.end)}
+    day, in the tree of that day (issue 10: after a reorganisation a past period's figures
+    do not change, and the roll-up over old and new nodes counts each case once). The
+    report's own subtree filter reads the same day: ``within(node, period)``."""
+    return {"union_at": union_unit_on(period.end), "party_at": party_org_on(period.end),
+            "paths_on": period.end}
+
+
+def within(node: Organisation, period: Period) -> ColumnElement[bool]:
+    """The cases whose union unit stood in ``node``'s subtree at the period's end."""
+    return under_on(UnionOrg, node, period.end)
 
 
 @dataclass
@@ -109,12 +117,14 @@ def by_child(user: User, today: date, node: Organisation, period: Period,
              children: list[Organisation]) -> dict[int, Figures]:
     """The figures of each child's subtree: one GROUP BY per introducing unit (no join on
     path prefixes, which SQLite would evaluate case by child), then each unit's row is
-    added to the child its materialised path names (a loop over units, not cases)."""
+    added to the child its materialised path at the period's end names (a loop over units,
+    not cases)."""
     wanted = {c.id for c in children}
     out: dict[int, Figures] = {}
-    for path, *values in period_figures(user, today, under(UnionOrg, node.path), period,
-                                        UnionOrg.path):
-        head = path[len(node.path):].split("/", 1)[0]
+    root = node_path_on(node, period.end)
+    for path, *values in period_figures(user, today, within(node, period), period,
+                                        path_on(UnionOrg, period.end)):
+        head = path[len(root):].split("/", 1)[0]
         if head.isdigit() and int(head) in wanted:
             add(out.setdefault(int(head), Figures()), as_figures(values))
     return out
@@ -124,7 +134,7 @@ def by_enterprise(user: User, today: date, node: Organisation,
                   period: Period) -> dict[tuple[str | None, bool | None], Figures]:
     """Figures per (enterprise kind, has a Party organisation) of the introducing CĐCS;
     their sum is the node's total."""
-    rows = period_figures(user, today, under(UnionOrg, node.path), period,
+    rows = period_figures(user, today, within(node, period), period,
                           UnionOrg.enterprise_kind, UnionOrg.has_party_org)
     out = {}
     for kind, has_party, *values in rows:
@@ -145,7 +155,7 @@ def by_month(user: User, today: date, node: Organisation, year: int) -> dict[str
                             .select_from(Case), **placed_at_end(whole))
         if extra is not None:
             stmt = stmt.join(Enrolment, Enrolment.case_id == Case.id)
-        stmt = stmt.where(under(UnionOrg, node.path), whole.holds(column)).group_by(month)
+        stmt = stmt.where(within(node, whole), whole.holds(column)).group_by(month)
         counts = dict(db.session.execute(stmt).all())
         out[name] = [int(counts.get(m, 0)) for m in range(1, 13)]
     return out
@@ -173,10 +183,15 @@ def targets_of(nodes: list[Organisation], year: int, day: date) -> dict[int, int
 # --- units and classes -----------------------------------------------------------------
 
 def children_of(node: Organisation, period: Period) -> list[Organisation]:
-    """The node's child units open at some time in the period, by name."""
+    """The node's child units at the period's end (its children now, and those that have
+    moved away since; of these, those it held then), open at some time in the period, by
+    name."""
+    moved_away = select(OrganisationMove.node_id).where(
+        OrganisationMove.from_parent_id == node.id, OrganisationMove.moved_on > period.end)
     return list(db.session.scalars(
         select(Organisation).where(
-            Organisation.parent_id == node.id, Organisation.tree == Tree.union,
+            or_(Organisation.parent_id == node.id, Organisation.id.in_(moved_away)),
+            parent_on(Organisation, period.end) == node.id, Organisation.tree == Tree.union,
             Organisation.opened_on <= period.end,
             or_(Organisation.closed_on.is_(None), Organisation.closed_on > period.start))
         .order_by(Organisation.name, Organisation.id)))
@@ -221,7 +236,7 @@ def classes_without_party(user: User, today: date, node: Organisation,
             .select_from(Case), **placed_at_end(period))
         .join(Enrolment, Enrolment.case_id == Case.id)
         .join(AwarenessClass, AwarenessClass.id == Enrolment.class_id)
-        .where(under(UnionOrg, node.path), period.holds(AwarenessClass.starts_on))
+        .where(within(node, period), period.holds(AwarenessClass.starts_on))
         .group_by(Enrolment.class_id)
         .having(count(no_party) > 0)).all()
     if not rows:

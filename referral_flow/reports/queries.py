@@ -17,11 +17,11 @@ from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
 from ..models import AuditEvent, Case, Organisation, TransferRequest, TransferState, User
-from ..security.scope import CellOrg, PartyOrg, UnionOrg, scoped_cases, under
+from ..security.scope import CellOrg, PartyOrg, scoped_cases, under
 from ..services import transfers
 from ..services.deadlines import active_deadline
 from ..workflow.calendar import WorkingCalendar
-from .achievement import Period, as_figures, period_figures, placed_at_end
+from .achievement import Period, as_figures, period_figures, placed_at_end, within
 
 # The steps of the cohort table, in order (PROCESS.md §2, draft excluded: a cohort is
 # the cases the union introduced).
@@ -47,8 +47,9 @@ def party_subtree(node: Organisation) -> ColumnElement[bool]:
                and_(Case.host_cell_id.is_not(None), under(CellOrg, node.path)))
 
 
-def union_subtree(node: Organisation | None) -> ColumnElement[bool]:
-    return under(UnionOrg, node.path) if node is not None else true()
+def union_subtree(node: Organisation | None, period: Period) -> ColumnElement[bool]:
+    """Cases of the node's subtree as it stood at the period's end (all without a node)."""
+    return within(node, period) if node is not None else true()
 
 
 # --- Party dashboard -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from .. import clock
 from ..extensions import db
 from ..models import Case, Organisation, Role, Tree, User
+from .tree_on import under_on
 
 UNION_SIDE = frozenset({Role.union_chair, Role.federation_officer})
 PARTY_SIDE = frozenset({Role.party_officer, Role.class_organiser, Role.cell_secretary,
@@ -30,9 +31,14 @@ def under(org_alias, path: str) -> ColumnElement[bool]:
     return org_alias.path.startswith(path, autoescape=True)
 
 
-def case_scope(user: User, day: date | None = None) -> ColumnElement[bool]:
-    """A WHERE clause on Case (joined to the three scope aliases) for ``user``'s grants."""
+def case_scope(user: User, day: date | None = None,
+               paths_on: date | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on Case (joined to the three scope aliases) for ``user``'s grants;
+    with ``paths_on``, each node's subtree is the one it had on that day."""
     day = day or clock.today()
+
+    def within(alias, node: Organisation) -> ColumnElement[bool]:
+        return under(alias, node.path) if paths_on is None else under_on(alias, node, paths_on)
     clauses = []
     for grant in user.active_grants(day):
         if grant.role == Role.administrator:
@@ -43,29 +49,32 @@ def case_scope(user: User, day: date | None = None) -> ColumnElement[bool]:
         elif grant.org is None:
             continue
         elif grant.role in UNION_SIDE:
-            clauses.append(under(UnionOrg, grant.org.path))
+            clauses.append(within(UnionOrg, grant.org))
         elif grant.role in PARTY_SIDE:
-            clauses.append(or_(under(PartyOrg, grant.org.path),
-                               and_(Case.host_cell_id.is_not(None),
-                                    under(CellOrg, grant.org.path))))
+            clauses.append(or_(within(PartyOrg, grant.org),
+                               and_(Case.host_cell_id.is_not(None), within(CellOrg, grant.org))))
     return or_(*clauses) if clauses else false()
 
 
 def scoped_cases(user: User, day: date | None = None, stmt: Select | None = None, *,
                  union_at: ColumnElement | None = None,
-                 party_at: ColumnElement | None = None) -> Select:
+                 party_at: ColumnElement | None = None,
+                 paths_on: date | None = None) -> Select:
     """``stmt`` over the cases ``user`` may see, with ``UnionOrg``/``PartyOrg`` the case's
     union unit and Party organisation; a report of a past period passes where each case was
     then (``union_at``/``party_at``: services.placement's ``union_unit_on(day)`` and
-    ``party_org_on(day)``), so that both the scope and the roll-up follow the tree of that
-    period: a case moved to a successor later still counts, once, where it was."""
+    ``party_org_on(day)``) and the day whose tree it reads (``paths_on``: the grants'
+    subtrees compared by the paths of that day, ``tree_on.under_on``, as the report's own
+    roll-up is), so that both the scope and the roll-up follow the tree of that period: a
+    case moved to a successor later, or whose unit moved later, still counts, once, where
+    it was."""
     stmt = stmt if stmt is not None else select(Case)
     union_at = union_at if union_at is not None else Case.union_unit_id
     party_at = party_at if party_at is not None else Case.party_org_id
     return (stmt.join(UnionOrg, union_at == UnionOrg.id)
             .join(PartyOrg, party_at == PartyOrg.id)
             .outerjoin(CellOrg, Case.host_cell_id == CellOrg.id)
-            .where(case_scope(user, day)))
+            .where(case_scope(user, day, paths_on)))
 
 
 def get_case_or_404(case_id: int, user: User, day: date | None = None) -> Case:

@@ -1,30 +1,28 @@
 """Reorganising the trees on an effective date: move a node under another parent, merge
-units into a successor, close a node with a successor (PROCESS.md §1, issue 10 item 4).
+units into a successor, close a node with a successor, refer CĐCS to another receiving Party
+organisation (PROCESS.md §1, issue 10 item 4).
 
-Past reports must not change. A report places a case at the node it was at on a day
-(``placement.union_unit_on``) and rolls nodes up by their materialised path, so:
+An organisation that moves stays the same organisation: same id, code, name, members,
+roster and people. Moving it re-parents it with its subtree, and ``OrganisationMove`` keeps
+where each node of the subtree stood before the effective date; the open children of a node
+closed into a successor move under the successor the same way. Past reports do not change:
+a report of a past period places each case at the node it was at on the period's last day
+(``placement.union_unit_on``) and rolls nodes up by the paths they had on that day
+(``security.tree_on.path_on``).
 
-* a node with history (cases, grants or targets in its subtree) keeps its path for ever; it
-  is closed on the effective date with ``successor_id``, and what is still open follows the
-  successor;
-* "moving" a node with history creates its successor under the new parent (the code the
-  administrator gives, the same name and fields) and closes the old one into it; a node
-  without history is simply re-parented, with its subtree's paths;
-* the open children of a closed node go under the successor the same way: re-parented when
-  they have no history, else continued by a successor of their own whose code is theirs with
-  the effective year (``derived_code``), so that a commune union's CĐCS keep their past.
+On the effective date (its first day): the cases open on that day (not closed before it) of
+a closed node move to the successor (``placement.move_case``: union unit, Party
+organisation, host cell); the union members of a closed CĐCS and the CĐCS a closed Party
+node received for follow it; its targets for the effective year and later are added to the
+successor's (one row per year: nothing counted twice); finished cases, past targets and
+every past event stay with the old node. Grants: see ``_move_grants``. Each operation is one
+audit event naming the nodes and the counts (the moved cases also get their own "move"
+event).
 
-On the effective date (its first day): the open cases of a closed node move to the successor
-(``placement.move_case``: union unit, Party organisation, host cell); the union members of a
-closed CĐCS and the CĐCS a closed Party node received for follow it; its targets for the
-effective year and later are added to the successor's (one row per year: nothing counted
-twice); finished cases, past targets and every past event stay with the old node. Grants:
-see ``_move_grants``. Each operation is one audit event naming the nodes and the counts
-(the moved cases also get their own "move" event).
-
-A reorganisation is recorded on or after the day it takes effect: a future date is refused
-(nothing here runs by itself on a later day). Flushes, never commits; refusals raise
-``Refused`` with Vietnamese messages by form field.
+A reorganisation is recorded on or after the day it takes effect, and after any earlier
+recorded move of the nodes it re-parents: a future date, or a date before such a move, is
+refused (the path history is read in the order of the days). Flushes, never commits;
+refusals raise ``Refused`` with Vietnamese messages by form field.
 """
 from __future__ import annotations
 
@@ -33,49 +31,28 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, literal, or_, select, update
+from sqlalchemy import exists, func, insert, literal, or_, select, update
 
 from ..extensions import db
-from ..models import (Case, CaseMove, Member, MoveKind, Organisation, RoleGrant, Target,
-                      Tree, User)
+from ..models import (Case, Member, MoveKind, Organisation, OrganisationMove, RoleGrant,
+                      Target, Tree, UnionKind, User)
 from ..workflow.states import FINAL
 from . import audit
-from .organisations import RANKS, closing_problems, may_hold, node_by_code
-from .placement import move_case
+from .organisations import RANKS, closing_problems, may_hold, node_by_code, open_party_node
+from .placement import KEEP, move_case
 from .refused import Problems, Refused
-
-# The Organisation columns a successor copies from the node it continues.
-COPIED = ("kind", "name", "tree", "enterprise_kind", "has_party_org", "has_youth_union",
-          "receiving_party_id", "runs_classes", "competent_body", "grassroots_committee",
-          "official_members", "committee_members")
 
 
 @dataclass
 class Outcome:
-    """What one reorganisation did: the counts and the successors it created."""
+    """What one reorganisation did: the counts, and the node that now stands."""
     counts: Counter = field(default_factory=Counter)
-    created: list[tuple[str, str]] = field(default_factory=list)    # (old code, new code)
-    node: Organisation | None = None        # the node that now stands (moved or successor)
+    node: Organisation | None = None        # the node moved, the successor, the receiver
 
 
 def subtree_ids(node: Organisation):
     return select(Organisation.id).where(Organisation.path.startswith(node.path,
                                                                       autoescape=True))
-
-
-def has_history(node: Organisation) -> bool:
-    """Whether a case, a case move, a role grant or a target names a node of the subtree:
-    then the subtree's paths are what past reports and scopes were computed with."""
-    ids = subtree_ids(node)
-    named = (
-        exists().where(or_(Case.union_unit_id.in_(ids), Case.party_org_id.in_(ids),
-                           Case.host_cell_id.in_(ids))),
-        exists().where(or_(CaseMove.from_union_id.in_(ids), CaseMove.from_party_id.in_(ids),
-                           CaseMove.from_cell_id.in_(ids))),
-        exists().where(RoleGrant.org_id.in_(ids)),
-        exists().where(Target.node_id.in_(ids)),
-    )
-    return bool(db.session.scalar(select(or_(*named))))
 
 
 def _date_problems(problems: Problems, node: Organisation, on: date, today: date,
@@ -85,6 +62,16 @@ def _date_problems(problems: Problems, node: Organisation, on: date, today: date
                                     "reorganisation on or after the day it takes effect."))
     else:
         problems.errors.update(closing_problems(node, on, field_name).errors)
+
+
+def _later_move_problems(problems: Problems, node: Organisation, on: date) -> None:
+    """A node of the subtree moved after ``on`` already: its path before ``on`` is not its
+    path now, so this move cannot be recorded before that one."""
+    if db.session.scalar(select(exists().where(OrganisationMove.node_id.in_(subtree_ids(node)),
+                                               OrganisationMove.moved_on > on))):
+        problems.add("effective_on", _l("This organisation, or one below it, was moved after "
+                                        "this date: record reorganisations in the order they "
+                                        "took effect."))
 
 
 def _successor_problems(problems: Problems, node: Organisation, successor: Organisation,
@@ -100,6 +87,8 @@ def _successor_problems(problems: Problems, node: Organisation, successor: Organ
         problems.add(field_name, _l("The successor is not open on the effective date."))
     elif RANKS[node.tree].get(successor.kind) != RANKS[node.tree].get(node.kind):
         problems.add(field_name, _l("The successor must be at the same level of the tree."))
+    else:
+        _later_move_problems(problems, node, on)
 
 
 def _node(code: str, field_name: str) -> Organisation:
@@ -109,12 +98,12 @@ def _node(code: str, field_name: str) -> Organisation:
     return node
 
 
-# --- the three operations -------------------------------------------------------------------
+# --- the operations ---------------------------------------------------------------------------
 
 def merge(codes: list[str], successor: Organisation, *, on: date, today: date, reason: str,
           actor: User) -> Outcome:
     """Close the nodes ``codes`` on ``on`` into ``successor`` (an open node of the same tree
-    and level); their open work follows it."""
+    and level); their open work follows it, their open children move under it."""
     problems = Problems()
     nodes = []
     for code in dict.fromkeys(codes):
@@ -134,7 +123,8 @@ def merge(codes: list[str], successor: Organisation, *, on: date, today: date, r
 
 def close_with_successor(node: Organisation, successor_code: str, *, on: date, today: date,
                          reason: str, actor: User) -> Outcome:
-    """Close ``node`` on ``on``; the node ``successor_code`` carries its open work."""
+    """Close ``node`` on ``on``; the node ``successor_code`` carries its open work and
+    takes its open children."""
     successor = _node(successor_code, "successor_code")
     problems = Problems()
     _successor_problems(problems, node, successor, on, "successor_code")
@@ -146,10 +136,10 @@ def close_with_successor(node: Organisation, successor_code: str, *, on: date, t
     return outcome
 
 
-def move_node(node: Organisation, parent_code: str, *, new_code: str, on: date, today: date,
-              reason: str, actor: User) -> Outcome:
-    """Put ``node`` under the node ``parent_code`` from ``on``. With history, its successor
-    ``new_code`` is created there and ``node`` closes into it; else it is re-parented."""
+def move_node(node: Organisation, parent_code: str, *, on: date, today: date, reason: str,
+              actor: User) -> Outcome:
+    """Put ``node`` and its subtree under the node ``parent_code`` from ``on``: the same
+    organisations, with where they stood before kept for past reports."""
     parent = _node(parent_code, "parent_code")
     problems = Problems()
     if parent.tree != node.tree:
@@ -164,34 +154,75 @@ def move_node(node: Organisation, parent_code: str, *, new_code: str, on: date, 
     elif not parent.is_open_on(on):
         problems.add("parent_code", _l("The parent is not open on the effective date."))
     _date_problems(problems, node, on, today)
-    history = has_history(node)
-    if history and not new_code:
-        problems.add("new_code", _l("This organisation has history: give the code of the "
-                                    "organisation that continues it under the new parent."))
-    elif history and node_by_code(new_code) is not None:
-        problems.add("new_code", _l("This code is already used."))
+    if not problems:
+        _later_move_problems(problems, node, on)
     problems.raise_any()
-    outcome = Outcome()
-    if history:
-        successor = _successor_of(node, parent, new_code, on)
-        outcome.created.append((node.code, successor.code))
-        _retire(node, successor, on, reason, actor, outcome)
-        outcome.node = successor
-    else:
-        old_parent = node.parent
-        _reparent(node, parent)
-        outcome.counts["re-parented"] += 1
-        outcome.node = node
-        audit.append(trigger="move", subject="organisation", actor_id=actor.id, comment=reason,
-                     data={"org_id": node.id, "code": node.code, "effective_on": on,
-                           "from": old_parent.code if old_parent else None,
-                           "to": parent.code})
-        return outcome
-    _audit("move", [node], outcome.node, on, reason, actor, outcome, parent=parent)
+    outcome = Outcome(node=node)
+    old_parent = node.parent
+    _reparent(node, parent, on, reason, actor, outcome)
+    audit.append(trigger="move", subject="organisation", actor_id=actor.id, comment=reason,
+                 data={"org_id": node.id, "code": node.code, "effective_on": on,
+                       "from": old_parent.code if old_parent else None, "to": parent.code,
+                       "counts": dict(outcome.counts)})
+    return outcome
+
+
+def refer_to(units: list[Organisation], party_code: str, *, host_cell_code: str = "",
+             on: date, today: date, reason: str, actor: User) -> Outcome:
+    """From ``on``, the CĐCS ``units`` refer to the open Party node ``party_code`` (a Party
+    organisation of their enterprise ended, or the area's committee takes over). Their
+    cases open on that day at their former receiving organisation move to it; those whose
+    host cell is not in it are hosted by the cell ``host_cell_code`` (one of its cells,
+    e.g. a residence cell), which must be given when there are such cases."""
+    receiver = open_party_node(party_code, on, "party_code")
+    problems = Problems()
+    if on > today:
+        problems.add("effective_on", _l("The effective date cannot be in the future: record "
+                                        "the reorganisation on or after the day it takes "
+                                        "effect."))
+    if any(u.tree != Tree.union or u.kind != UnionKind.grassroots.value for u in units):
+        problems.add("codes", _l("Only grassroots unions (CĐCS) refer to a Party "
+                                 "organisation."))
+    problems.raise_any()
+    cell = None
+    if host_cell_code:
+        cell = open_party_node(host_cell_code, on, "host_cell_code")
+        if not receiver.contains(cell) or cell.id == receiver.id:
+            raise Refused.on("host_cell_code", _l("The host cell must be a cell of the "
+                                                  "receiving Party organisation."))
+    cases = [] if not units else db.session.scalars(select(Case).where(
+        Case.union_unit_id.in_([u.id for u in units]), _open_on(on),
+        Case.party_org_id != receiver.id).order_by(Case.id)).all()
+    cases = [c for c in cases if c.party_org_id == c.union_unit.receiving_party_id]
+    homeless = [c for c in cases if c.host_cell is not None and not receiver.contains(c.host_cell)]
+    if homeless and cell is None:
+        raise Refused.on("host_cell_code", _l(
+            "%(n)d open cases have a host cell outside the new receiving organisation: give "
+            "the cell that hosts them.", n=len(homeless)))
+    outcome = Outcome(node=receiver)
+    for case in cases:
+        move_case(case, on=on, kind=MoveKind.reorganisation, actor_id=actor.id, reason=reason,
+                  party_org=receiver, host_cell=cell if case in homeless else KEEP,
+                  data={"receiving": receiver.code})
+    outcome.counts["open cases"] += len(cases)
+    for unit in units:
+        unit.receiving_party = receiver
+    outcome.counts["receiving links"] += len(units)
+    db.session.flush()
+    audit.append(trigger="refer_to", subject="organisation", actor_id=actor.id, comment=reason,
+                 data={"codes": [u.code for u in units], "org_ids": [u.id for u in units],
+                       "receiving": receiver.code, "host_cell": cell.code if cell else None,
+                       "effective_on": on, "counts": dict(outcome.counts)})
     return outcome
 
 
 # --- what closing into a successor does -------------------------------------------------------
+
+def _open_on(on: date):
+    """Cases open on ``on``: not finished, or finished on or after it (a reorganisation is
+    recorded on or after the day it takes effect)."""
+    return or_(Case.state.not_in(FINAL), Case.closed_on >= on)
+
 
 def _retire(node: Organisation, successor: Organisation, on: date, reason: str, actor: User,
             outcome: Outcome) -> None:
@@ -215,19 +246,13 @@ def _retire(node: Organisation, successor: Organisation, on: date, reason: str, 
         or_(Organisation.closed_on.is_(None), Organisation.closed_on > on))
         .order_by(Organisation.id)).all()
     for child in children:
-        if has_history(child):
-            twin = _successor_of(child, successor, derived_code(child.code, on), on)
-            outcome.created.append((child.code, twin.code))
-            _retire(child, twin, on, reason, actor, outcome)
-        else:
-            _reparent(child, successor)
-            outcome.counts["re-parented"] += 1
+        _reparent(child, successor, on, reason, actor, outcome)
 
 
 def _move_cases(node: Organisation, successor: Organisation, on: date, reason: str,
                 actor: User, outcome: Outcome) -> None:
     cases = db.session.scalars(select(Case).where(
-        Case.state.not_in(FINAL),
+        _open_on(on),
         or_(Case.union_unit_id == node.id, Case.party_org_id == node.id,
             Case.host_cell_id == node.id)).order_by(Case.id)).all()
     for case in cases:
@@ -293,33 +318,20 @@ def _move_targets(node: Organisation, successor: Organisation, on: date,
 
 # --- nodes --------------------------------------------------------------------------------------
 
-def derived_code(code: str, on: date) -> str:
-    """The code of a successor created for a child: ``code.YYYY``, with a counter if taken."""
-    base = f"{code[:34]}.{on.year}"
-    candidate, n = base, 1
-    while node_by_code(candidate) is not None:
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
-
-
-def _successor_of(node: Organisation, parent: Organisation, code: str,
-                  on: date) -> Organisation:
-    successor = Organisation(code=code, opened_on=on,
-                             **{name: getattr(node, name) for name in COPIED})
-    db.session.add(successor)
-    db.session.flush()
-    successor.place_under(parent)
-    db.session.flush()
-    return successor
-
-
-def _reparent(node: Organisation, parent: Organisation) -> None:
-    """Put a node without history under ``parent``, its subtree's paths with it."""
+def _reparent(node: Organisation, parent: Organisation, on: date, reason: str, actor: User,
+              outcome: Outcome) -> None:
+    """Put ``node`` under ``parent`` from ``on``, its subtree's paths with it; one
+    ``OrganisationMove`` per node of the subtree keeps its parent and path before ``on``."""
     old = node.path
     new = f"{parent.path}{node.id}/"
+    in_subtree = Organisation.path.startswith(old, autoescape=True)
+    stood = db.session.execute(select(Organisation.id, Organisation.parent_id,
+                                      Organisation.path).where(in_subtree)).all()
+    db.session.execute(insert(OrganisationMove), [
+        {"node_id": node_id, "moved_on": on, "from_parent_id": parent_id, "from_path": path,
+         "reason": reason, "actor_id": actor.id} for node_id, parent_id, path in stood])
     db.session.execute(
-        update(Organisation).where(Organisation.path.startswith(old, autoescape=True))
+        update(Organisation).where(in_subtree)
         .values(path=literal(new).concat(func.substr(Organisation.path, len(old) + 1)))
         .execution_options(synchronize_session=False))
     node.parent = parent
@@ -327,13 +339,13 @@ def _reparent(node: Organisation, parent: Organisation) -> None:
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, Organisation) and obj.path.startswith(old):
             db.session.expire(obj, ["path"])
+    outcome.counts["re-parented"] += 1
+    outcome.counts["nodes moved"] += len(stood)
 
 
 def _audit(trigger: str, nodes: list[Organisation], successor: Organisation, on: date,
-           reason: str, actor: User, outcome: Outcome, parent: Organisation | None = None):
+           reason: str, actor: User, outcome: Outcome):
     audit.append(trigger=trigger, subject="organisation", actor_id=actor.id, comment=reason,
                  data={"codes": [n.code for n in nodes], "org_ids": [n.id for n in nodes],
                        "successor": successor.code, "successor_id": successor.id,
-                       "parent": parent.code if parent else None, "effective_on": on,
-                       "counts": dict(outcome.counts),
-                       "created": [list(pair) for pair in outcome.created]})
+                       "effective_on": on, "counts": dict(outcome.counts)})

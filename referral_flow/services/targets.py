@@ -19,6 +19,7 @@ from ..models import Organisation, Target, Tree, UnionKind, UnitPlan
 from ..models.base import utcnow
 from ..models.targets import MAX_TARGET
 from ..security.scope import MAX_ID
+from ..security.tree_on import path_on
 from . import audit
 
 GRASSROOTS = UnionKind.grassroots.value
@@ -142,15 +143,16 @@ def set_targets(year: int, values: dict[int, int], *, actor_id: int | None) -> i
 
 
 def rollup(node_ids: list[int], year: int, day: date) -> dict[int, tuple[int, int, int]]:
-    """For each node: (sum of the targets of the open CĐCS strictly below it, how many open
-    CĐCS are below it, how many of them have a target). One aggregate query."""
+    """For each node: (sum of the targets of the CĐCS open and strictly below it on ``day``,
+    in the tree of that day, how many there are, how many of them have a target). One
+    aggregate query."""
     if not node_ids:
         return {}
     anc, leaf = aliased(Organisation), aliased(Organisation)
     rows = db.session.execute(
         select(anc.id, func.coalesce(func.sum(Target.target), 0), func.count(leaf.id),
-               func.count(Target.id))
-        .join(leaf, and_(leaf.path.like(anc.path + "%"), leaf.id != anc.id,
+               func.count(Target.id)).select_from(anc)
+        .join(leaf, and_(path_on(leaf, day).like(path_on(anc, day) + "%"), leaf.id != anc.id,
                          leaf.tree == Tree.union, leaf.kind == GRASSROOTS, open_on(leaf, day)))
         .outerjoin(Target, and_(Target.node_id == leaf.id, Target.year == year))
         .where(anc.id.in_(node_ids))

@@ -3,21 +3,25 @@ section): open work follows the successor on the effective date, finished cases 
 reports stay where they were, refused reorganisations change nothing."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from referral_flow.extensions import db as _db
-from referral_flow.models import (AuditEvent, Case, CaseMove, Organisation, RoleGrant, Target,
-                                  Tree)
+from referral_flow.demo_steps import step_data
+from referral_flow.models import (AuditEvent, Case, CaseMove, Organisation, OrganisationMove,
+                                  RoleGrant, Target, Tree)
 from referral_flow.reports.achievement import (Period, as_figures, by_child, children_of,
-                                               period_figures)
+                                               period_figures, within)
+from referral_flow.reports.queries import cohort_table, period_counts, union_subtree
 from referral_flow.security import scoped_cases
-from referral_flow.security.scope import UnionOrg, under
+from referral_flow.security.tree_on import node_path_on
 from referral_flow.services import organisations, reorganisation
 from referral_flow.services.refused import Refused
+from referral_flow.services.transitions import fire
+from referral_flow.workflow.calendar import load_calendar
 
 from ..conftest import csrf_token
 from ..factories import TODAY, advance, new_case
@@ -41,16 +45,24 @@ def history(world, db):
     return cases
 
 
-def report_2024(world) -> dict:
-    """The 2024 figures a federation officer reads: the province's and each commune's."""
-    officer, federation = world.users["federation_officer_a"], world["federation"]
-    period = Period(2024)
-    total = as_figures(period_figures(officer, TODAY, under(UnionOrg, federation.path),
-                                      period)[0])
-    children = children_of(federation, period)
-    return {"province": total, "children": by_child(officer, TODAY, federation, period,
-                                                    children),
+def report(world, year: int, node="federation") -> dict:
+    """The figures a federation officer reads for ``year``: the node's total and each
+    child's (the children of the period), as the achievement dashboard gathers them."""
+    officer, top = world.users["federation_officer_a"], world[node]
+    period = Period(year)
+    total = as_figures(period_figures(officer, TODAY, within(top, period), period)[0])
+    children = children_of(top, period)
+    return {"total": total, "children": by_child(officer, TODAY, top, period, children),
             "listed": [c.code for c in children]}
+
+
+def cohort(world, year: int, node="federation"):
+    """The cohort page's figures for ``year`` (size, steps reached, the period counts)."""
+    officer, where = world.users["federation_officer_a"], union_subtree(world[node],
+                                                                        Period(year))
+    size, rows, ends = cohort_table(officer, TODAY, year, where, load_calendar())
+    return size, [(r.state, r.reached) for r in rows], ends, period_counts(officer, TODAY,
+                                                                            year, where)
 
 
 def new_commune(world, code="XA-MOI", kind="upper", parent="LDLD", tree=Tree.union):
@@ -62,8 +74,10 @@ def new_commune(world, code="XA-MOI", kind="upper", parent="LDLD", tree=Tree.uni
 
 
 def test_a_merge_of_two_communes_moves_open_work_and_keeps_the_2024_report(world, db, history):
-    before = report_2024(world)
-    assert before["province"].introduced == 3
+    before = {"province": report(world, 2024), "a": report(world, 2024, "upper_a"),
+              "b": report(world, 2024, "upper_b")}
+    assert before["province"]["total"].introduced == 3
+    assert before["a"]["listed"] == ["CDCS-G-a", "CDCS-a"]
     admin = world.users["administrator"]
     commune = new_commune(world)
     outcome = reorganisation.merge(["UP-a", "UP-b"], commune, on=EFFECTIVE, today=TODAY,
@@ -73,44 +87,52 @@ def test_a_merge_of_two_communes_moves_open_work_and_keeps_the_2024_report(world
     up_a, unit_a = world["upper_a"], world["unit_a"]
     assert up_a.closed_on == EFFECTIVE and up_a.successor == commune
     assert world["upper_b"].successor == commune
-    # The CĐCS with cases keep their place (and past) under the old commune, continued by
-    # successors under the new one; a CĐCS without history simply moves.
-    twin = organisations.node_by_code("CDCS-a.2025")
-    assert unit_a.successor == twin and twin.parent == commune and unit_a.parent == up_a
-    assert twin.name == unit_a.name and twin.receiving_party == unit_a.receiving_party
-    assert world["gunit_a"].parent == commune and world["gunit_a"].path.startswith(commune.path)
-    # Open cases follow, with a move on the effective date; the finished one stays.
-    assert history["open_a"].union_unit == twin and history["done_a"].union_unit == unit_a
-    assert history["open_b"].union_unit.code == "CDCS-b.2025"
-    move = db.session.scalar(select(CaseMove).where(CaseMove.case_id == history["open_a"].id))
-    assert (move.moved_on, move.from_union_id, move.kind.value) == (EFFECTIVE, unit_a.id,
-                                                                    "reorganisation")
-    # Grants: the old one ends the day before, a new one starts on the successor.
-    chair = world.users["union_chair_a"]
-    grants = {(g.org.code, g.valid_from, g.valid_to) for g in chair.grants}
-    assert grants == {("CDCS-a", date(2020, 1, 1), date(2025, 6, 30)),
-                      ("CDCS-a.2025", EFFECTIVE, None)}
+    # The CĐCS go under the new commune as they are: same node, code, members, cases.
+    for key in ("unit_a", "gunit_a", "unit_b", "gunit_b"):
+        assert world[key].parent == commune and world[key].path.startswith(commune.path)
+        assert world[key].closed_on is None
+    assert unit_a.code == "CDCS-a" and history["open_a"].union_unit == unit_a
+    assert outcome.counts["re-parented"] == 4
+    # The communes' officer now reaches the open cases there, through the new commune.
     officer_b = world.users["federation_officer_b"]
     assert {g.org.code for g in officer_b.active_grants(TODAY)} == {"XA-MOI"}
+    seen = set(db.session.scalars(scoped_cases(officer_b, TODAY).with_only_columns(Case.id)
+                                  .where(Case.state.not_in(["withdrawn"]))))
+    assert seen == {history["open_a"].id, history["open_b"].id}
+    # The grants on the CĐCS are untouched: same organisation.
+    chair = world.users["union_chair_a"]
+    assert {(g.org.code, g.valid_to) for g in chair.grants} == {("CDCS-a", None)}
     # Targets of 2025 on: summed into the successor; 2024 stays.
     targets = dict(db.session.execute(select(Target.node_id, Target.target)
                                       .where(Target.year == 2025)).all())
     assert targets == {commune.id: 8}
     assert db.session.scalar(select(Target.target).where(Target.node_id == up_a.id,
                                                          Target.year == 2024)) == 4
-    # The 2024 report is unchanged, at the province and per commune, each case once.
-    after = report_2024(world)
+    # The 2024 report is unchanged, at the province and in each commune, each case once.
+    after = {"province": report(world, 2024), "a": report(world, 2024, "upper_a"),
+             "b": report(world, 2024, "upper_b")}
     assert after == before
-    assert sum(f.introduced for f in after["children"].values()) == 3
-    # The successor's staff see the open case that moved, not the finished one.
-    seen = set(db.session.scalars(scoped_cases(chair, TODAY).with_only_columns(Case.id)))
-    assert seen == {history["open_a"].id}
+    assert sum(f.introduced for f in after["province"]["children"].values()) == 3
     # One event for the operation, naming the nodes and counts.
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.trigger == "merge")).one()
     assert event.subject == "organisation" and event.comment == REASON
     assert event.data["codes"] == ["UP-a", "UP-b"] and event.data["successor"] == "XA-MOI"
-    assert event.data["counts"]["open cases"] == 2 == outcome.counts["open cases"]
-    assert ["CDCS-a", "CDCS-a.2025"] in event.data["created"]
+    assert event.data["counts"]["re-parented"] == 4
+
+
+def test_a_merge_of_two_party_committees_moves_their_open_cases(world, db, history):
+    """The receiving committees merge: the open cases they received follow the successor
+    (a move on the effective date), the finished one stays."""
+    admin = world.users["administrator"]
+    committee_a, committee_b = world["committee_a"], world["committee_b"]
+    reorganisation.merge(["DU-a"], committee_b, on=EFFECTIVE, today=TODAY, reason=REASON,
+                         actor=admin)
+    db.session.commit()
+    assert history["open_a"].party_org == committee_b
+    assert history["done_a"].party_org == committee_a
+    move = db.session.scalar(select(CaseMove).where(CaseMove.case_id == history["open_a"].id))
+    assert (move.moved_on, move.from_party_id, move.kind.value) == (EFFECTIVE, committee_a.id,
+                                                                    "reorganisation")
 
 
 def test_a_later_period_counts_a_moved_case_once_under_its_new_place(world, db, history):
@@ -122,50 +144,81 @@ def test_a_later_period_counts_a_moved_case_once_under_its_new_place(world, db, 
     period = Period(2024, 4)     # placed on 31/12/2024: before the move
     figures = by_child(officer, TODAY, federation, period, children_of(federation, period))
     assert set(figures) <= {world["upper_a"].id, world["upper_b"].id}
-    late = as_figures(period_figures(officer, TODAY, under(UnionOrg, commune.path),
+    late = as_figures(period_figures(officer, TODAY, within(commune, Period(2026)),
                                      Period(2026))[0])
     assert late.introduced == 0     # 2024 introductions are not claimed by the new commune
 
 
 def test_close_with_a_successor_moves_party_work(world, db, history):
     admin = world.users["administrator"]
-    committee_a, committee_b = world["committee_a"], world["committee_b"]
+    committee_a, committee_b, cell_a = world["committee_a"], world["committee_b"], world["cell_a"]
+    old_path = cell_a.path
     reorganisation.close_with_successor(committee_a, "DU-b", on=EFFECTIVE, today=TODAY,
                                         reason=REASON, actor=admin)
     db.session.commit()
     assert committee_a.closed_on == EFFECTIVE and committee_a.successor == committee_b
     case = history["open_a"]
     assert case.party_org == committee_b
-    # Its cell had history (the case's host cell): continued under the successor.
-    cell_twin = organisations.node_by_code("CB-a.2025")
-    assert case.host_cell == cell_twin and cell_twin.parent == committee_b
+    # Its cell goes under the successor as it is: the same cell hosts the case.
+    assert case.host_cell == cell_a and cell_a.parent == committee_b
+    assert cell_a.code == "CB-a" and cell_a.closed_on is None
+    assert node_path_on(cell_a, EFFECTIVE - timedelta(days=1)) == old_path
+    assert node_path_on(cell_a, EFFECTIVE) == cell_a.path == f"{committee_b.path}{cell_a.id}/"
     assert world["unit_a"].receiving_party == committee_b
     officer = world.users["party_officer_a"]
     assert {g.org.code for g in officer.active_grants(TODAY)} == {"DU-b"}
     assert history["done_a"].party_org == committee_a
 
 
-def test_moving_a_node_with_history_creates_its_successor(world, db, history):
-    admin = world.users["administrator"]
-    unit_a = world["unit_a"]
-    with pytest.raises(Refused) as refused:
-        reorganisation.move_node(unit_a, "UP-b", new_code="", on=EFFECTIVE, today=TODAY,
-                                 reason=REASON, actor=admin)
-    assert "new_code" in refused.value.errors
-    outcome = reorganisation.move_node(unit_a, "UP-b", new_code="CDCS-a-moi", on=EFFECTIVE,
-                                       today=TODAY, reason=REASON, actor=admin)
+def _enrol_in_2026(world, case):
+    on = date(2026, 3, 2)
+    data, comment = step_data("enroll", case, on, world.cells)
+    fire(case, "enroll", None, expected_version=case.version, data=data, comment=comment,
+         on=on, today=TODAY, check_permission=False)
+
+
+def test_moving_a_cdcs_keeps_the_node_and_its_district_s_past_reports(world, db, history):
+    """A CĐCS with 2024 cases moves from its district federation (UP-a) to a commune union:
+    the same node, and the district's and the province's 2024 achievement and cohort figures
+    do not change; from then on its open cases count under the commune."""
+    admin, unit_a = world.users["administrator"], world["unit_a"]
+    node_id, old_path = unit_a.id, unit_a.path
+    reports = lambda: {node: (report(world, 2024, node), cohort(world, 2024, node))  # noqa: E731
+                       for node in ("federation", "upper_a")}
+    before = reports()
+    assert before["upper_a"][0]["total"].introduced == 2
+    assert before["upper_a"][1][0] == 2
+    commune = new_commune(world)
+    outcome = reorganisation.move_node(unit_a, "XA-MOI", on=EFFECTIVE, today=TODAY,
+                                       reason=REASON, actor=admin)
     db.session.commit()
-    successor = outcome.node
-    assert successor.code == "CDCS-a-moi" and successor.parent == world["upper_b"]
-    assert unit_a.parent == world["upper_a"] and unit_a.successor == successor
-    assert history["open_a"].union_unit == successor
+    db.session.expire_all()
+    assert outcome.node.id == node_id and unit_a.code == "CDCS-a" and unit_a.closed_on is None
+    assert unit_a.parent == commune and unit_a.path == f"{commune.path}{node_id}/"
+    assert history["open_a"].union_unit_id == node_id
+    assert db.session.scalar(select(func.count(CaseMove.id))) == 0   # no case had to move
+    row = db.session.scalars(select(OrganisationMove)).one()
+    assert (row.node_id, row.moved_on, row.from_parent_id, row.from_path) == (
+        node_id, EFFECTIVE, world["upper_a"].id, old_path)
+    assert node_path_on(unit_a, date(2024, 12, 31)) == old_path
+    # 2024: unchanged, the CĐCS still listed under its district.
+    assert reports() == before
+    assert "CDCS-a" in report(world, 2024, "upper_a")["listed"]
+    # 2026: its open case's step counts under the commune union, not the district.
+    _enrol_in_2026(world, history["open_a"])
+    db.session.commit()
+    late = report(world, 2026)
+    assert late["children"][commune.id].in_class == 1
+    assert world["upper_a"].id not in late["children"]
+    assert report(world, 2026, "upper_a")["total"].in_class == 0
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.trigger == "move",
                                                         AuditEvent.subject == "organisation")
                                ).one()
-    assert event.data["parent"] == "UP-b" and event.data["codes"] == ["CDCS-a"]
+    assert (event.data["from"], event.data["to"], event.data["code"]) == ("UP-a", "XA-MOI",
+                                                                          "CDCS-a")
 
 
-def test_moving_a_node_without_history_re_parents_its_subtree(world, db):
+def test_moving_a_node_re_parents_its_subtree(world, db):
     admin = world.users["administrator"]
     upper = new_commune(world, code="XA-CU")
     unit = organisations.create_node(Tree.union, kind="grassroots", code="CDCS-X", name="X",
@@ -175,13 +228,44 @@ def test_moving_a_node_without_history_re_parents_its_subtree(world, db):
                                       name="LĐLĐ khác", opened_on=date(2015, 1, 1),
                                       actor_id=admin.id)
     db.session.commit()
-    outcome = reorganisation.move_node(upper, "LDLD-2", new_code="", on=TODAY, today=TODAY,
+    before = {upper.id: upper.path, unit.id: unit.path}
+    outcome = reorganisation.move_node(upper, "LDLD-2", on=TODAY, today=TODAY,
                                        reason=REASON, actor=admin)
     db.session.commit()
     db.session.expire_all()
     assert outcome.node == upper and upper.parent == other and upper.closed_on is None
     assert upper.path == f"{other.path}{upper.id}/" and unit.path == f"{upper.path}{unit.id}/"
-    assert outcome.counts["re-parented"] == 1
+    assert outcome.counts["re-parented"] == 1 and outcome.counts["nodes moved"] == 2
+    kept = dict(db.session.execute(select(OrganisationMove.node_id,
+                                          OrganisationMove.from_path)).all())
+    assert kept == before
+
+
+def test_a_cdcs_referred_to_another_party_organisation_takes_its_open_cases(world, db):
+    """The CĐCS's Party organisation is no longer its receiver (its bloc ended): from the
+    effective date its referrals go to the area's committee, with its open cases; those
+    hosted by a cell outside that committee go to the cell named."""
+    admin, unit = world.users["administrator"], world["gunit_a"]
+    case = advance(new_case(world, "a", unit="gunit", start=date(2025, 3, 3)), world,
+                   "accepted")
+    done = advance(new_case(world, "a", unit="gunit", start=date(2024, 3, 4)), world,
+                   "withdrawn")
+    db.session.commit()
+    old = case.party_org
+    kw = {"on": EFFECTIVE, "today": TODAY, "reason": REASON, "actor": admin}
+    _refused(lambda: reorganisation.refer_to([unit], "DU-b", **kw), "host_cell_code")
+    _refused(lambda: reorganisation.refer_to([unit], "DU-b", host_cell_code="CB-a", **kw),
+             "host_cell_code")
+    _refused(lambda: reorganisation.refer_to([world["upper_a"]], "DU-b", **kw), "codes")
+    outcome = reorganisation.refer_to([unit], "DU-b", host_cell_code="CB-b", **kw)
+    db.session.commit()
+    assert unit.receiving_party == world["committee_b"] and outcome.counts["open cases"] == 1
+    assert (case.party_org, case.host_cell) == (world["committee_b"], world["cell_b"])
+    assert done.party_org == old
+    move = db.session.scalar(select(CaseMove).where(CaseMove.case_id == case.id))
+    assert (move.moved_on, move.from_party_id) == (EFFECTIVE, old.id)
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.trigger == "refer_to")).one()
+    assert event.data["codes"] == ["CDCS-G-a"] and event.data["host_cell"] == "CB-b"
 
 
 def _refused(call, field):
@@ -197,8 +281,8 @@ def _refused(call, field):
         return str(refused.value)
 
 
-@pytest.mark.parametrize("case", ["other tree", "closed", "cycle", "child", "before opening",
-                                  "future", "level"])
+@pytest.mark.parametrize("case", ["other tree", "closed", "cycle", "out of order", "child",
+                                  "before opening", "future", "level"])
 def test_refused_reorganisations_change_nothing(world, db, history, case):
     admin = world.users["administrator"]
     kw = {"today": TODAY, "reason": REASON, "actor": admin}
@@ -214,7 +298,13 @@ def test_refused_reorganisations_change_nothing(world, db, history, case):
             unit_a, "CDCS-b", on=EFFECTIVE, **kw), "successor_code")
     elif case == "cycle":
         _refused(lambda: reorganisation.move_node(
-            world["bloc_a"], "DU-a", new_code="X", on=EFFECTIVE, **kw), "parent_code")
+            world["bloc_a"], "DU-a", on=EFFECTIVE, **kw), "parent_code")
+    elif case == "out of order":
+        reorganisation.move_node(unit_a, "UP-b", on=EFFECTIVE, **kw)
+        db.session.commit()
+        message = _refused(lambda: reorganisation.close_with_successor(
+            world["upper_b"], "UP-a", on=date(2025, 1, 1), **kw), "effective_on")
+        assert "order" in message
     elif case == "child":
         _refused(lambda: reorganisation.merge(["UP-a"], unit_a, on=EFFECTIVE, **kw), "codes")
     elif case == "before opening":
@@ -254,5 +344,6 @@ def test_the_node_page_merges_and_refuses_in_vietnamese(admin, world, db, histor
     assert done.status_code == 200
     db.session.expire_all()
     assert world["upper_a"].successor_id == commune.id
+    assert world["unit_a"].parent_id == commune.id
     assert db.session.scalar(select(func.count(RoleGrant.id)).where(
-        RoleGrant.org_id == organisations.node_by_code("CDCS-a.2025").id)) == 1
+        RoleGrant.org_id == commune.id)) == 1
