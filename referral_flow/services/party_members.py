@@ -30,7 +30,7 @@ def _set_count(cell: Organisation, count: int, actor_id: int | None) -> None:
         cell.official_members = count
 
 
-def _recount(cell: Organisation, actor_id: int | None) -> None:
+def recount(cell: Organisation, actor_id: int | None) -> None:
     """After a flushed change of a kept roster: official_members follows it."""
     if cell.roster_kept:
         _set_count(cell, official_count(cell.id), actor_id)
@@ -48,7 +48,7 @@ def add(cell: Organisation, fields: dict, actor: User) -> PartyMember:
     db.session.add(person)
     db.session.flush()
     _log("create", person, actor, status=person.status.value)
-    _recount(cell, actor.id)
+    recount(cell, actor.id)
     return person
 
 
@@ -62,7 +62,7 @@ def edit(person: PartyMember, fields: dict, actor: User) -> list[str]:
         setattr(person, name, fields[name])
     db.session.flush()
     _log("edit", person, actor, fields=changed)
-    _recount(person.cell, actor.id)
+    recount(person.cell, actor.id)
     return changed
 
 
@@ -71,7 +71,7 @@ def mark_left(person: PartyMember, day: date, actor: User) -> None:
     person.left_on = day
     db.session.flush()
     _log("leave", person, actor, left_on=day)
-    _recount(person.cell, actor.id)
+    recount(person.cell, actor.id)
 
 
 def keep_roster(cell: Organisation, actor: User) -> None:
@@ -80,7 +80,7 @@ def keep_roster(cell: Organisation, actor: User) -> None:
     cell.roster_kept = True
     audit.append(trigger="keep_roster", subject="organisation", actor_id=actor.id,
                  data={"org_id": cell.id, "code": cell.code})
-    _recount(cell, actor.id)
+    recount(cell, actor.id)
 
 
 # --- for the accept form and the candidate's page ------------------------------------------

@@ -12,10 +12,11 @@ a report of a past period places each case at the node it was at on the period's
 
 On the effective date (its first day): the cases open on that day (not closed before it) of
 a closed node move to the successor (``placement.move_case``: union unit, Party
-organisation, host cell); the union members of a closed CĐCS and the CĐCS a closed Party
-node received for follow it; its targets for the effective year and later are added to the
-successor's (one row per year: nothing counted twice); finished cases, past targets and
-every past event stay with the old node. Grants: see ``_move_grants``. Each operation is one
+organisation, host cell); the union members of a closed CĐCS, the Party members on a closed
+cell's roster and the CĐCS a closed Party node received for follow it; its targets and
+plans for the effective year and later are added to the successor's (one row per year:
+nothing counted twice); finished cases, past targets and every past event stay with the
+old node. Grants: see ``_move_grants``. Each operation is one
 audit event naming the nodes and the counts (the moved cases also get their own "move"
 event).
 
@@ -34,10 +35,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, insert, literal, or_, select, update
 
 from ..extensions import db
-from ..models import (Case, Member, MoveKind, Organisation, OrganisationMove, RoleGrant,
-                      Target, Tree, UnionKind, User)
+from ..models import (Case, Member, MoveKind, Organisation, OrganisationMove, PartyMember,
+                      RoleGrant, Target, Tree, UnionKind, UnitPlan, User)
 from ..workflow.states import FINAL
 from . import audit
+from .party_members import recount
 from .organisations import RANKS, closing_problems, may_hold, node_by_code, open_party_node
 from .placement import KEEP, move_case
 from .refused import Problems, Refused
@@ -236,6 +238,7 @@ def _retire(node: Organisation, successor: Organisation, on: date, reason: str, 
             update(Member).where(Member.unit_id == node.id).values(unit_id=successor.id)
             .execution_options(synchronize_session="fetch")).rowcount
     else:
+        _move_roster(node, successor, on, actor, outcome)
         outcome.counts["receiving links"] += db.session.execute(
             update(Organisation).where(Organisation.receiving_party_id == node.id,
                                        Organisation.closed_on.is_(None))
@@ -300,20 +303,36 @@ def _move_grants(node: Organisation, successor: Organisation, on: date,
 
 def _move_targets(node: Organisation, successor: Organisation, on: date,
                   outcome: Outcome) -> None:
-    """The node's targets of the effective year and later join the successor's (summed into
-    its row of the year), and leave the node: each year's target stands once."""
-    rows = db.session.scalars(select(Target).where(Target.node_id == node.id,
-                                                   Target.year >= on.year)).all()
-    theirs = {t.year: t for t in db.session.scalars(select(Target).where(
-        Target.node_id == successor.id, Target.year >= on.year))}
-    for row in rows:
-        if row.year in theirs:
-            theirs[row.year].target += row.target
-            db.session.delete(row)
-        else:
-            row.node_id = successor.id
-        outcome.counts["targets"] += 1
+    """The node's targets (chỉ tiêu) and its own plans (kế hoạch) of the effective year and
+    later join the successor's (summed into its row of the year) and leave the node: each
+    year's figure stands once."""
+    for model, where, amount, counted in ((Target, Target.node_id, "target", "targets"),
+                                          (UnitPlan, UnitPlan.unit_id, "planned", "plans")):
+        rows = db.session.scalars(select(model).where(where == node.id,
+                                                      model.year >= on.year)).all()
+        theirs = {row.year: row for row in db.session.scalars(select(model).where(
+            where == successor.id, model.year >= on.year))}
+        for row in rows:
+            if row.year in theirs:
+                setattr(theirs[row.year], amount,
+                        getattr(theirs[row.year], amount) + getattr(row, amount))
+                db.session.delete(row)
+            else:
+                setattr(row, where.key, successor.id)
+            outcome.counts[counted] += 1
     db.session.flush()
+
+
+def _move_roster(cell: Organisation, successor: Organisation, on: date, actor: User,
+                 outcome: Outcome) -> None:
+    """A closed cell's Party members who have not left go on the successor's roster (the
+    same people, now in the merged cell); a kept roster recounts its official members."""
+    outcome.counts["party members"] += db.session.execute(
+        update(PartyMember).where(PartyMember.cell_id == cell.id,
+                                  or_(PartyMember.left_on.is_(None), PartyMember.left_on >= on))
+        .values(cell_id=successor.id).execution_options(synchronize_session="fetch")).rowcount
+    db.session.flush()
+    recount(successor, actor.id)
 
 
 # --- nodes --------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from referral_flow.extensions import db as _db
 from referral_flow.demo_steps import step_data
 from referral_flow.models import (AuditEvent, Case, CaseMove, Organisation, OrganisationMove,
-                                  RoleGrant, Target, Tree)
+                                  PartyMember, RoleGrant, Target, Tree, UnitPlan)
 from referral_flow.reports.achievement import (Period, as_figures, by_child, children_of,
                                                period_figures, within)
 from referral_flow.reports.queries import cohort_table, period_counts, union_subtree
@@ -22,6 +22,7 @@ from referral_flow.services import organisations, reorganisation
 from referral_flow.services.refused import Refused
 from referral_flow.services.transitions import fire
 from referral_flow.workflow.calendar import load_calendar
+from referral_flow.workflow.roster import official_count
 
 from ..conftest import csrf_token
 from ..factories import TODAY, advance, new_case
@@ -347,3 +348,29 @@ def test_the_node_page_merges_and_refuses_in_vietnamese(admin, world, db, histor
     assert world["unit_a"].parent_id == commune.id
     assert db.session.scalar(select(func.count(RoleGrant.id)).where(
         RoleGrant.org_id == commune.id)) == 1
+
+
+def test_merged_cells_pool_their_rosters_and_units_their_plans(world, db, history):
+    admin, cell_a, cell_b = world.users["administrator"], world["cell_a"], world["cell_b"]
+    for cell in (cell_a, cell_b):
+        cell.roster_kept = True
+    left = world.rosters["cell_a"][-1]
+    left.left_on = date(2025, 1, 31)
+    db.session.add_all([UnitPlan(unit_id=world["unit_a"].id, year=2025, planned=2),
+                        UnitPlan(unit_id=world["unit_b"].id, year=2025, planned=1),
+                        UnitPlan(unit_id=world["unit_a"].id, year=2024, planned=7)])
+    db.session.commit()
+    staying = len(world.rosters["cell_a"]) - 1
+    before = official_count(cell_b.id)
+    reorganisation.merge(["CB-a"], cell_b, on=EFFECTIVE, today=TODAY, reason=REASON,
+                         actor=admin)
+    reorganisation.merge(["CDCS-a"], world["unit_b"], on=EFFECTIVE, today=TODAY,
+                         reason=REASON, actor=admin)
+    db.session.commit()
+    roster_b = db.session.scalars(select(PartyMember).where(
+        PartyMember.cell_id == cell_b.id)).all()
+    assert len(roster_b) == len(world.rosters["cell_b"]) + staying
+    assert left.cell_id == cell_a.id                # who left before stays where he was
+    assert cell_b.official_members == official_count(cell_b.id) > before
+    plans = {(p.unit_id, p.year): p.planned for p in db.session.scalars(select(UnitPlan))}
+    assert plans == {(world["unit_b"].id, 2025): 3, (world["unit_a"].id, 2024): 7}
