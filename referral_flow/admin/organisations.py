@@ -4,6 +4,8 @@ services/organisations.py; the reorganisation section of the node page is in
 admin/reorganisation.py."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -150,21 +152,33 @@ def node(node_id: int):
     return node_page(node_or_404(node_id))
 
 
+def node_action(node: Organisation, form, section: str, act: Callable[[], object],
+                done: Callable[[object], tuple[str, Organisation]]):
+    """A change from one of the node page's forms: ``act()`` (a service call, made once the
+    form is valid), committed; ``done(result)`` gives the message and the node whose page
+    follows. Refused or invalid: the page again, the form's errors in its ``section``."""
+    if form.validate_on_submit():
+        try:
+            result = act()
+        except Refused as refused:
+            show_refusal(form, refused)
+        else:
+            db.session.commit()
+            message, shown = done(result)
+            flash(message, "info")
+            return redirect(url_for("admin.node", node_id=shown.id))
+    return node_page(node, (section, form), 400)
+
+
 @bp.post("/organisations/<int:node_id>/rename")
 @admin_required
 def rename_node(node_id: int):
     node = node_or_404(node_id)
     form = f.RenameForm()
-    if form.validate_on_submit():
-        try:
-            svc.rename_node(node, form.name.data, actor_id=current_user.id)
-        except Refused as refused:
-            show_refusal(form, refused)
-        else:
-            db.session.commit()
-            flash(_("The organisation was renamed."), "info")
-            return redirect(url_for("admin.node", node_id=node.id))
-    return node_page(node, ("rename", form), 400)
+    return node_action(
+        node, form, "rename",
+        lambda: svc.rename_node(node, form.name.data, actor_id=current_user.id),
+        lambda _result: (_("The organisation was renamed."), node))
 
 
 @bp.post("/organisations/<int:node_id>/close")
@@ -172,34 +186,22 @@ def rename_node(node_id: int):
 def close_node(node_id: int):
     node = node_or_404(node_id)
     form = f.CloseForm()
-    if form.validate_on_submit():
-        try:
-            svc.close_node(node, form.closed_on.data, actor_id=current_user.id)
-        except Refused as refused:
-            show_refusal(form, refused)
-        else:
-            db.session.commit()
-            flash(_("The organisation was closed; its history is kept."), "info")
-            return redirect(url_for("admin.node", node_id=node.id))
-    return node_page(node, ("close", form), 400)
+    return node_action(
+        node, form, "close",
+        lambda: svc.close_node(node, form.closed_on.data, actor_id=current_user.id),
+        lambda _result: (_("The organisation was closed; its history is kept."), node))
 
 
 @bp.post("/organisations/<int:node_id>/receiving")
 @admin_required
 def link_receiving(node_id: int):
     node = node_or_404(node_id)
-    form = f.ReceivingForm()
     if node.tree != Tree.union or node.kind != UnionKind.grassroots.value:
         abort(404)
-    if form.validate_on_submit():
-        try:
-            svc.link_receiving(node, form.receiving_code.data, on=clock.today(),
-                               actor_id=current_user.id)
-        except Refused as refused:
-            show_refusal(form, refused)
-        else:
-            db.session.commit()
-            flash(_("The receiving Party organisation was set to %(name)s.",
-                    name=node.receiving_party.name), "info")
-            return redirect(url_for("admin.node", node_id=node.id))
-    return node_page(node, ("receiving", form), 400)
+    form = f.ReceivingForm()
+    return node_action(
+        node, form, "receiving",
+        lambda: svc.link_receiving(node, form.receiving_code.data, on=clock.today(),
+                                   actor_id=current_user.id),
+        lambda _result: (_("The receiving Party organisation was set to %(name)s.",
+                           name=node.receiving_party.name), node))

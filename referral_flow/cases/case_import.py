@@ -5,19 +5,14 @@ all or nothing (``imports.cases``). For those who may use the intake screen
 area's result templates (``templates/jobs/result_case_*.html``)."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, render_template
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import clock
-from ..extensions import db
-from ..exports import FORMATS
-from ..forms import EmptyForm
 from ..imports.cases import COLUMNS, check_cases, commit_cases
-from ..imports.files import ImportFileError, check_size
-from ..imports.roster import ImportRefused
-from ..jobs import JobContext, JobFailed, JobResult, enqueue, task
-from ..models import Job, JobState
+from ..imports.pages import job_report, start_check, start_commit, template_download, uploaded
+from ..jobs import JobContext, JobFailed, JobResult, task
 from ..security.permissions import intake_nodes
 from .forms import CaseImportForm
 from .routes import bp
@@ -43,43 +38,25 @@ def import_cases():
     form = CaseImportForm()
     if not form.validate_on_submit():
         return _page(form, 400 if form.is_submitted() else 200)
-    upload = form.file.data
-    data = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
-    try:
-        check_size(data)
-    except ImportFileError as exc:
-        form.file.errors.append(str(exc))
+    upload = uploaded(form, "ho-so-dang-do")
+    if upload is None:
         return _page(form, 400)
-    name = (upload.filename or "ho-so-dang-do")[:200]
-    job = enqueue(CHECK, owner=current_user, upload=(name, data),
-                  title=_("Check of the file of cases %(name)s", name=name))
-    return redirect(url_for("jobs.show", job_id=job.id))
+    return start_check(CHECK, upload, _("Check of the file of cases %(name)s", name=upload[0]))
 
 
 @bp.get("/import/template")
 @login_required
 def cases_template():
     _may_import()
-    data = COLUMNS.template(_("Cases"), _("Instructions"))
-    return current_app.response_class(data, mimetype=FORMATS["xlsx"], headers={
-        "Content-Disposition": 'attachment; filename="mau-ho-so-dang-do.xlsx"'})
+    return template_download(COLUMNS, _("Cases"), "mau-ho-so-dang-do")
 
 
 @bp.post("/import/<job_id>/commit")
 @login_required
 def commit_import(job_id: str):
-    check = db.session.get(Job, job_id)
-    if check is None or check.owner_id != current_user.id or check.kind != CHECK:
-        abort(404)
     _may_import()
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    if check.state != JobState.done or not (check.summary or {}).get("ok"):
-        flash(_("This file has not passed its check: nothing can be imported."), "error")
-        return redirect(url_for("jobs.show", job_id=check.id))
-    job = enqueue(COMMIT, owner=current_user, input_of=check,
-                  title=_("Import of the file of cases %(name)s", name=check.input_name))
-    return redirect(url_for("jobs.show", job_id=job.id))
+    return start_commit(job_id, CHECK, COMMIT, lambda name: _(
+        "Import of the file of cases %(name)s", name=name))
 
 
 # --- the jobs ---------------------------------------------------------------------------
@@ -95,22 +72,14 @@ def _owner(ctx: JobContext):
 @task(CHECK, read_only=True)
 def check(ctx: JobContext) -> JobResult:
     name, data = ctx.input_file()
-    try:
-        report = check_cases(name, data, _owner(ctx), ctx.today, ctx.progress)
-    except ImportFileError as exc:
-        raise JobFailed(str(exc)) from exc
-    return JobResult(summary=report.summary())
+    return JobResult(summary=job_report(
+        lambda: check_cases(name, data, _owner(ctx), ctx.today, ctx.progress)).summary())
 
 
 @task(COMMIT)
 def commit(ctx: JobContext) -> JobResult:
     name, data = ctx.input_file()
-    try:
-        report = commit_cases(name, data, _owner(ctx), ctx.today, ctx.progress)
-    except ImportFileError as exc:
-        raise JobFailed(str(exc)) from exc
-    except ImportRefused as refused:
-        raise JobFailed(_("%(n)d rows are wrong now (cases or members changed since the "
-                          "check): nothing was imported. Check the file again.",
-                          n=refused.report.error_count)) from refused
-    return JobResult(summary=report.summary())
+    return JobResult(summary=job_report(
+        lambda: commit_cases(name, data, _owner(ctx), ctx.today, ctx.progress),
+        lambda n: _("%(n)d rows are wrong now (cases or members changed since the check): "
+                    "nothing was imported. Check the file again.", n=n)).summary())

@@ -39,8 +39,8 @@ from ..workflow.guards import CELL_KINDS, DOSSIER_FORMS, RECOGNITION_FORMS, RECO
 from ..workflow.states import label
 from .columns import Column, Columns, Header, header_key
 from .files import ImportFileError, read_rows
-from .report import PREVIEW_ROWS, Progress, Report, no_progress
-from .roster import GENDER_WORDS, NO_WORDS, YES_WORDS, ImportRefused
+from .report import PREVIEW_ROWS, ImportRefused, Progress, Report, no_progress
+from .roster import GENDER_WORDS, NO_WORDS, YES_WORDS
 
 
 # --- the columns ----------------------------------------------------------------------------

@@ -57,3 +57,11 @@ class Report:
                 "preview": self.preview, "errors": [asdict(e) for e in self.errors],
                 "error_count": self.error_count, "ignored_columns": self.ignored_columns,
                 "counts": self.counts, "rows": self.rows, "ok": self.ok}
+
+
+class ImportRefused(Exception):
+    """Some rows are wrong: nothing was written; ``report`` lists them."""
+
+    def __init__(self, report: Report):
+        super().__init__(f"{report.error_count} errors")
+        self.report = report

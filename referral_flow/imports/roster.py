@@ -30,7 +30,7 @@ from ..services import audit
 from ..text import fold
 from .columns import Column, Columns, Header
 from .files import ImportFileError, read_rows
-from .report import Progress, Report, no_progress
+from .report import ImportRefused, Progress, Report, no_progress
 
 SKIP, UPDATE = "skip", "update"
 # The count of rows whose citizen ID is a member's of a unit the user does not chair: each
@@ -71,14 +71,6 @@ YES_WORDS = {"x", "co", "c", "1", "yes", "y", "true", "dung"}
 NO_WORDS = {"", "khong", "k", "0", "no", "n", "false"}
 ACTIONS = {"add": _l("add"), "update": _l("update"), "skip": _l("skip"),
            "error": _l("error")}
-
-
-class ImportRefused(Exception):
-    """Some rows are wrong: nothing was written; ``report`` lists them."""
-
-    def __init__(self, report: Report):
-        super().__init__(f"{report.error_count} errors")
-        self.report = report
 
 
 class RosterRow(MemberFields):

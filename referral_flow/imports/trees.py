@@ -25,8 +25,7 @@ from ..services.organisations import RANKS, placement_problem
 from ..text import InvalidValue, fold, normalise_name
 from .columns import Column, Columns, Header
 from .files import ImportFileError, read_rows
-from .report import Progress, Report, no_progress
-from .roster import ImportRefused
+from .report import ImportRefused, Progress, Report, no_progress
 
 TREE_WORDS = {"union": Tree.union, "cong doan": Tree.union, "party": Tree.party,
               "dang": Tree.party}

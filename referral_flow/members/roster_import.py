@@ -4,20 +4,17 @@ every error) -> "Import" -> a commit job that checks again and writes all or not
 screen's, with this area's result templates (``templates/jobs/result_roster_*.html``)."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from limits import parse
 
 from .. import clock
-from ..extensions import db, limiter
-from ..exports import FORMATS
-from ..forms import EmptyForm, options
-from ..imports.files import ImportFileError, check_size
-from ..imports.roster import (COLUMNS, ELSEWHERE, ImportRefused, RosterImport, check_roster,
-                              commit_roster)
-from ..jobs import JobContext, JobFailed, JobResult, enqueue, task
-from ..models import Job, JobState
+from ..extensions import limiter
+from ..forms import options
+from ..imports.pages import job_report, start_check, start_commit, template_download, uploaded
+from ..imports.roster import COLUMNS, ELSEWHERE, RosterImport, check_roster, commit_roster
+from ..jobs import JobContext, JobFailed, JobResult, task
 from ..security.grants import chaired_units
 from .forms import RosterImportForm
 from .routes import bp, chair_units
@@ -50,44 +47,26 @@ def import_roster():
         return _page(form, units)
     if not form.validate_on_submit():
         return _page(form, units, 400)
-    upload = form.file.data
-    data = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
-    try:
-        check_size(data)
-    except ImportFileError as exc:
-        form.file.errors.append(str(exc))
+    upload = uploaded(form, "danh-sach")
+    if upload is None:
         return _page(form, units, 400)
-    name = (upload.filename or "danh-sach")[:200]
     unit_id = form.unit_id.data or (units[0].id if len(units) == 1 else None)
-    job = enqueue(CHECK, owner=current_user,
-                  params={"unit_id": unit_id, "existing": form.existing.data},
-                  upload=(name, data), title=_("Check of the roster file %(name)s", name=name))
-    return redirect(url_for("jobs.show", job_id=job.id))
+    return start_check(CHECK, upload, _("Check of the roster file %(name)s", name=upload[0]),
+                       {"unit_id": unit_id, "existing": form.existing.data})
 
 
 @bp.get("/import/template")
 @login_required
 def roster_template():
     chair_units()
-    data = COLUMNS.template(_("Members"), _("Instructions"))
-    return current_app.response_class(data, mimetype=FORMATS["xlsx"], headers={
-        "Content-Disposition": 'attachment; filename="mau-danh-sach-doan-vien.xlsx"'})
+    return template_download(COLUMNS, _("Members"), "mau-danh-sach-doan-vien")
 
 
 @bp.post("/import/<job_id>/commit")
 @login_required
 def commit_import(job_id: str):
-    check = db.session.get(Job, job_id)
-    if check is None or check.owner_id != current_user.id or check.kind != CHECK:
-        abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    if check.state != JobState.done or not (check.summary or {}).get("ok"):
-        flash(_("This file has not passed its check: nothing can be imported."), "error")
-        return redirect(url_for("jobs.show", job_id=check.id))
-    job = enqueue(COMMIT, owner=current_user, params=check.params, input_of=check,
-                  title=_("Import of the roster file %(name)s", name=check.input_name))
-    return redirect(url_for("jobs.show", job_id=job.id))
+    return start_commit(job_id, CHECK, COMMIT, lambda name: _(
+        "Import of the roster file %(name)s", name=name))
 
 
 # --- the jobs ---------------------------------------------------------------------------
@@ -120,10 +99,8 @@ def _within_probe_limit(user_id: int, report) -> None:
 @task(CHECK, read_only=True)
 def check(ctx: JobContext, *, unit_id: int | None, existing: str) -> JobResult:
     name, data = ctx.input_file()
-    try:
-        report = check_roster(name, data, _options(ctx, unit_id, existing), ctx.progress)
-    except ImportFileError as exc:
-        raise JobFailed(str(exc)) from exc
+    report = job_report(lambda: check_roster(name, data, _options(ctx, unit_id, existing),
+                                             ctx.progress))
     _within_probe_limit(ctx.owner.id, report)
     return JobResult(summary=report.summary())
 
@@ -131,12 +108,7 @@ def check(ctx: JobContext, *, unit_id: int | None, existing: str) -> JobResult:
 @task(COMMIT)
 def commit(ctx: JobContext, *, unit_id: int | None, existing: str) -> JobResult:
     name, data = ctx.input_file()
-    try:
-        report = commit_roster(name, data, _options(ctx, unit_id, existing), ctx.progress)
-    except ImportFileError as exc:
-        raise JobFailed(str(exc)) from exc
-    except ImportRefused as refused:
-        raise JobFailed(_("%(n)d rows are wrong now (the roster changed since the check): "
-                          "nothing was imported. Check the file again.",
-                          n=refused.report.error_count)) from refused
-    return JobResult(summary=report.summary())
+    return JobResult(summary=job_report(
+        lambda: commit_roster(name, data, _options(ctx, unit_id, existing), ctx.progress),
+        lambda n: _("%(n)d rows are wrong now (the roster changed since the check): "
+                    "nothing was imported. Check the file again.", n=n)).summary())

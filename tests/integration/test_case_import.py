@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from referral_flow.imports.cases import COLUMNS, check_cases, commit_cases
-from referral_flow.imports.roster import ImportRefused
+from referral_flow.imports.report import ImportRefused
 from referral_flow.models import AuditEvent, Case, Organisation
 from referral_flow.services.deadlines import deadlines
 from referral_flow.workflow.calendar import load_calendar

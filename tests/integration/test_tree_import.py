@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from referral_flow.imports.roster import ImportRefused
+from referral_flow.imports.report import ImportRefused
 from referral_flow.imports.trees import (check_trees, commit_trees, export_headers,
                                          export_rows)
 from referral_flow.models import AuditEvent, Organisation
