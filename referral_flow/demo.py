@@ -27,36 +27,16 @@ from .demo_people import GIVEN_F, GIVEN_M, JOBS, MIDDLE_F, MIDDLE_M, SURNAMES, r
 from .demo_province import (AREAS, BLOC_CODE, CUTOVER, FEDERATION_NAME, MARKER, Unions,
                             build_party_tree, build_units, reorganise_2025)
 from .demo_steps import earliest_on, step_data
+from .workflow.steps import STEP, STEPS, demo_path
 
 DEMO_PASSWORD = "demo-only-2026"   # listed in the README; demo load is refused in production
 
 
-# The path a case walks to reach each state (the last trigger lands in it).
-PATHS = {
-    "draft": [],
-    "nominated": ["submit"],
-    "accepted": ["submit", "accept"],
-    "in_class": ["submit", "accept", "enroll"],
-    "certified": ["submit", "accept", "enroll", "pass_class"],
-    "dossier": ["submit", "accept", "enroll", "pass_class", "open_dossier"],
-    "cell_review": ["submit", "accept", "enroll", "pass_class", "open_dossier", "send_to_cell"],
-}
-PATHS["committee_review"] = PATHS["cell_review"] + ["cell_approve"]
-PATHS["decision_pending"] = PATHS["committee_review"] + ["committee_approve"]
-PATHS["admitted"] = PATHS["decision_pending"] + ["admit"]
-PATHS["probation"] = PATHS["admitted"] + ["hold_ceremony"]
-PATHS["recognition_review"] = PATHS["probation"] + ["open_recognition"]
-PATHS["official"] = PATHS["recognition_review"] + ["recognise"]
-PATHS["rejected"] = PATHS["cell_review"] + ["cell_reject"]
-PATHS["withdrawn"] = ["submit", "accept", "withdraw"]
-PATHS["removed"] = PATHS["probation"] + ["remove"]
-
-# (target state, how many, working-ish days between steps, flagged overdue)
-PLAN = [("draft", 4, 5), ("nominated", 4, 5), ("accepted", 4, 10), ("in_class", 4, 10),
-        ("certified", 4, 10), ("dossier", 4, 12), ("cell_review", 4, 10),
-        ("committee_review", 4, 10), ("decision_pending", 5, 20), ("admitted", 4, 15),
-        ("probation", 5, 20), ("recognition_review", 3, 25), ("official", 5, 30),
-        ("rejected", 2, 10), ("withdrawn", 2, 10), ("removed", 2, 30)]
+# The path a case walks to reach each state (the last trigger lands in it), and the cases
+# the demo makes in each: (target state, how many, days between steps), from the steps'
+# specification.
+PATHS = {s.id: demo_path(s.id) for s in STEPS if s.demo}
+PLAN = [(s.id, s.demo.cases, s.demo.gap) for s in STEPS if s.demo]
 
 
 def build_members(units, rng: random.Random, today: date) -> list[Member]:
@@ -221,7 +201,7 @@ def _planned(members: list[Member], own_unit: Organisation, today: date):
     plan, index = [], 0
     for state, how_many, gap in PLAN:
         for k in range(how_many):
-            overdue = k == 0 and state in ("decision_pending", "admitted")
+            overdue = k == 0 and STEP[state].demo.overdue
             gap_here = gap + 3 * k
             start = today - timedelta(days=_days_needed(PATHS[state], gap_here) + 7 * k
                                       + (150 if overdue else 0))

@@ -33,6 +33,7 @@ from .services.audit import json_safe, lock_chain
 from .text import fold, normalise_name
 from .workflow.calendar import add_months, load_calendar
 from .workflow.rulesets import rule_book
+from .workflow.steps import STEP
 
 BATCH = 2000
 OPENED = date(2015, 1, 1)
@@ -451,6 +452,10 @@ class Walk:
     def gap(self, day: date, lo: int, hi: int) -> date:
         return self.days.add(day, self.rng.randint(lo, hi))
 
+    def pace(self, day: date, state: str) -> date:
+        """The day a case that entered ``state`` on ``day`` moves on (the step's pace)."""
+        return self.gap(day, *STEP[state].pace)
+
     def emit(self, step: Step) -> None:
         if step.on > self.g.today:
             raise _Stop
@@ -476,7 +481,7 @@ class Walk:
         self.emit(self._submit(on))
         if self._quit("submit", on):
             return
-        on = self.gap(on, 5, 25)
+        on = self.pace(on, "nominated")
         self.helper = self.rng.choice(self.cell.helpers)
         helper_id, helper = self.helper
         self.emit(Step("accept", "accepted", on, {"host_cell_id": self.cell.id,
@@ -489,14 +494,14 @@ class Walk:
         on = self._certificate(on)
         if self._quit("certify", on):
             return
-        on = self.gap(on, 5, 20)
+        on = self.pace(on, "certified")
         self.emit(Step("open_dossier", "dossier", on, {"documents": dossier_documents(on)},
                        records=self.g.documents(dossier_documents(on), on)))
         if self._quit("open_dossier", on):
             return
-        on = self.gap(on, 10, 30)
+        on = self.pace(on, "dossier")
         self.emit(Step("send_to_cell", "cell_review", on, {}))
-        on = self._cell(self.gap(on, 5, 20))
+        on = self._cell(self.pace(on, "cell_review"))
         if on is None:
             return
         on = self._decision(on)
@@ -523,7 +528,7 @@ class Walk:
             number = f"GCN-{self.rng.randint(1000, 99999)}"
             self.emit(self._certified("skip_class", on, number, issued, validity))
             return on
-        enrol = self.gap(on, 3, 20)
+        enrol = self.pace(on, "accepted")
         if self.joint is not None:
             enrol = min(enrol, self.days.sub(self.joint.row["starts_on"], 1))
             starts, ends = self.joint.row["starts_on"], self.joint.row["ends_on"]
@@ -577,7 +582,7 @@ class Walk:
                        records=self._resolution(VoteKind.cell, "6-KNĐ", vote)))
         if self.cell.grassroots:
             return on
-        on = self.gap(on, 5, 15)
+        on = self.pace(on, "committee_review")
         members = self.unit.committee_members
         if self.outcome == "committee_reject":
             vote = vote_data(on, members, members // 2, number="NQ/ĐU")
@@ -652,7 +657,7 @@ class Walk:
                        vote | {"documents": documents}, sets={"recognition_cell_on": held},
                        records=self.g.documents(documents, held)
                        + self._resolution(VoteKind.recognition_cell, "13-KNĐ", vote)))
-        on = self.gap(held, 5, 30)
+        on = self.pace(held, "recognition_review")
         number = f"QĐ-CT-{self.case['id']:05d}"
         data = {"decision_no": number, "decision_on": on, "received_on": on}
         records = [(Document, _document("16-KNĐ", on, number))]

@@ -10,10 +10,11 @@ from ..services.deadlines import Deadline, deadlines
 from ..services.dossier import ChecklistRow
 from ..workflow.calendar import load_calendar
 from ..workflow.states import OPEN, ORDER, STATES
+from ..workflow.steps import STEP, STEPS
 from ..workflow.transitions import spec
 
 # The main road, for "what comes next" (side roads and ends have no next step).
-MAIN_ROAD = ORDER[:ORDER.index("official") + 1]
+MAIN_ROAD = [s.id for s in STEPS if s.main_road]
 # Documents count for the cell's vote: their validity matters until the cell has voted.
 VALIDITY_MATTERS_UNTIL = ORDER.index("cell_review")
 
@@ -33,7 +34,7 @@ def following(case: Case) -> list[str]:
         return []
     grassroots = bool(case.host_cell and case.host_cell.is_grassroots_cell)
     return [s for s in MAIN_ROAD[MAIN_ROAD.index(case.state) + 1:]
-            if not (s == "committee_review" and grassroots)]
+            if not (grassroots and STEP[s].bypass == ("cell_review", "decision_pending"))]
 
 
 def road(case: Case, events: list[AuditEvent]) -> list[Stop]:

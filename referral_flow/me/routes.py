@@ -14,9 +14,9 @@ from ..security.grants import has_role
 from ..services.dossier import checklist
 from ..menu import nav_entry
 from ..workflow.states import STATES
+from ..workflow.steps import STEP
 from . import road as r
 from .contacts import contacts
-from .plain import NOW, WHO_NEXT
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 nav_entry("me.index", _l("My case"), lambda user: has_role(user, {Role.member}),
@@ -41,7 +41,7 @@ def index():
     deadline, probation = r.due(case, today)
     dossier = checklist(case, today)
     return render_template(
-        "me/index.html", case=case, states=STATES, now=NOW, who_next=WHO_NEXT,
+        "me/index.html", case=case, states=STATES, step=STEP[case.state],
         next_state=ahead[0] if ahead else None, road=r.road(case, events),
         to_bring=r.to_bring(case, dossier), expiries=r.expiries(case, dossier),
         deadline=deadline, probation=probation,

@@ -21,18 +21,19 @@ from ..security.scope import CellOrg, PartyOrg, scoped_cases, under
 from ..services import transfers
 from ..services.deadlines import active_deadline
 from ..workflow.calendar import WorkingCalendar
+from ..workflow.steps import CLOCK, STEP
+from ..workflow.steps import STEPS as SPEC
 from .achievement import Period, as_figures, period_figures, placed_at_end, within
 
-# The steps of the cohort table, in order (PROCESS.md §2, draft excluded: a cohort is
-# the cases the union introduced).
-STEPS = ("nominated", "accepted", "in_class", "certified", "dossier", "cell_review",
-         "committee_review", "decision_pending", "admitted", "probation",
-         "recognition_review", "official")
-ENDS = ("rejected", "withdrawn", "removed")
-# The period counts, in order.
-PERIOD_STEPS = ("nominated", "in_class", "admitted")
-# Due lists of the Party dashboard: state -> the key date the deadline runs from.
-DUE_LISTS = ("decision_pending", "admitted", "probation")
+# The steps of the cohort table, in order (draft excluded: a cohort is the cases the union
+# introduced), the ends counted apart, the period counts, the Party dashboard's due lists
+# and the steps some cases go on without, each with the transition (from, to) that
+# bypasses it: all from the step specification.
+STEPS = tuple(s.id for s in SPEC if s.funnel)
+ENDS = tuple(s.id for s in SPEC if s.end and not s.funnel)
+PERIOD_STEPS = tuple(s.id for s in SPEC if s.period)
+DUE_LISTS = tuple(s.id for s in SPEC if s.due_list)
+SKIPPED_BY = {s.id: s.bypass for s in SPEC if s.bypass}
 DUE_LIMIT = 50
 # Steps some cases go on without, each with the transition (from, to) that bypasses it: a
 # candidate who already holds a valid certificate goes from "accepted" straight to
@@ -63,11 +64,9 @@ def state_counts(user: User, today: date, where: ColumnElement[bool]) -> dict[st
 
 
 def _anchor(state: str):
-    if state == "decision_pending":
-        return Case.cell_resolution_on
-    if state == "admitted":
-        return Case.decision_received_on
-    return func.coalesce(Case.probation_ends_on, Case.ceremony_on)
+    """The case column the due date of ``state``'s deadline grows with."""
+    columns = [getattr(Case, name) for name in CLOCK[STEP[state].deadline].sort]
+    return func.coalesce(*columns) if len(columns) > 1 else columns[0]
 
 
 def due_list(user: User, today: date, where: ColumnElement[bool], state: str,
@@ -79,8 +78,9 @@ def due_list(user: User, today: date, where: ColumnElement[bool], state: str,
     ``limit`` by due date: two bounded queries at most, never the whole state."""
     base = (scoped_cases(user, today).where(where, Case.state == state)
             .options(joinedload(Case.union_unit), joinedload(Case.party_org)))
-    groups = ([Case.decision_extended.is_(False), Case.decision_extended.is_(True)]
-              if state == "decision_pending" else [true()])
+    extended = CLOCK[STEP[state].deadline].extended_column
+    groups = ([getattr(Case, extended).is_(False), getattr(Case, extended).is_(True)]
+              if extended else [true()])
     cases = []
     for group in groups:
         cases += db.session.scalars(base.where(group).order_by(_anchor(state), Case.id)

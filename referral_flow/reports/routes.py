@@ -22,6 +22,7 @@ from ..read_log import log_page_read
 from ..workflow.calendar import load_calendar
 from ..workflow.rulesets import rule_book
 from ..workflow.states import ORDER, STATES
+from ..workflow.steps import STEP, STEPS
 from . import queries as q
 from ..exports import report_export
 from ..security.reauth import fresh_authentication_required
@@ -88,22 +89,10 @@ def index():
     return redirect(url_for("reports.party"))
 
 
-DUE_TITLES = {"decision_pending": _l("Admission decisions due"),
-              "admitted": _l("Admission ceremonies due"),
-              "probation": _l("Recognition reviews due")}
-DUE_SHEETS = {"decision_pending": _l("Decisions due"),      # worksheet names: 31 characters
-              "admitted": _l("Ceremonies due"),
-              "probation": _l("Recognitions due")}
 TRANSFERS_TITLE = _l("Probationary members' transfers due")
 # Why a step shows fewer cases than the step after it (queries.SKIPPED_BY).
-SKIP_NOTES = {"in_class": _l("%(n)s went on without the class: they already held a valid "
-                             "certificate."),
-              "committee_review": _l("%(n)s went on without this review: their cell is a "
-                                     "grassroots Party cell, whose resolution goes straight "
-                                     "to the competent body.")}
-PERIOD_LABELS = {"nominated": _l("Introduced to the Party"),
-                 "in_class": _l("Sent to the awareness class"),
-                 "admitted": _l("Admitted")}
+SKIP_NOTES = {s.id: s.bypass_note for s in STEPS if s.bypass}
+PERIOD_LABELS = {s.id: s.period for s in STEPS if s.period}
 
 
 # --- the Party-side dashboard -----------------------------------------------------------
@@ -141,7 +130,7 @@ def party_report(limit: int | None) -> PartyReport:
 def party():
     report = party_report(q.DUE_LIMIT)
     page = render_template("reports/party.html", nodes=report.nodes, node=report.node,
-                           counts=report.counts, lists=report.lists, titles=DUE_TITLES,
+                           counts=report.counts, lists=report.lists, steps=STEP,
                            states=STATES, order=ORDER, limit=q.DUE_LIMIT, today=report.today,
                            moving=report.moving)
     log_page_read(members=_people(report))
@@ -156,11 +145,11 @@ def party_tables(report: PartyReport) -> list[Table]:
              _("Step"), _("Deadline"), _("Runs from"), _("Due"), _("Working days left"),
              _("Overdue by (working days)")]
     return [counts] + [
-        Table(DUE_TITLES[state], heads,
+        Table(STEP[state].due_list.title, heads,
               [[case.id, case.member.full_name, case.union_unit.name, case.party_org.name,
                 str(STATES[case.state]), str(due.label), due.start, due.due, due.days_left,
                 due.overdue_by or None] for case, due in rows],
-              sheet=DUE_SHEETS[state], plain=(0,))
+              sheet=STEP[state].due_list.sheet, plain=(0,))
         for state, rows in report.lists.items()] + [
         Table(TRANSFERS_TITLE, heads,
               [[t.case_id, t.case.member.full_name, t.case.union_unit.name,

@@ -51,42 +51,21 @@ from ..workflow.context import StepContext
 from ..workflow.errors import WorkflowError
 from ..workflow.rulesets import NoRuleSet, rule_set_on
 from ..workflow.states import ORDER, label
+from ..workflow.steps import STEPS as SPEC
+from ..workflow.steps import VOTE_FIELDS
 from . import audit
 
 IMPORT = "import"
-# The steps a case may be entered at (a class under way is entered as accepted and
-# enrolled on the class's screen: an enrolment needs the class).
-INTAKE_STATES = ("nominated", "accepted", "certified", "dossier", "cell_review",
-                 "committee_review", "decision_pending", "admitted", "probation",
-                 "recognition_review")
+# The steps a case may be entered at, each with the fields it brings (a state needs those of
+# every step up to it, and none of a later one), from the step specification (a class under
+# way is entered as accepted and enrolled on the class's screen: an enrolment needs the class).
+STEPS = [(s.id, s.intake) for s in SPEC if s.intake is not None]
+INTAKE_STATES = tuple(state for state, _ in STEPS)
 
 # The votes: kind -> (prefix of their fields, the field of their date).
 VOTES = {"union": ("union_", "union_held_on"), "cell": ("cell_", "cell_resolution_on"),
          "committee": ("committee_", "committee_resolution_on"),
          "recognition": ("recognition_", "recognition_cell_on")}
-VOTE_FIELDS = ("eligible", "present", "votes_for", "votes_against", "resolution_no")
-
-# Each step: the state it reaches and the fields it brings (a state needs those of every
-# step up to it, and none of a later one).
-STEPS = [
-    ("nominated", ("nominated_on", "union_held_on", "union_eligible", "union_present",
-                   "union_votes_for", "union_votes_against", "union_resolution_no")),
-    ("accepted", ("accepted_on", "host_cell_id", "helpers")),
-    ("certified", ("certificate_no", "certificate_issuer", "certified_on")),
-    ("cell_review", ()),
-    ("committee_review", ("cell_resolution_on", "cell_eligible", "cell_present",
-                          "cell_votes_for", "cell_votes_against", "cell_resolution_no",
-                          "over_age_approval")),
-    ("decision_pending", ("committee_resolution_on", "committee_eligible",
-                          "committee_present", "committee_votes_for",
-                          "committee_votes_against", "committee_resolution_no",
-                          "decision_extended")),
-    ("admitted", ("decision_no", "decision_on", "decision_received_on")),
-    ("probation", ("ceremony_on", "late_approval", "probation_ends_on")),
-    ("recognition_review", ("recognition_cell_on", "recognition_eligible",
-                            "recognition_present", "recognition_votes_for",
-                            "recognition_votes_against", "recognition_resolution_no")),
-]
 # The key dates in the order the road takes them (the certificate may predate the rest).
 DATE_ORDER = ("nominated_on", "accepted_on", "cell_resolution_on", "committee_resolution_on",
               "decision_on", "decision_received_on", "ceremony_on", "recognition_cell_on")

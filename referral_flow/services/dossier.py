@@ -17,7 +17,7 @@ from ..workflow.moved import is_stale, transfers_of
 from ..workflow.guards import (DOSSIER_FORMS, RECOGNITION_FORMS, RECORDABLE_FORMS, introduces,
                                parse_document)
 from ..workflow.rulesets import rule_set_on
-from ..workflow.states import ORDER
+from ..workflow.steps import ADMISSION, RECOGNITION, STEPS
 from . import audit
 from .transitions import comment_text
 
@@ -37,14 +37,16 @@ class Stage:
     also_shown: tuple = ()      # (form, label) on the checklist but recorded elsewhere
 
 
-_AFTER_NOMINATION = frozenset(ORDER) - {"draft"}
-_AFTER_CEREMONY = frozenset({"probation", "recognition_review", "official", "removed"})
+def _stage(key: str, title, forms: dict, trigger: str, also_shown: tuple = ()) -> Stage:
+    """A stage recorded and shown in the states the step specification names for ``key``."""
+    return Stage(title, forms, frozenset(s.id for s in STEPS if key in s.records),
+                 frozenset(s.id for s in STEPS if key in s.shows), trigger, also_shown)
+
+
 STAGES = (
-    Stage(_l("Admission dossier"), DOSSIER_FORMS, frozenset({"certified", "dossier"}),
-          _AFTER_NOMINATION, "send_to_cell",
-          (("certificate", _l("Certificate of the Party awareness class")),)),
-    Stage(_l("Recognition dossier"), RECOGNITION_FORMS, frozenset({"probation"}),
-          _AFTER_CEREMONY, "open_recognition"),
+    _stage(ADMISSION, _l("Admission dossier"), DOSSIER_FORMS, "send_to_cell",
+           (("certificate", _l("Certificate of the Party awareness class")),)),
+    _stage(RECOGNITION, _l("Recognition dossier"), RECOGNITION_FORMS, "open_recognition"),
 )
 
 
