@@ -8,7 +8,10 @@ error, as a request would. After every step the test re-reads the database and c
 (b) there is one ``create`` event plus one event per successful ``fire``;
 (c) the hash chain of the whole audit trail verifies;
 (d) no guard was bypassed: a successful step's facts hold when re-checked directly here, and a
-    refused step left state, version, step date and events untouched.
+    refused step left state, version, step date and events untouched;
+(e) the member has one open case at most (a second referral is tried along the way);
+(f) every open state's deadlines are defined: they compute, and a state the step
+    specification gives a clock has exactly that clock active.
 """
 from __future__ import annotations
 
@@ -28,10 +31,13 @@ from referral_flow.demo import PATHS
 from referral_flow.models import AuditEvent, Case, Enrolment, PartyKind, Role, User, VoteKind
 from referral_flow.security import can
 from referral_flow.services import audit
+from referral_flow.services.cases import open_draft
+from referral_flow.services.deadlines import deadlines
 from referral_flow.services.transitions import MAX_COMMENT, fire, step_day
 from referral_flow.workflow.calendar import add_months, load_calendar
 from referral_flow.workflow.errors import Conflict, NotAllowed, NotAvailable, WorkflowError
 from referral_flow.workflow.states import BEFORE_DECISION, FINAL, OPEN
+from referral_flow.workflow.steps import STEP
 from referral_flow.workflow.transitions import BY_TRIGGER, TRANSITIONS, TRIGGERS, spec
 
 from ..factories import TODAY, new_case, user
@@ -413,6 +419,38 @@ class CaseMachine(RuleBasedStateMachine):
     @invariant()
     def one_event_per_success(self):
         assert len(case_events(self.case_id)) == 1 + self.successes
+
+    @invariant()
+    def one_open_case_per_member(self):
+        member_id = self.case.member_id
+        assert self.db.session.scalar(
+            select(func.count()).select_from(Case)
+            .where(Case.member_id == member_id, Case.state.in_(sorted(OPEN - {"draft"})))) <= 1
+
+    @invariant()
+    def deadlines_defined(self):
+        case = self.case
+        if case.state in FINAL:
+            return
+        found = deadlines(case, load_calendar(), self.on)
+        waits_on = STEP[case.state].deadline
+        assert [d.key for d in found if d.active] == ([waits_on] if waits_on else [])
+
+    @rule()
+    def second_referral(self):
+        """The union nominates the same member again: refused while a case is open."""
+        first = self.case
+        try:
+            second = open_draft(first.member, None, year=self.on.year, today=self.on,
+                                check_permission=False)
+            data, comment = step_data("submit", second, self.on, self.world.cells)
+            fire(second, "submit", None, expected_version=second.version, data=data,
+                 comment=comment, on=self.on, today=self.on, check_permission=False)
+        except WorkflowError:
+            self.db.session.rollback()
+            return
+        assert first.state in FINAL
+        self.db.session.rollback()      # the walk goes on with the first case
 
     @invariant()
     def chain_verifies(self):
