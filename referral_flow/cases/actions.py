@@ -42,7 +42,7 @@ class Action:
     form: ActionForm | None
     stale: bool = False      # no longer possible; shown so that nothing typed is lost
     opens_on: date | None = None    # not yet: the step can be taken from this date
-    today: date | None = None       # the day the step's form is shown (its printed code)
+    name: object = None             # the step's name today (set by ``available``)
 
     @property
     def trigger(self) -> str:
@@ -52,7 +52,7 @@ class Action:
     def label(self):
         if self.trigger in MEETING_LABELS:
             return MEETING_LABELS[self.trigger]
-        return step_label(self.trigger, self.today or clock.today())
+        return self.transition.label if self.name is None else self.name
 
     @property
     def rank(self) -> int:
@@ -69,11 +69,12 @@ class Action:
         return self.rank == 3
 
 
-def step_label(trigger: str, on: date):
+def step_label(trigger: str, on: date, rules_on=rule_set_on):
     """The step's name, with the code of the form it records as printed under the rule set
-    in force on ``on`` (the step's date)."""
+    in force on ``on`` (the step's date); ``rules_on``: a ``rule_book`` on a page that
+    already holds one."""
     name = spec(trigger).label
-    return form_name(name, STEP_FORMS[trigger], rule_set_on(on)) if trigger in STEP_FORMS \
+    return form_name(name, STEP_FORMS[trigger], rules_on(on)) if trigger in STEP_FORMS \
         else name
 
 
@@ -160,10 +161,11 @@ def available(user: User, case: Case, bound: dict[str, ActionForm] | None = None
             opens_on = None
         form = (None if trigger in ELSEWHERE or opens_on
                 else bound.get(trigger) or build_form(trigger, case))
-        actions.append(Action(spec(trigger), form, opens_on=opens_on, today=today))
+        actions.append(Action(spec(trigger), form, opens_on=opens_on,
+                              name=step_label(trigger, today)))
     shown = {a.trigger for a in actions}
-    actions += [Action(spec(t), form, stale=True, today=today) for t, form in bound.items()
-                if t not in shown]
+    actions += [Action(spec(t), form, stale=True, name=step_label(t, today))
+                for t, form in bound.items() if t not in shown]
     return sorted(actions, key=lambda a: a.rank)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
@@ -290,10 +291,11 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
     rows = [row for _stage, stage_rows in stages for row in stage_rows]
     if allowed is not None and fix is None:
         fix = correction_form(allowed.event, case)
+    book = rule_book()
     return render_template("cases/detail.html", case=case, events=events,
                            actions=available(current_user, case, bound, today),
-                           deadlines=deadlines(case, load_calendar(), today, rule_book()),
-                           states=STATES, step_label=step_label,
+                           deadlines=deadlines(case, load_calendar(), today, book),
+                           states=STATES, step_label=partial(step_label, rules_on=book),
                            own=_is_own_case(current_user, case),
                            corrected={e.corrects_id: e for e in events if e.corrects_id},
                            error=error, conflict=conflict,
