@@ -133,11 +133,20 @@ def audit_anchor():
 
 @rules_cli.command("show")
 def rules_show():
-    """Print every rule set with its effective date and parameters."""
+    """Print every rule set with its effective date and parameters; a value not yet
+    checked against the primary text is marked "TO CONFIRM (cần xác nhận)"."""
+    from .workflow.rulesets import TO_CONFIRM, unconfirmed
     for rs in db.session.scalars(select(RuleSet).order_by(RuleSet.effective_from)):
         click.echo(f"{rs.code}  in force from {rs.effective_from:%d/%m/%Y}  {rs.title}")
         for key, value in sorted(rs.params.items()):
-            click.echo(f"    {key} = {json.dumps(value, ensure_ascii=False)}")
+            if key == TO_CONFIRM:
+                continue
+            mark = unconfirmed(rs.params, key)
+            shown = f"    {key} = {json.dumps(value, ensure_ascii=False)}"
+            if mark:
+                which = "" if mark is True else ": " + ", ".join(mark)
+                shown += f"    [TO CONFIRM (cần xác nhận){which}]"
+            click.echo(shown)
 
 
 @click.command("grant-app-role")

@@ -18,7 +18,7 @@ from . import synthetic as syn
 from .extensions import db
 from .models import (AwarenessClass, Case, EnterpriseKind, Member, Organisation, PartyMember,
                      PartyStatus, Role, RoleGrant, User)
-from .models.member import Gender
+from .models.member import Education, Gender
 from .security import can
 from .services.cases import open_draft
 from .services.second_factor import make_optional_for_all
@@ -59,7 +59,8 @@ def build_members(units, rng: random.Random, today: date) -> list[Member]:
         m = Member(full_name=name, date_of_birth=born, gender=Gender.female if female
                    else Gender.male, citizen_id=cid, unit=unit, job=job,
                    direct_production=direct, phone=f"09{rng.randint(10000000, 99999999)}",
-                   union_member_since=born.replace(year=born.year + 22))
+                   union_member_since=born.replace(year=born.year + 22),
+                   education=Education.upper_secondary if direct else Education.higher)
         db.session.add(m)
         members.append(m)
     db.session.flush()

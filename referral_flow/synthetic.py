@@ -28,7 +28,7 @@ from .models import (AuditEvent, AwarenessClass, Case, CaseHelper, Document, Enr
                      PartyStatus, Target, Tree, UnionKind, Vote, VoteKind)
 from .models.audit import audit_key, canonical, digest, step_date
 from .models.classes import certificate_number
-from .models.member import Gender
+from .models.member import Education, Gender
 from .services.audit import json_safe, lock_chain
 from .text import fold, normalise_name
 from .workflow.calendar import add_months, load_calendar
@@ -764,7 +764,9 @@ class Generator:
                              gender=Gender.female if female else Gender.male, citizen_id=cid,
                              unit_id=unit.id, job=job, direct_production=direct,
                              phone=f"09{rng.randint(10**7, 10**8 - 1)}", email="",
-                             union_member_since=since)
+                             union_member_since=since, education_exception="",
+                             education=Education.upper_secondary if direct
+                             else Education.higher)
 
     def case(self, unit: Unit, year: int, nominated: date, joint: ClassSlot | None) -> None:
         member = self.member(unit, nominated)

@@ -11,7 +11,7 @@ from referral_flow.extensions import db
 from referral_flow.models import (Case, EnterpriseKind, Member, Organisation, PartyKind,
                                   PartyMember, PartyStatus, Role, RoleGrant, TotpFactor, Tree,
                                   UnionKind, User)
-from referral_flow.models.member import Gender
+from referral_flow.models.member import Education, Gender
 from referral_flow.services.cases import open_draft
 from referral_flow.services.sealed import seal
 from referral_flow.services.transitions import fire
@@ -36,10 +36,12 @@ def citizen_id() -> str:
 
 
 def member(unit: Organisation, *, born: date = date(1990, 5, 17), name: str | None = None,
-           direct: bool = True) -> Member:
+           direct: bool = True, education: Education | None = Education.upper_secondary,
+           education_exception: str = "") -> Member:
     m = Member(full_name=name or f"Nguyễn Văn Thử {next(_seq)}", date_of_birth=born,
                gender=Gender.male, citizen_id=citizen_id(), unit=unit, job="Công nhân",
-               direct_production=direct)
+               direct_production=direct, education=education,
+               education_exception=education_exception)
     db.session.add(m)
     db.session.flush()
     return m

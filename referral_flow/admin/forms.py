@@ -13,6 +13,7 @@ from ..forms import (ChoiceField, DayField, Form, NoteField, NumberField, TextFi
                      longest, new_password, no_markup, optional, options, phone, required,
                      without_separators)
 from ..labels import ENTERPRISE_KINDS, PARTY_KINDS, ROLE_LABELS, UNION_KINDS
+from ..workflow.rulesets import TO_CONFIRM, form_order, unconfirmed
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 # A rule set's code is a document number: letters of any script, digits, . _ / - (294-QĐ/TW).
@@ -213,12 +214,22 @@ PARAMS: list[tuple[str, object, str, int, int]] = [
     ("youth_route_enabled", _l("Youth route: the Youth Union introduces young candidates"),
      "bool", 0, 1),
     ("youth_route_max_age_years", _l("Youth route: up to age (years)"), "int", 16, 40),
+    ("thcs_required", _l("A lower-secondary diploma (THCS) or higher is required at the cell "
+                         "vote"), "bool", 0, 1),
+    # the code printed on each form, by its stable key (the sources differ for 12- to 16-KNĐ)
+    ("form_labels", _l("Printed form codes"), "labels_by_form", 1, 20),
 ]
 PARAM_LABELS = {key: label for key, label, *_ in PARAMS}
+BY_ENTRY = ("months_by_doc", "labels_by_form")      # one value per form
 
 
 def field_name(key: str, part: str | int | None = None) -> str:
     return f"p__{key}" if part is None else f"p__{key}__{part}"
+
+
+def confirm_name(key: str, entry: int | None = None) -> str:
+    """The "to confirm" tick of a parameter, or of one entry of a parameter by form."""
+    return field_name(key, "confirm" if entry is None else f"confirm{entry}")
 
 
 class RuleSetBaseForm(Form):
@@ -228,23 +239,33 @@ class RuleSetBaseForm(Form):
     note = NoteField(_l("Note"), validators=[optional, longest(2000), no_markup])
 
     # set by rule_set_form()
-    doc_codes: ClassVar[list[str]] = []
+    entries: ClassVar[dict[str, list[str]]] = {}   # parameter by form -> its forms, in order
     carried: ClassVar[dict] = {}
 
     def params(self) -> dict:
         out = dict(self.carried)
+        marks: dict = {}
         for key, _label, kind, *_ in PARAMS:
+            if kind in BY_ENTRY:
+                marked = [form for i, form in enumerate(self.entries[key])
+                          if self[confirm_name(key, i)].data]
+                if marked:
+                    marks[key] = marked
+            elif self[confirm_name(key)].data:
+                marks[key] = True
             if kind == "threshold":
                 out[key] = {"num": self[field_name(key, "num")].data,
                             "den": self[field_name(key, "den")].data,
                             "strict": bool(self[field_name(key, "strict")].data)}
             elif kind == "bool":
                 out[key] = bool(self[field_name(key)].data)
-            elif kind == "months_by_doc":
+            elif kind in BY_ENTRY:
                 out[key] = {doc: self[field_name(key, i)].data
-                            for i, doc in enumerate(self.doc_codes)}
+                            for i, doc in enumerate(self.entries[key])}
             else:
                 out[key] = self[field_name(key)].data
+        if marks:
+            out[TO_CONFIRM] = marks
         return out
 
     def validate(self, extra_validators=None) -> bool:
@@ -266,13 +287,22 @@ class RuleSetBaseForm(Form):
 def rule_set_form(current: dict, prefill: bool) -> RuleSetBaseForm:
     """A form with one field per parameter (per part); ``prefill`` (GET only) fills it
     from ``current``; a POST takes every value from what was sent."""
-    known = {key for key, *_ in PARAMS}
-    doc_codes = sorted((current.get("document_validity_months") or {}).keys())
-    attrs: dict = {"doc_codes": doc_codes,
+    known = {key for key, *_ in PARAMS} | {TO_CONFIRM}
+    entries = {key: sorted(current.get(key) or {}, key=form_order)
+               for key, _label, kind, *_ in PARAMS if kind in BY_ENTRY}
+    attrs: dict = {"entries": entries,
                    "carried": {k: v for k, v in current.items() if k not in known}}
     data: dict = {}
     for key, label, kind, low, high in PARAMS:
         value = current.get(key)
+        mark = unconfirmed(current, key)
+        if kind in BY_ENTRY:
+            for i, doc in enumerate(entries[key]):
+                attrs[confirm_name(key, i)] = BooleanField(_l("to confirm"))
+                data[confirm_name(key, i)] = mark is True or doc in (mark or [])
+        else:
+            attrs[confirm_name(key)] = BooleanField(_l("to confirm"))
+            data[confirm_name(key)] = bool(mark)
         if kind == "threshold":
             for part, part_label in (("num", _l("numerator")), ("den", _l("denominator"))):
                 attrs[field_name(key, part)] = NumberField(
@@ -284,9 +314,14 @@ def rule_set_form(current: dict, prefill: bool) -> RuleSetBaseForm:
             attrs[field_name(key)] = BooleanField(label)
             data[field_name(key)] = bool(value)
         elif kind == "months_by_doc":
-            for i, doc in enumerate(doc_codes):
+            for i, doc in enumerate(entries[key]):
                 attrs[field_name(key, i)] = NumberField(
                     doc, validators=[required], low=low, high=high)
+                data[field_name(key, i)] = value[doc]
+        elif kind == "labels_by_form":
+            for i, doc in enumerate(entries[key]):
+                attrs[field_name(key, i)] = TextField(
+                    doc, validators=[required, longest(high), rule_set_code])
                 data[field_name(key, i)] = value[doc]
         else:
             attrs[field_name(key)] = NumberField(

@@ -19,6 +19,7 @@ from ..models import HolidayOverride, RuleSet
 from ..services import calendar as calendar_svc
 from ..services import rulesets as rules_svc
 from ..services.refused import Refused
+from ..workflow.rulesets import TO_CONFIRM, form_order, unconfirmed
 from . import forms as f
 from .routes import admin_required, bp, show_refusal
 
@@ -28,9 +29,11 @@ from .routes import admin_required, bp, show_refusal
 def rules():
     sets = db.session.scalars(select(RuleSet).order_by(RuleSet.effective_from)).all()
     current = rules_svc.in_force(clock.today())
-    extra = sorted({k for rs in sets for k in rs.params} - set(f.PARAM_LABELS))
+    extra = sorted({k for rs in sets for k in rs.params} - set(f.PARAM_LABELS) - {TO_CONFIRM})
     return render_template("admin/rules.html", sets=sets, current=current,
-                           params=f.PARAMS, extra=extra, today=clock.today())
+                           params=f.PARAMS, extra=extra, today=clock.today(),
+                           unconfirmed=unconfirmed,
+                           in_form_order=lambda value: sorted(value, key=form_order))
 
 
 @bp.route("/rules/new", methods=["GET", "POST"])
@@ -57,7 +60,7 @@ def new_rule_set():
             return redirect(url_for("admin.rules"))
     status = 400 if request.method == "POST" else 200
     return render_template("admin/rule_new.html", form=form, params=f.PARAMS, current=current,
-                           field_name=f.field_name), status
+                           field_name=f.field_name, confirm_name=f.confirm_name), status
 
 
 def _holiday_page(form, year: int, status: int = 200):

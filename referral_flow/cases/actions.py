@@ -18,7 +18,7 @@ from ..services.meetings import MEETINGS, meeting_trigger, record_meeting
 from ..services.transitions import fire
 from ..workflow.guards import CELL_KINDS, meets
 from ..workflow.transitions import Transition, spec
-from ..workflow.rulesets import rule_set_on
+from ..workflow.rulesets import form_name, rule_set_on
 from .forms import AcceptForm, ActionForm, VoteForm, form_for
 
 # Refusals are recorded by the meeting form of the approval: the vote decides.
@@ -28,6 +28,10 @@ MEETING_LABELS = {
     "cell_approve": _l("Record the cell meeting on admission (6-KNĐ)"),
     "committee_approve": _l("Record the grassroots committee meeting on admission (8-KNĐ)"),
 }
+# The form a step records, whose printed code (a label of the rule set in force on the
+# step's date) follows the step's name: the sources number the recognition forms
+# differently (reviews-2026-11 domain.md M5).
+STEP_FORMS = {"open_recognition": "13-KNĐ", "recognise": "16-KNĐ"}
 # Enrolment happens from an awareness class's page, where capacity is known.
 ELSEWHERE = frozenset({"enroll"})
 
@@ -38,6 +42,7 @@ class Action:
     form: ActionForm | None
     stale: bool = False      # no longer possible; shown so that nothing typed is lost
     opens_on: date | None = None    # not yet: the step can be taken from this date
+    name: object = None             # the step's name today (set by ``available``)
 
     @property
     def trigger(self) -> str:
@@ -45,7 +50,9 @@ class Action:
 
     @property
     def label(self):
-        return MEETING_LABELS.get(self.trigger, self.transition.label)
+        if self.trigger in MEETING_LABELS:
+            return MEETING_LABELS[self.trigger]
+        return self.transition.label if self.name is None else self.name
 
     @property
     def rank(self) -> int:
@@ -60,6 +67,15 @@ class Action:
     @property
     def negative(self) -> bool:
         return self.rank == 3
+
+
+def step_label(trigger: str, on: date, rules_on=rule_set_on):
+    """The step's name, with the code of the form it records as printed under the rule set
+    in force on ``on`` (the step's date); ``rules_on``: a ``rule_book`` on a page that
+    already holds one."""
+    name = spec(trigger).label
+    return form_name(name, STEP_FORMS[trigger], rules_on(on)) if trigger in STEP_FORMS \
+        else name
 
 
 def host_cells(case: Case) -> list[Organisation]:
@@ -145,9 +161,11 @@ def available(user: User, case: Case, bound: dict[str, ActionForm] | None = None
             opens_on = None
         form = (None if trigger in ELSEWHERE or opens_on
                 else bound.get(trigger) or build_form(trigger, case))
-        actions.append(Action(spec(trigger), form, opens_on=opens_on))
+        actions.append(Action(spec(trigger), form, opens_on=opens_on,
+                              name=step_label(trigger, today)))
     shown = {a.trigger for a in actions}
-    actions += [Action(spec(t), form, stale=True) for t, form in bound.items() if t not in shown]
+    actions += [Action(spec(t), form, stale=True, name=step_label(t, today))
+                for t, form in bound.items() if t not in shown]
     return sorted(actions, key=lambda a: a.rank)
 
 

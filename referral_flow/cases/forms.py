@@ -92,8 +92,10 @@ class MeetingForm(VoteForm):
 
 UnionVoteForm = type("UnionVoteForm", (VoteForm,), {"BODY": "union", **vote_fields("union")})
 CellVoteForm = type("CellVoteForm", (VoteForm,), {"BODY": "cell", **vote_fields("cell")})
-CellMeetingForm = type("CellMeetingForm", (MeetingForm,),
-                       {"BODY": "cell", **vote_fields("cell")})
+CellMeetingForm = type("CellMeetingForm", (MeetingForm,), {
+    "BODY": "cell", **vote_fields("cell"),
+    "over_age_approval": _text(_l("Approval of the Party committee directly under the Central "
+                                  "Committee (a candidate over 60)"), 200, blank_ok=True)})
 CommitteeMeetingForm = type("CommitteeMeetingForm", (MeetingForm,),
                             {"BODY": "committee", **vote_fields("committee")})
 

@@ -21,7 +21,8 @@ from ..services.case_intake import (INTAKE_STATES, LABELS, STEPS, VOTES, IntakeR
 from ..services.deadlines import deadlines
 from ..services.outcome import token, vote_summary
 from ..workflow.calendar import load_calendar
-from ..workflow.guards import DOSSIER_FORMS
+from ..workflow.guards import DOSSIER_FORMS, RECORDABLE_FORMS
+from ..workflow.rulesets import form_name, rule_set_on
 from ..workflow.states import ORDER, label
 from .forms import DOCUMENT_FIELDS, DocumentForm, _text, document_form, vote_fields
 
@@ -168,5 +169,7 @@ def _page(form, documents, state, steps, errors=(), **preview):
             form[key].errors = [*form[key].errors, message]
         else:
             general.append(message)
+    rules = rule_set_on(clock.today())
+    names = {code: form_name(RECORDABLE_FORMS[code], code, rules) for code in documents}
     return render_template("cases/intake.html", form=form, documents=documents, state=state,
-                           steps=steps, general=general, **preview)
+                           steps=steps, general=general, names=names, **preview)

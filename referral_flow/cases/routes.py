@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
@@ -23,8 +24,8 @@ from ..security.scope import MAX_ID
 from ..services import transfers
 from ..security.grants import is_admin, is_staff
 from ..services.deadlines import deadlines
-from ..services.dossier import (checklist, correct_document, may_record, record_document,
-                                withdraw_document)
+from ..services.dossier import (checklist, correct_document, document_codes, may_record,
+                                record_document, withdraw_document)
 from ..text import fold
 from ..menu import nav_entry
 from ..workflow.calendar import load_calendar
@@ -36,7 +37,7 @@ from ..workflow.states import FINAL, STATES, label
 from ..workflow.guards import RECORDABLE_FORMS
 from ..workflow.transitions import BY_TRIGGER
 from .actions import (available, build_form, correction_action, correction_form, perform,
-                      step_trigger)
+                      step_label, step_trigger)
 from ..case_export import case_export, export_list, file_name
 from ..security.reauth import fresh_authentication_required
 from .forms import DocumentCorrectionForm, WithdrawForm, document_form, document_values
@@ -290,10 +291,12 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
     rows = [row for _stage, stage_rows in stages for row in stage_rows]
     if allowed is not None and fix is None:
         fix = correction_form(allowed.event, case)
+    book = rule_book()
     return render_template("cases/detail.html", case=case, events=events,
                            actions=available(current_user, case, bound, today),
-                           deadlines=deadlines(case, load_calendar(), today, rule_book()),
-                           states=STATES, triggers=BY_TRIGGER, own=_is_own_case(current_user, case),
+                           deadlines=deadlines(case, load_calendar(), today, book),
+                           states=STATES, step_label=partial(step_label, rules_on=book),
+                           own=_is_own_case(current_user, case),
                            corrected={e.corrects_id: e for e in events if e.corrects_id},
                            error=error, conflict=conflict,
                            failed=failed or next(iter(bound or {}), "correction" if fix and (
@@ -419,12 +422,13 @@ def answer_transfer(transfer_id: int):
 def _transfer_page(transfer: TransferRequest, form=None, error: str | None = None,
                    conflict: bool = False):
     case, today = transfer.case, clock.today()
+    documents = [d for d in case.documents if d.in_force]
     answering = transfer.pending and can(current_user, "answer_transfer", transfer, today)
     page = render_template(
         "cases/transfer.html", transfer=transfer, case=case, states=STATES,
         due=transfers.deadline(transfer, load_calendar(), today),
         form=(form or answer_form(case)) if answering else None,
-        documents=[d for d in case.documents if d.in_force],
+        documents=documents, codes=document_codes(documents, today),
         sees_case=can(current_user, "view", case, today), error=error, conflict=conflict,
         transfer_kinds=TRANSFER_KIND_LABELS, transfer_states=TRANSFER_STATE_LABELS)
     log_page_read(members=[case.member_id], rows=1)

@@ -9,7 +9,7 @@ from wtforms.validators import ValidationError
 
 from .. import clock
 from ..labels import GENDERS
-from ..models.member import Gender
+from ..models.member import Education, Gender
 from ..text import CITIZEN_ID, OLD_ID_NUMBER
 from .base import Form
 from .fields import ChoiceField, DayField, TextField
@@ -18,6 +18,10 @@ from .validators import (email, longest, name_characters, no_markup, not_in_futu
                          phone, required)
 
 MIN_AGE, MAX_AGE = 16, 80
+EDUCATIONS = [(Education.primary.value, _l("Below lower secondary (under 9/12)")),
+              (Education.lower_secondary.value, _l("Lower secondary, THCS (9/12)")),
+              (Education.upper_secondary.value, _l("Upper secondary, THPT (12/12)")),
+              (Education.higher.value, _l("Vocational, college, university or higher"))]
 
 
 # --- validators -------------------------------------------------------------------------
@@ -71,9 +75,18 @@ class MemberFields(Form):
     email = TextField(_l("E-mail"), validators=[optional, longest(120), email])
     union_member_since = DayField(_l("Union member since"),
                                   validators=[optional, not_in_future, after_birth])
+    # Checked at the cell vote where the rule set requires a THCS diploma (24-QĐ/TW §1.2.1).
+    education = ChoiceField(_l("Education (highest diploma)"),
+                            choices=[("", _l("Not recorded"))] + EDUCATIONS, validators=[optional])
+    education_exception = TextField(
+        _l("Exception granted by the Secretariat (below THCS)"),
+        description=_l("Only for a candidate without a lower-secondary diploma: the "
+                       "document that grants the exception."),
+        validators=[optional, longest(500), no_markup])
 
     FIELDS = ("full_name", "date_of_birth", "gender", "citizen_id", "old_id_number", "job",
-              "direct_production", "phone", "email", "union_member_since")
+              "direct_production", "phone", "email", "union_member_since", "education",
+              "education_exception")
 
     def values(self) -> dict:
         """What goes into the Member, typed as the model wants it."""
@@ -84,4 +97,6 @@ class MemberFields(Form):
         data["phone"] = data["phone"] or ""
         data["email"] = data["email"] or ""
         data["direct_production"] = bool(data["direct_production"])
+        data["education"] = Education(data["education"]) if data["education"] else None
+        data["education_exception"] = data["education_exception"] or ""
         return data

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from werkzeug.datastructures import MultiDict
 from ..extensions import db
 from ..forms.member import MemberFields
 from ..models import Member, Organisation, User
+from ..models.member import Education
 from ..services import audit
 from ..text import fold
 from .columns import Column, Columns, Header
@@ -61,6 +63,10 @@ COLUMNS = Columns([
     Column("union_member_since", ("Ngày vào công đoàn", "Ngày kết nạp công đoàn",
                                   "Đoàn viên từ", "Ngày vào CĐ"), _l("Union member since"),
            hint=_l("dd/mm/yyyy")),
+    Column("education", ("Trình độ học vấn", "Học vấn", "Trình độ văn hóa", "Văn hóa",
+                         "Trình độ giáo dục phổ thông"), _l("Education (highest diploma)"),
+           hint=_l("9/12 or THCS, 12/12 or THPT, Trung cấp, Cao đẳng, Đại học; below THCS "
+                   "the grade, e.g. 7/12")),
     Column("unit_code", ("Mã CĐCS", "Mã công đoàn cơ sở", "Mã đơn vị", "Mã công đoàn"),
            _l("Union unit code"),
            hint=_l("Only when the file holds the members of several of your units")),
@@ -69,6 +75,18 @@ GENDER_WORDS = {"nam": "male", "male": "male", "m": "male",
                 "nu": "female", "female": "female", "f": "female"}
 YES_WORDS = {"x", "co", "c", "1", "yes", "y", "true", "dung"}
 NO_WORDS = {"", "khong", "k", "0", "no", "n", "false"}
+# "9/12": grade 9 of the 12-year school, "7/10": of the 10-year school before 1981-1990
+# (its lower secondary ended with grade 7).
+GRADE = re.compile(r"(\d{1,2})\s*/\s*(10|12)")
+LOWER_SECONDARY_ENDS = {12: 9, 10: 7}
+EDUCATION_WORDS = {
+    **dict.fromkeys(("tieu hoc", "cap 1", "cap i"), Education.primary),
+    **dict.fromkeys(("thcs", "trung hoc co so", "cap 2", "cap ii"), Education.lower_secondary),
+    **dict.fromkeys(("thpt", "trung hoc pho thong", "cap 3", "cap iii"),
+                    Education.upper_secondary),
+    **dict.fromkeys(("trung cap", "cao dang", "dai hoc", "cu nhan", "ky su", "thac si",
+                     "tien si", "sau dai hoc"), Education.higher),
+}
 ACTIONS = {"add": _l("add"), "update": _l("update"), "skip": _l("skip"),
            "error": _l("error")}
 
@@ -226,7 +244,31 @@ def _formdata(record: dict[str, str], header: Header, number: int,
                          _l("Write x (or Có) for a direct production worker, else leave "
                             "it empty."))
             del data["direct_production"]
+    if data.get("education"):
+        level = education_level(data["education"])
+        if level is None:
+            report.error(number, header.shown["education"],
+                         _l("Write the education as 9/12, 12/12, THCS, THPT, Trung cấp, Cao "
+                            "đẳng or Đại học."))
+            del data["education"]
+        else:
+            data["education"] = level.value
     return MultiDict(data)
+
+
+def education_level(text: str) -> Education | None:
+    """The education a roster cell states ("9/12", "THPT", "Đại học"), or None."""
+    words = " ".join(fold(text).replace(".", " ").split())
+    grade = GRADE.fullmatch(words)
+    if grade is None:
+        return EDUCATION_WORDS.get(words)
+    year, school = int(grade.group(1)), int(grade.group(2))
+    if not 1 <= year <= school:
+        return None
+    if year == school:
+        return Education.upper_secondary
+    return Education.lower_secondary if year >= LOWER_SECONDARY_ENDS[school] \
+        else Education.primary
 
 
 def _name_key(unit_id: int, values: dict) -> tuple:

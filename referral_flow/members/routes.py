@@ -214,6 +214,7 @@ def edit(member_id: int):
     del form.unit_id
     if request.method == "GET":
         form.gender.data = member.gender.value
+        form.education.data = member.education.value if member.education else ""
         page = _form_page(form, member)
         log_page_read(members=[member.id])
         return page

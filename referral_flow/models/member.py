@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, String
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
@@ -15,6 +15,19 @@ from .org import Organisation
 class Gender(str, enum.Enum):
     male = "male"
     female = "female"
+
+
+class Education(str, enum.Enum):
+    """The highest diploma, as far as the admission rule needs it: a lower-secondary (THCS)
+    diploma or higher (24-QĐ/TW §1.2.1)."""
+    primary = "primary"                    # below THCS
+    lower_secondary = "lower_secondary"    # THCS (9/12)
+    upper_secondary = "upper_secondary"    # THPT (12/12)
+    higher = "higher"                      # vocational, college, university and above
+
+    @property
+    def meets_thcs(self) -> bool:
+        return self is not Education.primary
 
 
 class Member(db.Model):
@@ -35,6 +48,13 @@ class Member(db.Model):
     phone: Mapped[str] = mapped_column(String(20), default="")
     email: Mapped[str] = mapped_column(String(120), default="")
     union_member_since: Mapped[date | None] = mapped_column(Date)
+    # The THCS rule at the cell vote (workflow guard ``education_recorded``): None is "not
+    # recorded" (members kept before the field); below THCS needs the Secretariat's
+    # exception, recorded in ``education_exception``.
+    education: Mapped[Education | None] = mapped_column(
+        Enum(Education, native_enum=False, length=16))
+    education_exception: Mapped[str] = mapped_column(Text, default="",
+                                                     server_default=text("''"))
 
     unit: Mapped[Organisation] = relationship()
 

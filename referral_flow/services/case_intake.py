@@ -88,7 +88,7 @@ LABELS = {
     "decision_on": _l("Admission decision (9-KNĐ)"),
     "decision_received_on": _l("Date received by the cell"),
     "ceremony_on": _l("Ceremony date"), "probation_ends_on": _l("Probation ends"),
-    "recognition_cell_on": _l("Cell recognition meeting (13-KNĐ)"),
+    "recognition_cell_on": _l("Cell recognition meeting"),
 }
 Errors = list[tuple[str, str]]
 

@@ -16,7 +16,8 @@ from ..workflow.errors import NotAllowed, NotAvailable
 from ..workflow.moved import is_stale, transfers_of
 from ..workflow.guards import (DOSSIER_FORMS, RECOGNITION_FORMS, RECORDABLE_FORMS, introduces,
                                parse_document)
-from ..workflow.rulesets import rule_set_on
+from ..workflow.rulesets import (FORM_KEYS, NoRuleSet, form_name, printed_code, rule_book,
+                                 rule_set_on)
 from ..workflow.steps import ADMISSION, RECOGNITION, STEPS
 from . import audit
 from .transitions import comment_text
@@ -143,21 +144,45 @@ class ChecklistRow:
 def checklist(case: Case, today: date | None = None) -> list[tuple[Stage, list[ChecklistRow]]]:
     """For each stage the case has reached, every document of each of its forms."""
     today = today or clock.today()
-    rules = rule_set_on(today)
+    book = rule_book()
+    rules = book(today)
     moves = transfers_of(case)
     out = []
     for stage in STAGES:
         if case.state not in stage.shown_in:
             continue
         rows = []
-        for form, name in (*stage.forms.items(), *stage.also_shown):
+        for form, title in (*stage.forms.items(), *stage.also_shown):
             docs = [DocumentRow(d, _status(d, today, rules, moves))
                     for d in case.documents_of(form, withdrawn=True)]
             standing = [r.status for r in docs if r.status != "withdrawn"]
             best = min(standing, key=STANDINGS.index) if standing else "missing"
-            rows.append(ChecklistRow(form, name, docs, best))
+            row = ChecklistRow(form, title, docs, best)
+            if form in FORM_KEYS:
+                # named by the code printed on its newest document (the rule set of that
+                # document's date), else on the form to fill in today
+                labelled = _rules_of(row.document.issued_on, book, rules) if row.document \
+                    else rules
+                row.name = form_name(title, form, labelled)
+            rows.append(row)
         out.append((stage, rows))
     return out
+
+
+def _rules_of(day: date, book, default):
+    try:
+        return book(day)
+    except NoRuleSet:       # a document older than every rule set
+        return default
+
+
+def document_codes(documents: list[Document], today: date | None = None) -> dict[int, str]:
+    """What each document is called in a list (by id): its form's code as printed under the
+    rule set in force on its date; the awareness-class certificate by name."""
+    book, rules = rule_book(), rule_set_on(today or clock.today())
+    certificate = dict(STAGES[0].also_shown)["certificate"]
+    return {d.id: printed_code(d.form_code, _rules_of(d.issued_on, book, rules))
+            if d.form_code in FORM_KEYS else str(certificate) for d in documents}
 
 
 def _status(doc: Document, today: date, rules, moves) -> str:

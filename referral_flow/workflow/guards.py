@@ -18,20 +18,23 @@ from .calendar import add_months, months_between
 from .context import StepContext
 from .errors import GuardFailed, InvalidStepData
 from .moved import is_stale, transfers_of
+from .rulesets import form_name, rule_set_on
 from .states import OPEN, STATES
 
 CELL_KINDS = (PartyKind.cell.value, PartyKind.grassroots_cell.value)
+# Each form's title by its stable key; shown with the code the rule set prints
+# (workflow/rulesets.py ``form_name``).
 DOSSIER_FORMS = {
-    "1-KNĐ": _l("Application for Party membership (1-KNĐ)"),
-    "2-KNĐ": _l("Personal history of the applicant (2-KNĐ)"),
-    "3-KNĐ": _l("Introducer's letter (3-KNĐ)"),
-    "4A-KNĐ": _l("Resolution of the union executive committee introducing the member (4A-KNĐ)"),
-    "5-KNĐ": _l("Comments of the organisations and the residence cell (5-KNĐ)"),
+    "1-KNĐ": _l("Application for Party membership"),
+    "2-KNĐ": _l("Personal history of the applicant"),
+    "3-KNĐ": _l("Introducer's letter"),
+    "4A-KNĐ": _l("Resolution of the union executive committee introducing the member"),
+    "5-KNĐ": _l("Comments of the organisations and the residence cell"),
 }
 RECOGNITION_FORMS = {
-    "10-KNĐ": _l("Self-assessment of the probationary member (10-KNĐ)"),
-    "11-KNĐ": _l("Assessment by the helping Party member (11-KNĐ)"),
-    "12-KNĐ": _l("Comments of the organisations and the residence cell (12-KNĐ)"),
+    "10-KNĐ": _l("Self-assessment of the probationary member"),
+    "11-KNĐ": _l("Assessment by the helping Party member"),
+    "12-KNĐ": _l("Comments of the organisations and the residence cell during probation"),
 }
 # Recorded one by one on the dossier (the 4A-KNĐ comes with the nomination itself).
 RECORDABLE_FORMS = {code: name for code, name in (DOSSIER_FORMS | RECOGNITION_FORMS).items()
@@ -351,7 +354,7 @@ def parse_document(raw, on: date) -> dict:
     issued_on = sd.day(raw, "issued_on", _l("Date of the document"))
     if issued_on > on:
         raise InvalidStepData(_l("The date of the %(doc)s cannot be after the step's date.",
-                                 doc=RECORDABLE_FORMS[form]))
+                                 doc=form_name(RECORDABLE_FORMS[form], form, rule_set_on(on))))
     return {
         "form_code": form,
         "number": sd.text(raw, "number", _l("Number"), required=False, limit=40),
@@ -396,7 +399,8 @@ def not_after(docs: list[dict], day: date, names: dict) -> None:
         if doc["form_code"] in names and doc["issued_on"] > day:
             raise GuardFailed(_l("The %(doc)s is dated %(d)s, after %(m)s, the date of this "
                                  "step: a step cannot rely on a later document.",
-                                 doc=names[doc["form_code"]],
+                                 doc=form_name(names[doc["form_code"]], doc["form_code"],
+                                               rule_set_on(day)),
                                  d=doc["issued_on"].strftime("%d/%m/%Y"),
                                  m=day.strftime("%d/%m/%Y")))
 
@@ -415,7 +419,8 @@ def dossier_complete(ctx: StepContext, day: date | None = None) -> None:
     docs = _dossier(ctx)
     not_after(docs, day, DOSSIER_FORMS)
     validity = ctx.rules["document_validity_months"]
-    for form, name in DOSSIER_FORMS.items():
+    for form, title in DOSSIER_FORMS.items():
+        name = form_name(title, form, ctx.rules)
         mine = [d for d in docs if d["form_code"] == form]
         if not mine:
             raise GuardFailed(_l("The dossier lacks the %(doc)s.", doc=name), form=form)
@@ -464,9 +469,30 @@ def cell_vote(ctx: StepContext, passing: bool = True) -> None:
                                  y=ctx.rules["min_age_months"] // 12))
         if age > ctx.rules["max_age_months"] and not over_age_approval:
             raise GuardFailed(_l(
-                "At the cell meeting the candidate is over %(y)d years old: the provincial "
-                "committee's approval is required.", y=ctx.rules["max_age_months"] // 12))
+                "At the cell meeting the candidate is over %(y)d years old: the approval of "
+                "the Party committee directly under the Central Committee is required.",
+                y=ctx.rules["max_age_months"] // 12))
         dossier_complete(ctx, vote["held_on"])
+
+
+def thcs_diploma(ctx: StepContext) -> None:
+    """A lower-secondary (THCS) diploma or higher where the rule set requires it
+    (24-QĐ/TW §1.2.1), unless the member's record holds the Secretariat's exception; an
+    education not recorded (members kept before the field) must be recorded first. A guard
+    of the live cell vote only: a case entered already past it (services/case_intake) was
+    judged by its cell then, and the roster may not hold the diploma."""
+    member = ctx.case.member
+    if not ctx.rules["thcs_required"]:
+        return
+    if member.education is None:
+        raise GuardFailed(_l(
+            "The education of %(name)s is not recorded: the union records it on the "
+            "member's page (a lower-secondary diploma, THCS, or higher is required).",
+            name=member.full_name))
+    if not member.education.meets_thcs and not member.education_exception.strip():
+        raise GuardFailed(_l(
+            "%(name)s has no lower-secondary (THCS) diploma: admission needs one, or the "
+            "Secretariat's exception recorded on the member's page.", name=member.full_name))
 
 
 def cell_vote_failed(ctx: StepContext) -> None:
@@ -552,7 +578,8 @@ def recognition_cell_vote(ctx: StepContext) -> None:
 
 def recognition_documents(ctx: StepContext) -> None:
     docs = _dossier(ctx)
-    for form, name in RECOGNITION_FORMS.items():
+    for form, title in RECOGNITION_FORMS.items():
+        name = form_name(title, form, ctx.rules)
         mine = [d for d in docs if d["form_code"] == form]
         if not mine:
             raise GuardFailed(_l("The recognition dossier lacks the %(doc)s.", doc=name),

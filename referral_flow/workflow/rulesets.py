@@ -9,8 +9,10 @@ the others.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
@@ -23,8 +25,17 @@ REQUIRED_KEYS = frozenset({
     "recognition_decision_extension_working_days", "certificate_validity_months",
     "document_validity_months", "min_age_months", "max_age_months", "introducer_min_months",
     "min_introducer_letters", "youth_route_enabled", "youth_route_max_age_years",
-    "probation_transfer_working_days",
+    "probation_transfer_working_days", "form_labels", "thcs_required",
 })
+# Not a parameter: which parameters (True) or which of their entries (a list of keys) are
+# still to confirm against the primary text; shown by `flask rules show` and the admin page.
+TO_CONFIRM = "to_confirm"
+# The stable keys of the forms: what documents, votes and the audit trail store (the
+# numbering of the 12-HD/BTCTW (2022) forms as the project first read it). What a page shows
+# is the rule set's ``form_labels`` entry: the sources number 12- to 16-KNĐ differently
+# (reviews-2026-11 domain.md R21, M5).
+FORM_KEYS = ("1-KNĐ", "2-KNĐ", "3-KNĐ", "4A-KNĐ", "5-KNĐ", "6-KNĐ", "8-KNĐ", "9-KNĐ",
+             "10-KNĐ", "11-KNĐ", "12-KNĐ", "13-KNĐ", "15-KNĐ", "16-KNĐ")
 
 
 class NoRuleSet(LookupError):
@@ -52,3 +63,28 @@ def rule_book():
                 return rule_set
         raise NoRuleSet(day)
     return on
+
+
+def printed_code(key: str, rules: RuleSet) -> str:
+    """The code printed on the form ``key`` under ``rules`` (the key itself when the set has
+    no label for it, e.g. a set older than the labels)."""
+    return (rules.params.get("form_labels") or {}).get(key, key)
+
+
+def form_name(title, key: str, rules: RuleSet):
+    """A form's name as shown (lazily translated): its title and its printed code under
+    ``rules``."""
+    return _l("%(title)s (%(code)s)", title=title, code=printed_code(key, rules))
+
+
+def form_order(key: str) -> tuple:
+    """Forms in the order of their numbers (1-, 2-, ..., 4A-, ..., 10-KNĐ), not as text."""
+    number = re.match(r"\d*", key).group()
+    return (int(number) if number else 0, key)
+
+
+def unconfirmed(params: dict, key: str) -> bool | list[str]:
+    """The "to confirm" mark of a parameter: True (its whole value), the entries marked (of
+    a parameter by form), or False."""
+    mark = (params.get(TO_CONFIRM) or {}).get(key, False)
+    return sorted(mark, key=form_order) if isinstance(mark, list) else bool(mark)

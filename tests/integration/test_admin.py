@@ -12,12 +12,12 @@ from flask_babel import force_locale, gettext
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from referral_flow.admin.forms import PARAMS, field_name
+from referral_flow.admin.forms import BY_ENTRY, PARAMS, confirm_name, field_name
 from referral_flow.labels import KIND_LABELS
 from referral_flow.extensions import db as _db
 from referral_flow.models import (AuditEvent, EnterpriseKind, HolidayOverride,
                                   Organisation, Role, RoleGrant, RuleSet, Tree, UnionKind, User)
-from referral_flow.workflow.rulesets import REQUIRED_KEYS, rule_set_on
+from referral_flow.workflow.rulesets import REQUIRED_KEYS, form_order, rule_set_on, unconfirmed
 
 from ..conftest import Auth, counting, csrf_token
 from ..factories import TODAY, member, org, user
@@ -105,11 +105,18 @@ def rule_form_data(params: dict, **changes) -> dict:
         elif kind == "bool":
             if value:
                 data[field_name(key)] = "y"
-        elif kind == "months_by_doc":
-            for i, doc in enumerate(sorted(value)):
+        elif kind in BY_ENTRY:
+            for i, doc in enumerate(sorted(value, key=form_order)):
                 data[field_name(key, i)] = value[doc]
         else:
             data[field_name(key)] = value
+        mark = unconfirmed(params, key)
+        if kind in BY_ENTRY:
+            data.update({confirm_name(key, i): "y"
+                         for i, doc in enumerate(sorted(value, key=form_order))
+                         if mark is True or doc in (mark or [])})
+        elif mark:
+            data[confirm_name(key)] = "y"
     data.update(changes)
     return data
 

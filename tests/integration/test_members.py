@@ -405,6 +405,8 @@ def test_edit_without_changes_writes_nothing(world, db, chair, client):
     fields.pop("csrf_token")
     fields["gender"] = "male"
     fields["direct_production"] = "y"
+    assert re.search(r'<option selected value="upper_secondary">', page.text)
+    fields["education"] = "upper_secondary"
     page = client.post(f"/members/{mid}/edit",
                        data={**fields, "csrf_token": csrf_token(page.text)})
     assert page.status_code == 302, re.findall(r'class="error"[^<]*<', page.text)

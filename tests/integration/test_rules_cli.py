@@ -52,10 +52,35 @@ def test_lists_the_shipped_rule_sets_in_date_order(app):
     "min_age_months = 216",
     "max_age_months = 720",
     "introducer_min_months = 12",
-    'document_validity_months = {"3-KNĐ": 12, "4A-KNĐ": 12, "5-KNĐ": 12}',
+    "thcs_required = true",
 ])
 def test_shows_the_parameters_of_each_set(app, code, parameter):
-    assert parameter in blocks(rules_show(app))[code]
+    values = [line.split("    [TO CONFIRM")[0] for line in blocks(rules_show(app))[code]]
+    assert parameter in values
+
+
+VALIDITY = 'document_validity_months = {"1-KNĐ": 12, "2-KNĐ": 12, "3-KNĐ": 12, "4A-KNĐ": 12, ' \
+           '"5-KNĐ": 12}'
+
+
+@pytest.mark.parametrize("code", [code for code, _ in SHIPPED])
+def test_document_validities_are_shown_to_confirm(app, code):
+    """Every shipped set: 12 months for 1-, 2-, 3-, 4A- and 5-KNĐ (local procedures), each
+    marked until the 06-HD/TW §5.4 table is read; the recognition forms' printed codes too."""
+    shown = blocks(rules_show(app))[code]
+    assert f"{VALIDITY}    [TO CONFIRM (cần xác nhận): 1-KNĐ, 2-KNĐ, 3-KNĐ, 4A-KNĐ, 5-KNĐ]" \
+        in shown
+    labels = next(line for line in shown if line.startswith("form_labels = "))
+    assert '"13-KNĐ": "13-KNĐ"' in labels
+    assert labels.endswith("[TO CONFIRM (cần xác nhận): 12-KNĐ, 13-KNĐ, 15-KNĐ, 16-KNĐ]")
+    assert "ceremony_working_days = 30" in shown       # a confirmed figure has no mark
+    assert not any(line.startswith("to_confirm") for line in shown)
+
+
+def test_a_whole_parameter_marked_is_shown_to_confirm(app):
+    shown = blocks(rules_show(app))
+    assert "certificate_validity_months = 60    [TO CONFIRM (cần xác nhận)]" in shown["29-QĐ/TW"]
+    assert "certificate_validity_months = 60" in shown["294-QĐ/TW"]
 
 
 def test_every_required_parameter_is_shown_sorted(app):

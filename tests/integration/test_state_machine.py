@@ -230,6 +230,9 @@ def check_facts(trigger: str, case: Case, event: AuditEvent, on: date) -> None:
         assert passes(vote.votes_for, vote.eligible, TWO_THIRDS) == (trigger == "cell_approve")
         if trigger == "cell_approve":
             assert case.cell_resolution_on == vote.held_on <= on
+            education = case.member.education      # a THCS diploma, or the exception
+            assert education is not None and (education.value != "primary"
+                                               or case.member.education_exception.strip())
             assert case.state == ("decision_pending" if cell.is_grassroots_cell
                                   else "committee_review")
     elif trigger in ("committee_approve", "committee_reject"):

@@ -147,7 +147,8 @@ def test_replaying_generated_cases_through_fire_gives_the_same_case(province, db
         person = original.member
         twin = Member(full_name=person.full_name, date_of_birth=person.date_of_birth,
                       gender=person.gender, citizen_id=citizen_id(), unit_id=person.unit_id,
-                      job=person.job, direct_production=person.direct_production)
+                      job=person.job, direct_production=person.direct_production,
+                      education=person.education)
         db.session.add(twin)
         db.session.flush()
         copy = open_draft(twin, None, year=original.referral_year,
