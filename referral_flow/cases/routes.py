@@ -43,6 +43,9 @@ from .forms import DocumentCorrectionForm, WithdrawForm, document_form, document
 from .intake import intake_page
 from ..security.permissions import intake_nodes
 from .transfer_forms import answer_form, transfer_request_form, withdraw_form
+from .verification import ACTIONS as VERIFYING
+from .verification import prefix_of, save, verification_form, verification_panel
+from ..services.verification import board
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 nav_entry("cases.index", _l("Cases"), is_staff)
@@ -250,6 +253,31 @@ def _save_document(case: Case, form, prefix: str, save):
     return redirect(url_for("cases.detail", case_id=case.id) + "#dossier")
 
 
+@bp.post("/<int:case_id>/verification/<what>")
+@bp.post("/<int:case_id>/verification/<what>/<int:item_id>")
+@login_required
+def verify(case_id: int, what: str, item_id: int | None = None):
+    """Record a piece of the background verification: a relative added or corrected, a
+    check, a request and its answer, the residence area's opinion asked for and received."""
+    case = get_case_or_404(case_id, current_user)
+    if what not in VERIFYING or VERIFYING[what][2] != (item_id is not None):
+        abort(404)
+    prefix = prefix_of(what, item_id)
+    form = verification_form(what, board(case, load_calendar()), item_id, request.form)
+    if not form.validate_on_submit():
+        return _detail_page(case, verifying={prefix: form}, failed=prefix), 400
+    try:
+        save(what, case, current_user, form, item_id)
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        case = get_case_or_404(case.id, current_user)
+        return _detail_page(case, verifying={prefix: form}, error=str(exc),
+                            failed=prefix), exc.http_status
+    flash(_("The background verification was updated."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id) + "#verification")
+
+
 def document_forms(case: Case, rows, bound: dict | None = None) -> dict:
     """The dossier's forms the user may use now, by prefix: one per recordable form code,
     and for each document in force one to correct it and one to withdraw it."""
@@ -276,7 +304,8 @@ def document_forms(case: Case, rows, bound: dict | None = None) -> dict:
 def _detail_page(case: Case, bound: dict | None = None, error: str | None = None,
                  conflict: bool = False, documents: dict | None = None,
                  outcome: Outcome | None = None, fix=None, failed: str | None = None,
-                 error_form: str | None = None, moving: dict | None = None) -> str:
+                 error_form: str | None = None, moving: dict | None = None,
+                 verifying: dict | None = None) -> str:
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.subject == "case")
         .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)).all()
@@ -290,10 +319,11 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
     rows = [row for _stage, stage_rows in stages for row in stage_rows]
     if allowed is not None and fix is None:
         fix = correction_form(allowed.event, case)
+    own = _is_own_case(current_user, case)
     return render_template("cases/detail.html", case=case, events=events,
                            actions=available(current_user, case, bound, today),
                            deadlines=deadlines(case, load_calendar(), today, rule_book()),
-                           states=STATES, triggers=BY_TRIGGER, own=_is_own_case(current_user, case),
+                           states=STATES, triggers=BY_TRIGGER, own=own,
                            corrected={e.corrects_id: e for e in events if e.corrects_id},
                            error=error, conflict=conflict,
                            failed=failed or next(iter(bound or {}), "correction" if fix and (
@@ -304,6 +334,8 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                            needs_confirmation=needs_confirmation,
                            checklist=stages, forms=document_forms(case, rows, documents),
                            moves=_transfer_panel(case, today, moving or {}),
+                           verification=None if own else verification_panel(
+                               case, current_user, today, verifying),
                            transfer_kinds=TRANSFER_KIND_LABELS,
                            transfer_states=TRANSFER_STATE_LABELS)
 

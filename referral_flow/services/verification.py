@@ -23,15 +23,15 @@ from .dossier import may_record, stage_of
 
 NOTE_LIMIT = 2000
 # The verification prepares the admission dossier: recorded where its 2-KNĐ is.
-_STAGE = stage_of("2-KNĐ")
+STAGE = stage_of("2-KNĐ")
 
 
 def may_verify(user: User | None, case: Case) -> bool:
-    return _STAGE in may_record(user, case) if user is not None else False
+    return STAGE in may_record(user, case) if user is not None else False
 
 
 def _allowed(case: Case, user: User | None, check_permission: bool) -> None:
-    if case.state not in _STAGE.states:
+    if case.state not in STAGE.states:
         raise NotAvailable(_l("The background verification is recorded while the dossier is "
                               "prepared."))
     if check_permission and not may_verify(user, case):
