@@ -43,7 +43,7 @@ class RequestForm(Form):
 class AnswerForm(Form):
     answered_on = DayField(_l("Date answered"), validators=[required])
     result = ChoiceField(_l("Result"), validators=[required],
-                         choices=[(Answer.clear.value, _l("Clear")),
+                         choices=[(Answer.clear.value, _l("No concerns")),
                                   (Answer.concerns.value, _l("Concerns"))])
     note = NoteField(_l("Note (required when there are concerns)"),
                      validators=[optional, longest(vf.NOTE_LIMIT)])

@@ -15,8 +15,8 @@ from ..models import (Case, CheckTopic, ExtraCheck, Relation, Relative, Residenc
                       VerificationRequest)
 
 RELATIONS = {
-    Relation.parent: _l("Parent"),
-    Relation.parent_in_law: _l("Parent-in-law"),
+    Relation.parent: _l("Father or mother"),
+    Relation.parent_in_law: _l("Father- or mother-in-law"),
     Relation.carer: _l("Carer who brought the candidate up"),
     Relation.spouse: _l("Spouse"),
     Relation.adult_child: _l("Adult child"),

@@ -86,11 +86,11 @@ def test_one_relative_unanswered_refuses_then_its_answer_lets_the_case_go(world,
     residence(in_dossier)
     father = relative(in_dossier)
     mother = relative(in_dossier, "Trần Thị Mẹ")
-    assert "Nguyễn Văn Cha (Parent): no verification request sent" in refusal(in_dossier)
+    assert "Nguyễn Văn Cha (Father or mother): no verification request sent" in refusal(in_dossier)
     answer(in_dossier, request(in_dossier, f"relative:{father.id}"))
     late = request(in_dossier, f"relative:{mother.id}")
     message = refusal(in_dossier)
-    assert "Trần Thị Mẹ (Parent): the answer of Đảng ủy xã Tân Lâm" in message
+    assert "Trần Thị Mẹ (Father or mother): the answer of Đảng ủy xã Tân Lâm" in message
     assert "Nguyễn Văn Cha" not in message
     answer(in_dossier, late, on=TODAY - timedelta(days=1))
     # the step cannot rely on an answer dated after it
