@@ -27,7 +27,7 @@ from ..services.dossier import (checklist, correct_document, may_record, record_
                                 withdraw_document)
 from ..text import fold
 from ..menu import nav_entry
-from ..workflow.calendar import load_calendar
+from ..workflow.calendar import WorkingCalendar, load_calendar
 from ..services.corrections import CORRECT, correct, correctable
 from ..services.outcome import Outcome, needs_confirmation, preview
 from ..workflow.errors import Conflict, WorkflowError
@@ -320,9 +320,10 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
     if allowed is not None and fix is None:
         fix = correction_form(allowed.event, case)
     own = _is_own_case(current_user, case)
+    calendar = load_calendar()      # one read of the working calendar for the whole page
     return render_template("cases/detail.html", case=case, events=events,
                            actions=available(current_user, case, bound, today),
-                           deadlines=deadlines(case, load_calendar(), today, rule_book()),
+                           deadlines=deadlines(case, calendar, today, rule_book()),
                            states=STATES, triggers=BY_TRIGGER, own=own,
                            corrected={e.corrects_id: e for e in events if e.corrects_id},
                            error=error, conflict=conflict,
@@ -333,9 +334,9 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                            earlier=earlier, audits_reads=is_admin(current_user, today),
                            needs_confirmation=needs_confirmation,
                            checklist=stages, forms=document_forms(case, rows, documents),
-                           moves=_transfer_panel(case, today, moving or {}),
+                           moves=_transfer_panel(case, today, calendar, moving or {}),
                            verification=None if own else verification_panel(
-                               case, current_user, today, verifying),
+                               case, current_user, today, calendar, verifying),
                            transfer_kinds=TRANSFER_KIND_LABELS,
                            transfer_states=TRANSFER_STATE_LABELS)
 
@@ -347,12 +348,11 @@ def _is_own_case(user: User, case: Case) -> bool:
 
 # --- transfers (services/transfers.py) ----------------------------------------------------
 
-def _transfer_panel(case: Case, today, bound: dict) -> dict:
+def _transfer_panel(case: Case, today, calendar: WorkingCalendar, bound: dict) -> dict:
     """The case page's transfers: the history with each one's deadline, the request form
     (for the side responsible, when none is pending) and the pending one's withdrawal."""
     history = transfers.history_of(case)
     pending = next((t for t in history if t.pending), None)
-    calendar = load_calendar()
     may_move = can(current_user, "request_transfer", case, today)
     return {
         "history": [(t, transfers.deadline(t, calendar, today)) for t in reversed(history)],

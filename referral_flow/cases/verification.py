@@ -12,7 +12,7 @@ from ..forms import ChoiceField, DayField, Form, NoteField, TextField, longest, 
 from ..forms.fields import options
 from ..models import Answer, Case, User
 from ..services import verification as vf
-from ..workflow.calendar import load_calendar
+from ..workflow.calendar import WorkingCalendar
 from ..workflow.verification import RELATIONS, TOPICS
 
 
@@ -106,13 +106,13 @@ def save(what: str, case: Case, user: User, form: Form, item_id: int | None) -> 
         service(case, user, values(form))
 
 
-def verification_panel(case: Case, user: User, today: date,
+def verification_panel(case: Case, user: User, today: date, calendar: WorkingCalendar,
                        bound: dict | None = None) -> dict | None:
     """The section's board and, for who may record it now, its forms by prefix; shown from
     the nomination on, with the admission dossier."""
     if case.state not in vf.STAGE.shown_in:
         return None
-    board = vf.board(case, load_calendar(), today)
+    board = vf.board(case, calendar, today)
     forms = {}
     if vf.may_verify(user, case):
         bound = bound or {}
