@@ -26,7 +26,7 @@ from .services.transitions import fire
 from .demo_people import GIVEN_F, GIVEN_M, JOBS, MIDDLE_F, MIDDLE_M, SURNAMES, roster_person
 from .demo_province import (AREAS, BLOC_CODE, CUTOVER, FEDERATION_NAME, MARKER, Unions,
                             build_party_tree, build_units, reorganise_2025)
-from .demo_steps import earliest_on, step_data
+from .demo_steps import background_check, earliest_on, step_data
 from .workflow.steps import STEP, STEPS, demo_path
 
 DEMO_PASSWORD = "demo-only-2026"   # listed in the README; demo load is refused in production
@@ -177,6 +177,8 @@ def walk(case, path, start: date, gap: int, users, cells, today):
         actor = _actor(users, trigger, case, today)
         fire(case, trigger, actor, expected_version=case.version, data=data, comment=comment,
              on=on, today=today, check_permission=False)
+        if trigger == "open_dossier" == path[-1]:
+            background_check(case, on, done=False)      # its verification is under way
 
 
 def _walk_until(steps, until: date) -> bool:

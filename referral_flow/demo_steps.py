@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import AwarenessClass, Case, Enrolment, Organisation, PartyKind
-from .services import party_members
+from .services import party_members, verification
 from .services.classes import next_number
 from .workflow.guards import pending_enrolment
+from .workflow.verification import records_of
 
 
 def vote_data(held_on: date, eligible: int, votes_for: int | None = None, prefix: str = "",
@@ -30,6 +31,41 @@ def dossier_documents(on: date) -> list[dict]:
          "months_together": 24},
         {"form_code": "5-KNĐ", "issued_on": on, "issuer": "Chi ủy"},
     ]
+
+
+VERIFIED_BY = "Đảng ủy xã nơi cư trú"
+RESIDENCE_CELL = "Chi bộ khu dân cư số 3"
+RESIDENCE_SUMMARY = "Chấp hành tốt chủ trương, chính sách ở nơi cư trú."
+
+
+def background_check(case: Case, on: date, done: bool = True) -> None:
+    """The candidate's parents and the residence area's opinion asked for nine days before
+    ``on`` and, when ``done``, answered two days before it; nothing when the case is past
+    the dossier or its verification is already recorded."""
+    if case.state not in ("certified", "dossier") or records_of(case).relatives:
+        return
+    asked, answered = on - timedelta(days=9), on - timedelta(days=2)
+    surname = case.member.full_name.split()[0]
+    kw = {"today": on, "check_permission": False}
+    for name in (f"{surname} Văn Bình", "Trần Thị Mai"):
+        relative = verification.add_relative(case, None, {"relation": "parent",
+                                                          "full_name": name}, **kw)
+        request = verification.send_request(case, None, {
+            "subject": f"relative:{relative.id}", "sent_to": VERIFIED_BY, "sent_on": asked},
+            **kw)
+        if done:
+            verification.record_answer(case, request.id, None, {
+                "answered_on": answered, "result": "clear"}, **kw)
+    opinion = verification.request_residence_opinion(case, None, {
+        "residence_cell": RESIDENCE_CELL, "requested_on": asked}, **kw)
+    if done:
+        verification.receive_residence_opinion(case, opinion.id, None, {
+            "received_on": answered, "summary": RESIDENCE_SUMMARY}, **kw)
+
+
+def _send_to_cell(case: Case, on: date, _cells) -> dict:
+    background_check(case, on)
+    return {}
 
 
 def host_cell_for(case: Case, cells: list[Organisation]) -> Organisation:
@@ -144,7 +180,7 @@ STEP_DATA = {
         "certificate_no": f"GCN-{case.id:05d}", "certificate_issuer": PROVINCIAL_SCHOOL,
         "certificate_on": on - timedelta(days=1)},
     "open_dossier": lambda case, on, _c: {"documents": dossier_documents(on)},
-    "send_to_cell": lambda case, on, _c: {},
+    "send_to_cell": _send_to_cell,
     "cell_approve": lambda case, on, _c: vote_data(on, case.host_cell.official_members,
                                                    number="NQ/CB"),
     "committee_approve": lambda case, on, _c: vote_data(

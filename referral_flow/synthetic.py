@@ -21,11 +21,13 @@ from sqlalchemy import bindparam, func, insert, select, text
 
 from . import clock
 from .demo_people import GIVEN_F, GIVEN_M, JOBS, MIDDLE_F, MIDDLE_M, SURNAMES, roster_person
-from .demo_steps import dossier_documents, vote_data
+from .demo_steps import (RESIDENCE_CELL, RESIDENCE_SUMMARY, VERIFIED_BY, dossier_documents,
+                         vote_data)
 from .extensions import db
-from .models import (AuditEvent, AwarenessClass, Case, CaseHelper, Document, EnrolmentResult,
-                     Enrolment, EnterpriseKind, Member, Organisation, PartyKind, PartyMember,
-                     PartyStatus, Target, Tree, UnionKind, Vote, VoteKind)
+from .models import (Answer, AuditEvent, AwarenessClass, Case, CaseHelper, Document,
+                     EnrolmentResult, Enrolment, EnterpriseKind, Member, Organisation, PartyKind,
+                     PartyMember, PartyStatus, Relation, Relative, ResidenceOpinion, Target, Tree,
+                     UnionKind, VerificationRequest, Vote, VoteKind)
 from .models.audit import audit_key, canonical, digest, step_date
 from .models.classes import certificate_number
 from .models.member import Education, Gender
@@ -43,7 +45,7 @@ LARGE, MEDIUM = 8, 3                 # case weights of a large and a medium CĐC
 CELL_KINDS = (PartyKind.cell.value, PartyKind.grassroots_cell.value)
 # Tables in foreign-key order: rows are written parents first.
 TABLES = [Organisation, Member, PartyMember, Case, AwarenessClass, Enrolment, Vote, Document,
-          CaseHelper, AuditEvent, Target]
+          CaseHelper, Relative, VerificationRequest, ResidenceOpinion, AuditEvent, Target]
 DIRECT_JOBS = [j for j in JOBS if j[1]]
 OFFICE_JOBS = [j for j in JOBS if j[0] in {"Nhân viên kế toán", "Kỹ sư", "Nhân viên hành chính"}]
 PUBLIC_JOBS = [j for j in JOBS if not j[1]]
@@ -501,6 +503,7 @@ class Walk:
             return
         on = self.pace(on, "dossier")
         self.emit(Step("send_to_cell", "cell_review", on, {}))
+        self.g.background_check(self.case, on)
         on = self._cell(self.pace(on, "cell_review"))
         if on is None:
             return
@@ -743,6 +746,22 @@ class Generator:
                 add_months(doc["issued_on"], months) if months else None,
                 bool(doc.get("verified")), detail)))
         return out
+
+    def background_check(self, case: dict, on: date) -> None:
+        """The background verification answered before the case went to the cell on ``on``:
+        the candidate's parents and the residence area's opinion, as services.verification
+        records them (its audit events are left out: they do not move the case)."""
+        asked, answered = self.days.sub(on, 8), self.days.sub(on, 2)
+        for female in (False, True):
+            relative = self.rows.add(Relative, case_id=case["id"], relation=Relation.parent,
+                                     full_name=self.name(self.rng, female), abroad=False,
+                                     country="", exempt=False, added_on=asked)
+            self.rows.add(VerificationRequest, case_id=case["id"], relative_id=relative["id"],
+                          check_id=None, sent_to=VERIFIED_BY, sent_on=asked,
+                          answered_on=answered, result=Answer.clear, answer_note="")
+        self.rows.add(ResidenceOpinion, case_id=case["id"], residence_cell=RESIDENCE_CELL,
+                      requested_on=asked, received_on=answered,
+                      summary=RESIDENCE_SUMMARY)
 
     def member(self, unit: Unit, nominated: date) -> dict:
         rng = self.rng

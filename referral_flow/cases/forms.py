@@ -179,7 +179,12 @@ class DocumentForm(Form):
     number = _text(_l("Number"), 40, blank_ok=True)
     issuer = _text(_l("Issued by / signed by"), 200, blank_ok=True)
     issued_on = DayField(_l("Date of the document"), validators=[required])
-    verified = BooleanField(_l("The personal history has been verified (2-KNĐ)"))
+    certified_on = DayField(_l("Certified by the grassroots committee on"),
+                            validators=[optional],
+                            description=_l("The date of the committee's signature and stamp: "
+                                           "the personal history's validity runs from it."))
+    verified = BooleanField(_l("The applicant's own personal history has been verified "
+                               "(2-KNĐ)"))
     official = BooleanField(_l("The introducer is an official Party member"))
     months_together = NumberField(_l("Months worked or lived together"),
                                   validators=[optional], low=0, high=1200)
@@ -196,7 +201,7 @@ class WithdrawForm(Form):
 # The fields each form asks for, and what its "issued by" means.
 DOCUMENT_FIELDS = {
     "1-KNĐ": ("number", "issued_on"),
-    "2-KNĐ": ("number", "issued_on", "verified"),
+    "2-KNĐ": ("number", "issued_on", "certified_on", "verified"),
     "3-KNĐ": ("issuer", "issued_on", "official", "months_together"),
     "5-KNĐ": ("number", "issuer", "issued_on"),
     "10-KNĐ": ("issued_on",),
@@ -217,10 +222,12 @@ def document_form(code: str, prefix: str, formdata=None, document=None,
     data = None
     if document is not None and formdata is None:
         data = {"number": document.number, "issuer": document.issuer,
-                "issued_on": document.issued_on, "verified": document.verified,
+                "issued_on": document.issued_on, "certified_on": document.certified_on,
+                "verified": document.verified,
                 **(document.detail or {})}
     form = form_class(formdata=formdata, prefix=prefix, data=data)
-    for name in ("number", "issuer", "issued_on", "verified", "official", "months_together"):
+    for name in ("number", "issuer", "issued_on", "certified_on", "verified", "official",
+                 "months_together"):
         if name not in DOCUMENT_FIELDS[code]:
             delattr(form, name)
     if code in ISSUER_LABELS:

@@ -28,7 +28,7 @@ from ..services.dossier import (checklist, correct_document, document_codes, may
                                 record_document, withdraw_document)
 from ..text import fold
 from ..menu import nav_entry
-from ..workflow.calendar import load_calendar
+from ..workflow.calendar import WorkingCalendar, load_calendar
 from ..services.corrections import CORRECT, correct, correctable
 from ..services.outcome import Outcome, needs_confirmation, preview
 from ..workflow.errors import Conflict, WorkflowError
@@ -44,6 +44,9 @@ from .forms import DocumentCorrectionForm, WithdrawForm, document_form, document
 from .intake import intake_page
 from ..security.permissions import intake_nodes
 from .transfer_forms import answer_form, transfer_request_form, withdraw_form
+from .verification import ACTIONS as VERIFYING
+from .verification import prefix_of, save, verification_form, verification_panel
+from ..services.verification import board
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 nav_entry("cases.index", _l("Cases"), is_staff)
@@ -251,6 +254,31 @@ def _save_document(case: Case, form, prefix: str, save):
     return redirect(url_for("cases.detail", case_id=case.id) + "#dossier")
 
 
+@bp.post("/<int:case_id>/verification/<what>")
+@bp.post("/<int:case_id>/verification/<what>/<int:item_id>")
+@login_required
+def verify(case_id: int, what: str, item_id: int | None = None):
+    """Record a piece of the background verification: a relative added or corrected, a
+    check, a request and its answer, the residence area's opinion asked for and received."""
+    case = get_case_or_404(case_id, current_user)
+    if what not in VERIFYING or VERIFYING[what][2] != (item_id is not None):
+        abort(404)
+    prefix = prefix_of(what, item_id)
+    form = verification_form(what, board(case, load_calendar()), item_id, request.form)
+    if not form.validate_on_submit():
+        return _detail_page(case, verifying={prefix: form}, failed=prefix), 400
+    try:
+        save(what, case, current_user, form, item_id)
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        case = get_case_or_404(case.id, current_user)
+        return _detail_page(case, verifying={prefix: form}, error=str(exc),
+                            failed=prefix), exc.http_status
+    flash(_("The background verification was updated."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id) + "#verification")
+
+
 def document_forms(case: Case, rows, bound: dict | None = None) -> dict:
     """The dossier's forms the user may use now, by prefix: one per recordable form code,
     and for each document in force one to correct it and one to withdraw it."""
@@ -277,7 +305,8 @@ def document_forms(case: Case, rows, bound: dict | None = None) -> dict:
 def _detail_page(case: Case, bound: dict | None = None, error: str | None = None,
                  conflict: bool = False, documents: dict | None = None,
                  outcome: Outcome | None = None, fix=None, failed: str | None = None,
-                 error_form: str | None = None, moving: dict | None = None) -> str:
+                 error_form: str | None = None, moving: dict | None = None,
+                 verifying: dict | None = None) -> str:
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.subject == "case")
         .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)).all()
@@ -291,12 +320,14 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
     rows = [row for _stage, stage_rows in stages for row in stage_rows]
     if allowed is not None and fix is None:
         fix = correction_form(allowed.event, case)
+    own = _is_own_case(current_user, case)
+    calendar = load_calendar()      # one read of the working calendar for the whole page
     book = rule_book()
     return render_template("cases/detail.html", case=case, events=events,
                            actions=available(current_user, case, bound, today),
-                           deadlines=deadlines(case, load_calendar(), today, book),
+                           deadlines=deadlines(case, calendar, today, book),
                            states=STATES, step_label=partial(step_label, rules_on=book),
-                           own=_is_own_case(current_user, case),
+                           own=own,
                            corrected={e.corrects_id: e for e in events if e.corrects_id},
                            error=error, conflict=conflict,
                            failed=failed or next(iter(bound or {}), "correction" if fix and (
@@ -306,7 +337,9 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                            earlier=earlier, audits_reads=is_admin(current_user, today),
                            needs_confirmation=needs_confirmation,
                            checklist=stages, forms=document_forms(case, rows, documents),
-                           moves=_transfer_panel(case, today, moving or {}),
+                           moves=_transfer_panel(case, today, calendar, moving or {}),
+                           verification=None if own else verification_panel(
+                               case, current_user, today, calendar, verifying),
                            transfer_kinds=TRANSFER_KIND_LABELS,
                            transfer_states=TRANSFER_STATE_LABELS)
 
@@ -318,12 +351,11 @@ def _is_own_case(user: User, case: Case) -> bool:
 
 # --- transfers (services/transfers.py) ----------------------------------------------------
 
-def _transfer_panel(case: Case, today, bound: dict) -> dict:
+def _transfer_panel(case: Case, today, calendar: WorkingCalendar, bound: dict) -> dict:
     """The case page's transfers: the history with each one's deadline, the request form
     (for the side responsible, when none is pending) and the pending one's withdrawal."""
     history = transfers.history_of(case)
     pending = next((t for t in history if t.pending), None)
-    calendar = load_calendar()
     may_move = can(current_user, "request_transfer", case, today)
     return {
         "history": [(t, transfers.deadline(t, calendar, today)) for t in reversed(history)],

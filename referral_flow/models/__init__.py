@@ -15,6 +15,8 @@ from .jobs import Job, JobFile, JobFileRole, JobState
 from .moves import CaseMove, MoveKind, OrganisationMove
 from .transfers import TransferKind, TransferRequest, TransferState
 from .second_factor import RecoveryCode, SecondFactorPolicy, TotpFactor
+from .verification import (Answer, CheckTopic, ExtraCheck, Relation, Relative, ResidenceOpinion,
+                           VerificationRequest)
 
 __all__ = [
     "Organisation", "Tree", "UnionKind", "PartyKind", "EnterpriseKind", "Member", "User",
@@ -25,4 +27,6 @@ __all__ = [
     "JobState",
     "TransferKind", "TransferRequest", "TransferState",
     "RecoveryCode", "SecondFactorPolicy", "TotpFactor",
+    "Answer", "CheckTopic", "ExtraCheck", "Relation", "Relative", "ResidenceOpinion",
+    "VerificationRequest",
 ]

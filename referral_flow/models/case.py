@@ -128,7 +128,10 @@ class Document(db.Model):
     issued_on: Mapped[date] = mapped_column(Date)
     issuer: Mapped[str] = mapped_column(String(200), default="")
     valid_until: Mapped[date | None] = mapped_column(Date)
+    # 2-KNĐ: the applicant's own history verified; the grassroots committee's certification
+    # (signature and stamp), from which the history's validity runs.
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    certified_on: Mapped[date | None] = mapped_column(Date)
     # form-specific facts, e.g. an introducer's {"official": true, "months_together": 14}
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     # A document is withdrawn (with the reason), never deleted; a corrected one is withdrawn

@@ -19,6 +19,10 @@ Names are flat, so that a file's columns and a form's fields are the same:
 - the cell's recognition vote ``recognition_*`` (``recognition_cell_on``);
 - ``since``: when the case reached its step, where no key date says it (the dossier).
 
+The background verification (services/verification.py) of a case entered at the cell's
+review or later was done before go-live: its answers are not re-entered. A case entered in
+the dossier step records its verification on its page before it goes to the cell.
+
 Each step's facts go through the guards of the transition that takes it, under the rule
 set in force on the step's date, on a case built in memory: nothing is fired and nothing
 is written unless every check passes. The case then gets its key dates, votes and documents

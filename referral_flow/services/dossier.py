@@ -11,11 +11,10 @@ from .. import clock
 from ..extensions import db
 from ..models import Case, Document, User
 from ..security import can
-from ..workflow.calendar import add_months
 from ..workflow.errors import NotAllowed, NotAvailable
 from ..workflow.moved import is_stale, transfers_of
 from ..workflow.guards import (DOSSIER_FORMS, RECOGNITION_FORMS, RECORDABLE_FORMS, introduces,
-                               parse_document)
+                               parse_document, valid_until)
 from ..workflow.rulesets import (FORM_KEYS, NoRuleSet, form_name, printed_code, rule_book,
                                  rule_set_on)
 from ..workflow.steps import ADMISSION, RECOGNITION, STEPS
@@ -73,8 +72,8 @@ def record_document(case: Case, user: User, raw: dict, today: date | None = None
     today = today or clock.today()
     _recordable_stage(user, case, str(raw.get("form_code", "")))
     fields = parse_document(raw, today)
-    months = rule_set_on(fields["issued_on"])["document_validity_months"].get(fields["form_code"])
-    doc = Document(valid_until=add_months(fields["issued_on"], months) if months else None,
+    validity = rule_set_on(fields["issued_on"])["document_validity_months"]
+    doc = Document(valid_until=valid_until(fields, validity),
                    replaces_id=replaces.id if replaces else None, **fields)
     case.documents.append(doc)
     db.session.flush()

@@ -7,7 +7,7 @@ from ..models import (CaseHelper, Document, Enrolment, EnrolmentResult, PartySta
 from .calendar import add_months
 from .context import StepContext
 from . import roster
-from .guards import pending_enrolment
+from .guards import pending_enrolment, valid_until
 
 
 def _vote(ctx: StepContext, kind: VoteKind, form: str, vote: dict | None = None) -> None:
@@ -73,9 +73,7 @@ def certify(ctx: StepContext) -> None:
 def record_documents(ctx: StepContext) -> None:
     validity = ctx.rules["document_validity_months"]
     for doc in ctx.parsed.get("documents", []):
-        months = validity.get(doc["form_code"])
-        ctx.case.documents.append(Document(
-            valid_until=add_months(doc["issued_on"], months) if months else None, **doc))
+        ctx.case.documents.append(Document(valid_until=valid_until(doc, validity), **doc))
 
 
 def cell_resolution(ctx: StepContext) -> None:

@@ -20,6 +20,7 @@ from .errors import GuardFailed, InvalidStepData
 from .moved import is_stale, transfers_of
 from .rulesets import form_name, rule_set_on
 from .states import OPEN, STATES
+from .verification import Listed, holding
 
 CELL_KINDS = (PartyKind.cell.value, PartyKind.grassroots_cell.value)
 # Each form's title by its stable key; shown with the code the rule set prints
@@ -355,14 +356,38 @@ def parse_document(raw, on: date) -> dict:
     if issued_on > on:
         raise InvalidStepData(_l("The date of the %(doc)s cannot be after the step's date.",
                                  doc=form_name(RECORDABLE_FORMS[form], form, rule_set_on(on))))
+    certified_on = None
+    if form == "2-KNĐ":
+        certified_on = sd.day(raw, "certified_on", _l("Certified by the grassroots committee on"),
+                              required=False)
+        if certified_on and not issued_on <= certified_on <= on:
+            raise InvalidStepData(_l("The committee certifies the personal history after it "
+                                     "is written and no later than the step's date."))
     return {
         "form_code": form,
         "number": sd.text(raw, "number", _l("Number"), required=False, limit=40),
         "issued_on": issued_on,
         "issuer": sd.text(raw, "issuer", _l("Issued by"), required=form == "3-KNĐ"),
         "verified": sd.flag(raw, "verified"),
+        "certified_on": certified_on,
         "detail": detail,
     }
+
+
+def valid_from(doc) -> date:
+    """The day a document's validity runs from: its date, or for the personal history its
+    certification by the grassroots committee when recorded (domain.md M4)."""
+    certified = doc.get("certified_on") if isinstance(doc, dict) else doc.certified_on
+    issued = doc["issued_on"] if isinstance(doc, dict) else doc.issued_on
+    return certified or issued
+
+
+def valid_until(doc, validity: dict) -> date | None:
+    """The last day of a document (a dict as parsed, or a Document) under ``validity``
+    (months per form code, the rule set's ``document_validity_months``)."""
+    form = doc["form_code"] if isinstance(doc, dict) else doc.form_code
+    months = validity.get(form)
+    return add_months(valid_from(doc), months) if months else None
 
 
 def read_documents(ctx: StepContext) -> None:
@@ -378,7 +403,7 @@ def _dossier(ctx: StepContext) -> list[dict]:
     ``stale`` marks those a later transfer left stale (workflow/moved.py)."""
     moves = transfers_of(ctx.case)
     on_file = [{"form_code": d.form_code, "issued_on": d.issued_on, "issuer": d.issuer,
-                "verified": d.verified, "detail": d.detail or {},
+                "verified": d.verified, "certified_on": d.certified_on, "detail": d.detail or {},
                 "stale": is_stale(d.form_code, d.issued_on, moves)}
                for d in ctx.case.documents if d.withdrawn_on is None]
     return on_file + ctx.parsed.get("documents", [])
@@ -426,7 +451,7 @@ def dossier_complete(ctx: StepContext, day: date | None = None) -> None:
             raise GuardFailed(_l("The dossier lacks the %(doc)s.", doc=name), form=form)
         mine = _not_stale(mine, form, name)
         if form in validity:
-            mine = [d for d in mine if day <= add_months(d["issued_on"], validity[form])]
+            mine = [d for d in mine if day <= valid_until(d, validity)]
             if not mine:
                 raise GuardFailed(_l("The %(doc)s is older than %(n)d months: renew it.",
                                      doc=name, n=validity[form]), form=form)
@@ -448,6 +473,16 @@ def dossier_complete(ctx: StepContext, day: date | None = None) -> None:
                              "date of this step.", d=cert.issued_on.strftime("%d/%m/%Y"),
                              m=day.strftime("%d/%m/%Y")))
     _certificate_valid_on(ctx, cert.issued_on, day)
+
+
+def background_verified(ctx: StepContext) -> None:
+    """The cell considers the case only after the background verification's results and
+    the residence area's opinion (domain.md R12, R13; workflow/verification.py)."""
+    missing = holding(ctx.case, ctx.on)
+    if missing:
+        raise GuardFailed(_l("The cell can consider the case only once the background "
+                             "verification is complete. Still awaited: %(what)s.",
+                             what=Listed(missing)))
 
 
 def cell_vote(ctx: StepContext, passing: bool = True) -> None:

@@ -81,7 +81,7 @@ TRANSITIONS: list[Transition] = [
     T("open_dossier", "certified", "dossier", _l("Start the dossier"), {SECRETARY, OFFICER},
       "cell", [g.read_documents], fx.record_documents),
     T("send_to_cell", "dossier", "cell_review", _l("Send to the cell meeting"),
-      {SECRETARY, OFFICER}, "cell", [g.read_documents, g.dossier_complete],
+      {SECRETARY, OFFICER}, "cell", [g.read_documents, g.dossier_complete, g.background_verified],
       fx.record_documents),
     T("cell_approve", "cell_review", "decision_pending", _l("Record the cell's approval (6-KNĐ)"),
       {SECRETARY}, "cell", [g.cell_vote, g.thcs_diploma], fx.cell_resolution,

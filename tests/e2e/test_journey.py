@@ -75,6 +75,28 @@ class Step:
         assert not self.page.locator(".flash.error, .error").all_inner_texts()
 
 
+    def verify(self, what, **fields):
+        """Send one of the background verification's forms (the first of ``what``:
+        relative, request, answer, residence, received); a select is chosen by the start
+        of an option's text."""
+        self.open()
+        box = self.page.locator(
+            f"#verification details:has(form[action*='/verification/{what}'])").first
+        box.locator("summary").first.click()
+        for name, value in fields.items():
+            target = box.locator(f"[id$='-{name}']").first
+            if isinstance(value, bool):
+                target.set_checked(value)
+            elif target.evaluate("e => e.tagName") == "SELECT":
+                option = target.locator("option", has_text=value).first
+                target.select_option(value=option.get_attribute("value"))
+            else:
+                target.fill(str(value))
+        box.locator("button[type=submit]").first.click()
+        self.page.wait_for_load_state()
+        assert not self.page.locator(".flash.error, .error").all_inner_texts()
+
+
 def vote(on, eligible, prefix=""):
     return {f"{prefix}held_on": on.isoformat(), f"{prefix}eligible": eligible,
             f"{prefix}present": eligible, f"{prefix}votes_for": eligible,
@@ -161,10 +183,25 @@ def test_draft_to_official_through_the_ui(live_app, base_url, browser, login, sh
     cell = Step(secretary, base_url, case_id)
     cell.act("open_dossier", "dossier")
     cell.document("1-KNĐ", day)
-    cell.document("2-KNĐ", day, verified=True)
+    cell.document("2-KNĐ", day, verified=True, certified_on=day)
     cell.document("3-KNĐ", day, issuer="Trần Văn Hùng", official=True, months_together=24)
     cell.document("5-KNĐ", day, issuer="Chi ủy")
     shot(secretary, "04-dossier")
+    # The background verification: a spouse abroad, verified through the embassy, and the
+    # residence area's opinion. Until then the page says what holds the case.
+    cell.verify("relative", relation="Vợ hoặc chồng", full_name="Lê Thị Hạnh", abroad=True,
+                country="Hàn Quốc")
+    holding = secretary.locator("#verification .holding").inner_text()
+    assert "Lê Thị Hạnh" in holding and "chưa gửi đề nghị thẩm tra" in holding
+    cell.verify("request", subject="Lê Thị Hạnh",
+                sent_to="Đại sứ quán Việt Nam tại Hàn Quốc", sent_on=day.isoformat())
+    assert "đã chờ 0 ngày làm việc" in secretary.locator("#verification").inner_text()
+    cell.verify("answer", answered_on=day.isoformat(), result="Không có vấn đề")
+    cell.verify("residence", residence_cell="Chi bộ khu dân cư số 2",
+                requested_on=day.isoformat())
+    cell.verify("received", received_on=day.isoformat(), summary="Chấp hành tốt ở nơi cư trú")
+    assert not secretary.locator("#verification .holding").count()
+    shot(secretary, "04-verification")
     cell.act("send_to_cell", "cell_review")
     cell.act("cell_approve", "committee_review", **vote(day, cells["CB-THEP-1"]))
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from markupsafe import escape
 
-from referral_flow.demo_steps import dossier_documents
+from referral_flow.demo_steps import background_check, dossier_documents
 from referral_flow.models import Role
 from referral_flow.services.transitions import fire
 
@@ -45,6 +45,7 @@ def in_dossier(world, db, secretary_contact):
     fire(case, "open_dossier", None, expected_version=case.version, on=on, today=TODAY,
          data={"documents": dossier_documents(on)[:2]}, check_permission=False,
          comment="Anh nhớ nộp thư giới thiệu trước cuối tháng", comment_visible=True)
+    background_check(case, on)
     db.session.commit()
     return case
 

@@ -21,7 +21,7 @@ from referral_flow.workflow.calendar import load_calendar
 from referral_flow.workflow.errors import GuardFailed, InvalidStepData
 from referral_flow.workflow.rulesets import rule_set_on
 
-from referral_flow.demo_steps import earliest_on
+from referral_flow.demo_steps import background_check, earliest_on
 
 from ..factories import TODAY, advance, new_case
 
@@ -203,6 +203,8 @@ def test_certificate_valid_60_months_at_the_cell_vote(world, db, issued_on, vali
         ("open_dossier", {"documents": documents(on)}),
         ("send_to_cell", {}),
     ]:
+        if trigger == "send_to_cell":
+            background_check(case, on)
         step(case, trigger, on, data)
     data = vote(CERT_VOTE_ON, 9, 9)
     if valid:
@@ -236,6 +238,7 @@ def test_dossier_complete_at_send_to_cell(world, db, changes, failure):
     case = case_in(world, "certified")
     on = case.state_since
     step(case, "open_dossier", on, {"documents": documents(on, changes)})
+    background_check(case, on)
     if failure is None:
         step(case, "send_to_cell", on)
         assert case.state == "cell_review"
@@ -252,6 +255,7 @@ def test_introducer_letter_older_than_12_months(world, db, send_on, fresh):
     changes = {"3-KNĐ": {"issued_on": D(2025, 5, 20)}}
     step(case, "open_dossier", case.state_since,
          {"documents": documents(case.state_since, changes)})
+    background_check(case, case.state_since)
     if fresh:
         step(case, "send_to_cell", send_on)
         assert case.state == "cell_review"

@@ -28,9 +28,10 @@ from sqlalchemy import func, select
 
 from referral_flow.demo_steps import earliest_on, step_data
 from referral_flow.demo import PATHS
-from referral_flow.models import AuditEvent, Case, Enrolment, PartyKind, Role, User, VoteKind
+from referral_flow.models import (AuditEvent, Case, Enrolment, ExtraCheck, PartyKind, Relative,
+                                  ResidenceOpinion, Role, User, VerificationRequest, VoteKind)
 from referral_flow.security import can
-from referral_flow.services import audit
+from referral_flow.services import audit, verification
 from referral_flow.services.cases import open_draft
 from referral_flow.services.deadlines import deadlines
 from referral_flow.services.transitions import MAX_COMMENT, fire, step_day
@@ -38,6 +39,7 @@ from referral_flow.workflow.calendar import add_months, load_calendar
 from referral_flow.workflow.errors import Conflict, NotAllowed, NotAvailable, WorkflowError
 from referral_flow.workflow.states import BEFORE_DECISION, FINAL, OPEN
 from referral_flow.workflow.steps import STEP
+from referral_flow.workflow.verification import records_of
 from referral_flow.workflow.transitions import BY_TRIGGER, TRANSITIONS, TRIGGERS, spec
 
 from ..factories import TODAY, new_case, user
@@ -217,9 +219,19 @@ def check_facts(trigger: str, case: Case, event: AuditEvent, on: date) -> None:
             Enrolment.case_id == case.id).order_by(Enrolment.id.desc())).first()
         assert enrolment.result.value == "failed" and enrolment.awareness_class.ends_on <= on
     elif trigger == "send_to_cell":
+        relatives, checks, requests, opinions = (
+            db.session.scalars(select(m).where(m.case_id == case.id)).all()
+            for m in (Relative, ExtraCheck, VerificationRequest, ResidenceOpinion))
         forms = {d.form_code for d in case.documents}
         assert forms >= DOSSIER, f"dossier lacks {DOSSIER - forms}"
         assert any(d.verified for d in case.documents_of("2-KNĐ"))
+        # R12, R13: every relative not exempt and every check answered by the step's date,
+        # and the residence area's opinion received by then
+        waiting = [[r for r in requests if r.relative_id == rel.id] for rel in relatives
+                   if not rel.exempt] + [[r for r in requests if r.check_id == c.id]
+                                         for c in checks]
+        assert all(any(r.answered_on and r.answered_on <= on for r in mine) for mine in waiting)
+        assert any(o.received_on and o.received_on <= on for o in opinions)
         assert any(d.detail.get("official") for d in case.documents_of("3-KNĐ"))
         cert = case.latest_document("certificate")
         assert cert is not None and on <= add_months(cert.issued_on, CERTIFICATE_MONTHS)
@@ -354,6 +366,38 @@ class CaseMachine(RuleBasedStateMachine):
     @rule(data=st.data(), perturb=st.sets(st.sampled_from(DIMENSIONS), min_size=1, max_size=3))
     def perturbed_step(self, data, perturb):
         self.attempt(data.draw, frozenset(perturb))
+
+    @precondition(lambda self: self.state in ("certified", "dossier"))
+    @rule(data=st.data())
+    def verification_work(self, data):
+        """Background verification recorded between steps: a relative (perhaps abroad or
+        exempt) whose answer is awaited, or the awaited answers given on a drawn day; the
+        residence area's opinion with them. The guard of send_to_cell must wait for it."""
+        case, draw = self.case, data.draw
+        kw = {"today": TODAY, "check_permission": False}
+        day = draw(st.dates(case.state_since, TODAY), label="verification day")
+        records = records_of(case)
+        pending = [r for r in records.requests if r.answered_on is None]
+        if pending and draw(st.booleans(), label="answer"):
+            for request in pending:
+                verification.record_answer(case, request.id, None, {
+                    "answered_on": max(day, request.sent_on), "result": "clear"}, **kw)
+        else:
+            abroad, exempt = draw(st.booleans(), label="abroad"), draw(st.booleans(),
+                                                                       label="exempt")
+            relative = verification.add_relative(case, None, {
+                "relation": "spouse", "full_name": "Lê Thị Vân", "abroad": abroad,
+                "country": "Nhật Bản", "exempt": exempt}, **kw)
+            if not exempt:
+                verification.send_request(case, None, {
+                    "subject": f"relative:{relative.id}", "sent_to": "Ban đối ngoại",
+                    "sent_on": case.state_since}, **kw)
+        if not records.opinions:
+            opinion = verification.request_residence_opinion(case, None, {
+                "residence_cell": "Chi bộ khu 2", "requested_on": case.state_since}, **kw)
+            verification.receive_residence_opinion(case, opinion.id, None, {
+                "received_on": day, "summary": "Tốt"}, **kw)
+        self.db.session.commit()
 
     def attempt(self, draw, perturb: frozenset[str]):
         before = self.snapshot()

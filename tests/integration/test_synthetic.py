@@ -15,6 +15,7 @@ from referral_flow.demo_province import BLOC_CODE, CUTOVER
 from referral_flow.models import (AuditEvent, AwarenessClass, Case, CaseMove, Document,
                                   Enrolment, EnrolmentResult, EnterpriseKind, Member, MoveKind,
                                   Organisation, PartyKind, Target, Tree, UnionKind, Vote)
+from referral_flow.services import verification
 from referral_flow.services.audit import verify
 from referral_flow.services.cases import open_draft
 from referral_flow.services.classes import next_number
@@ -22,6 +23,7 @@ from referral_flow.services.transitions import fire
 from referral_flow.synthetic import generate_province
 from referral_flow.workflow.calendar import add_months
 from referral_flow.workflow.states import FINAL
+from referral_flow.workflow.verification import records_of
 
 from ..factories import TODAY, citizen_id
 
@@ -136,6 +138,31 @@ def _replayable(db, events) -> list[Case]:
     return list(picked.values())
 
 
+def replay_verification(original: Case, copy: Case, on: date) -> None:
+    """Record the original's background verification on the copy through the services,
+    which check it as they would on the case page."""
+    kw = {"today": on, "check_permission": False}
+    mine = records_of(original)
+    for relative in mine.relatives:
+        twin = verification.add_relative(copy, None, {
+            "relation": relative.relation.value, "full_name": relative.full_name,
+            "abroad": relative.abroad, "country": relative.country,
+            "exempt": relative.exempt}, **kw)
+        for request in mine.requests_of(relative):
+            sent = verification.send_request(copy, None, {
+                "subject": f"relative:{twin.id}", "sent_to": request.sent_to,
+                "sent_on": request.sent_on}, **kw)
+            verification.record_answer(copy, sent.id, None, {
+                "answered_on": request.answered_on, "result": request.result.value,
+                "note": request.answer_note}, **kw)
+    for opinion in mine.opinions:
+        asked = verification.request_residence_opinion(copy, None, {
+            "residence_cell": opinion.residence_cell, "requested_on": opinion.requested_on},
+            **kw)
+        verification.receive_residence_opinion(copy, asked.id, None, {
+            "received_on": opinion.received_on, "summary": opinion.summary}, **kw)
+
+
 def test_replaying_generated_cases_through_fire_gives_the_same_case(province, db):
     events = _events(db)
     cases = _replayable(db, events)
@@ -160,6 +187,8 @@ def test_replaying_generated_cases_through_fire_gives_the_same_case(province, db
                 klass = db.session.get(AwarenessClass, data["class_id"])
             if event.trigger == "pass_class":    # the original holds its number in the class
                 data["certificate_no"] = next_number(klass)
+            if event.trigger == "send_to_cell":
+                replay_verification(original, copy, date.fromisoformat(event.data["on"]))
             fire(copy, event.trigger, None, expected_version=copy.version, data=data,
                  comment=event.comment, on=date.fromisoformat(event.data["on"]), today=TODAY,
                  check_permission=False)

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from referral_flow.demo_steps import background_check
 from referral_flow.models import CaseMove, PartyKind, Role, TransferKind, TransferState, Tree
 from referral_flow.security import actionable, can, scoped_cases
 from referral_flow.security.permissions import incoming_transfers
@@ -27,6 +28,7 @@ from ..factories import TODAY, advance, new_case, org, user
 @pytest.fixture
 def in_dossier(world, db):
     case = advance(new_case(world, start=TODAY - timedelta(days=200)), world, "dossier")
+    background_check(case, case.state_since)
     db.session.commit()
     return case
 

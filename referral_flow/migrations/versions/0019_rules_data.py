@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_rules_data"
-down_revision = "0017_node_history"
+down_revision = "0018_verification"
 branch_labels = None
 depends_on = None
 
