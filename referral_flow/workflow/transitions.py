@@ -1,9 +1,9 @@
 """The transition table: who fires what, from where, under which guards.
 
 ``anchor`` names the organisation of the case that a grant must cover:
-``union`` (the nominating union node: a CĐCS, or the union above it), ``party`` (the receiving Party organisation),
-``cell`` (the host cell) or ``own`` (the member's own case). ``capability``,
-when set, is a flag the granted Party node must carry.
+``union`` (the nominating union node: a CĐCS, or the union above it), ``party`` (the
+receiving Party organisation), ``cell`` (the host cell) or ``own`` (the member's own
+case). ``capability``, when set, is a flag the granted Party node must carry.
 
 ``work`` says whether the step is the work a case waits for at its state (the inbox's
 "to do"); side roads that are always open to someone (withdraw, extend, skip the class
