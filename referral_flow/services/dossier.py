@@ -15,7 +15,7 @@ from ..workflow.calendar import add_months
 from ..workflow.errors import NotAllowed, NotAvailable
 from ..workflow.moved import is_stale, transfers_of
 from ..workflow.guards import (DOSSIER_FORMS, RECOGNITION_FORMS, RECORDABLE_FORMS, introduces,
-                               parse_document)
+                               nominated_by_union, parse_document)
 from ..workflow.rulesets import rule_set_on
 from ..workflow.states import ORDER
 from . import audit
@@ -149,6 +149,8 @@ def checklist(case: Case, today: date | None = None) -> list[tuple[Stage, list[C
             continue
         rows = []
         for form, name in (*stage.forms.items(), *stage.also_shown):
+            if form == "4A-KNĐ" and not nominated_by_union(case):
+                continue        # introduced by Party members' letters, not by the union
             docs = [DocumentRow(d, _status(d, today, rules, moves))
                     for d in case.documents_of(form, withdrawn=True)]
             standing = [r.status for r in docs if r.status != "withdrawn"]

@@ -167,16 +167,17 @@ def not_youth_route(ctx: StepContext) -> None:
                 "the Youth Union introduces him or her instead.", age=age))
 
 
-def union_introduces(ctx: StepContext) -> bool:
-    """The route of the nomination: the union's executive committee introduces a union
-    member (4A-KNĐ); a worker who is not a union member is introduced by official Party
-    members' letters instead."""
-    return not ctx.case.member.not_union_member
-
-
-def introduced_by_union(case: Case) -> bool:
-    """Was the case nominated by the union's resolution (its vote stands)?"""
+def nominated_by_union(case: Case) -> bool:
+    """The route of the case's nomination: the union executive committee's resolution
+    (4A-KNĐ), or, for a worker who is not a union member, official Party members' letters.
+    Before the nomination the member's flag says which; after it, the vote on record."""
+    if case.state == "draft":
+        return not case.member.not_union_member
     return case.latest_vote(VoteKind.union_committee) is not None
+
+
+def union_introduces(ctx: StepContext) -> bool:
+    return nominated_by_union(ctx.case)
 
 
 def introducers_letters(ctx: StepContext) -> None:
@@ -461,7 +462,7 @@ def dossier_complete(ctx: StepContext, day: date | None = None) -> None:
     docs = _dossier(ctx)
     not_after(docs, day, DOSSIER_FORMS)
     validity = ctx.rules["document_validity_months"]
-    by_union = introduced_by_union(ctx.case)
+    by_union = nominated_by_union(ctx.case)
     for form, name in DOSSIER_FORMS.items():
         if form == "4A-KNĐ" and not by_union:
             continue        # introduced by Party members' letters: no union resolution
