@@ -36,10 +36,11 @@ def citizen_id() -> str:
 
 
 def member(unit: Organisation, *, born: date = date(1990, 5, 17), name: str | None = None,
-           direct: bool = True) -> Member:
+           direct: bool = True, **kw) -> Member:
+    """A union member of ``unit``; ``kw``: other fields (``employer``, ``not_union_member``)."""
     m = Member(full_name=name or f"Nguyễn Văn Thử {next(_seq)}", date_of_birth=born,
                gender=Gender.male, citizen_id=citizen_id(), unit=unit, job="Công nhân",
-               direct_production=direct)
+               direct_production=direct, **kw)
     db.session.add(m)
     db.session.flush()
     return m
