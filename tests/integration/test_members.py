@@ -405,6 +405,7 @@ def test_edit_without_changes_writes_nothing(world, db, chair, client):
     fields.pop("csrf_token")
     fields["gender"] = "male"
     fields["direct_production"] = "y"
+    fields.pop("not_union_member")      # a checkbox left unticked (its value is always "y")
     page = client.post(f"/members/{mid}/edit",
                        data={**fields, "csrf_token": csrf_token(page.text)})
     assert page.status_code == 302, re.findall(r'class="error"[^<]*<', page.text)
