@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (AwarenessClass, Case, Enrolment, EnrolmentResult, Organisation, PartyKind,
-                      PartyMember, Role, UnionKind, VoteKind)
+                      PartyMember, Role, UnionKind)
 from ..text import fold
 from . import stepdata as sd
 from .calendar import add_months, months_between
@@ -170,10 +170,11 @@ def not_youth_route(ctx: StepContext) -> None:
 def nominated_by_union(case: Case) -> bool:
     """The route of the case's nomination: the union executive committee's resolution
     (4A-KNĐ), or, for a worker who is not a union member, official Party members' letters.
-    Before the nomination the member's flag says which; after it, the vote on record."""
+    Before the nomination the member's flag says which; after it, the resolution on file
+    (withdrawn with its vote when the nomination is corrected)."""
     if case.state == "draft":
         return not case.member.not_union_member
-    return case.latest_vote(VoteKind.union_committee) is not None
+    return case.latest_document("4A-KNĐ") is not None
 
 
 def union_introduces(ctx: StepContext) -> bool:
