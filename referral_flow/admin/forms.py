@@ -212,7 +212,7 @@ PARAMS: list[tuple[str, object, str, int, int]] = [
     ("min_introducer_letters", _l("Introducer letters required"), "int", 0, 5),
     ("introducers_without_union", _l("Introducer letters required without a union "
                                      "resolution (a candidate who is not a union member)"),
-     "int", 1, 5),
+     "int", 1, 2),       # the nomination's form offers two letters (Charter Art. 4.1)
     ("readmission_min_months", _l("Re-admission: months since leaving the Party (at least)"),
      "int", 1, 240),
     ("readmission_after_conviction_months",
