@@ -255,8 +255,54 @@ def load(today: date | None = None, seed: int = 2024) -> bool:
     member_user = users[Role.member]
     member_user.member_id = login_case.member_id
     member_user.full_name = login_case.member.full_name
+    build_outside_routes(unions, party, own_unit, users, cells, today, reorganised)
     build_targets(unions.federation, unions.units, today)
     return True
+
+
+# --- candidates outside a CĐCS (issue 11 item 8) -------------------------------------------
+
+COMMUNE_CHAIR = ("chutichxa", "Vũ Thị Thanh (Chủ tịch Công đoàn xã Tân Lâm)")
+# (name, born, gender, job, employer, not a union member, path, days ago it began)
+OUTSIDE = [
+    ("Đinh Văn Khải", date(1991, 8, 14), Gender.male, "Thợ hàn",
+     "Hộ kinh doanh Cơ khí Tân Lâm (chưa có CĐCS)", False, ["submit", "accept"], 40),
+    ("Lương Thị Bích", date(1994, 2, 9), Gender.female, "Công nhân may",
+     "Cơ sở may Tân Phú (chưa có CĐCS)", False, ["submit"], 20),
+    ("Hà Văn Tín", date(1989, 11, 3), Gender.male, "Công nhân cán thép", "", True,
+     ["submit"], 25),
+    ("Quách Thị Dung", date(1978, 6, 21), Gender.female, "Kỹ thuật viên", "", False,
+     ["record_readmission", "submit"], 30),
+]
+
+
+def build_outside_routes(unions: Unions, party: dict[str, Organisation],
+                         own_unit: Organisation, users: dict, cells, today: date,
+                         reorganised: bool) -> None:
+    """One case or two on each route outside a CĐCS: workers of enterprises without a CĐCS
+    introduced by the commune union (its chair, ``chutichxa``, an account of its own; the
+    commune's Party committee receives them), a worker of the demo accounts' unit who is not
+    a union member (two Party members' letters), and a former Party member re-admitted."""
+    area = "TL"
+    upper = unions.commune[area] if reorganised else unions.district[area]
+    upper.receiving_party = party[area] if reorganised else party["KHOI"]
+    username, full_name = COMMUNE_CHAIR
+    chair = User(username=username, full_name=full_name)
+    chair.set_password(DEMO_PASSWORD)
+    chair.grants.append(RoleGrant(role=Role.union_chair, org=upper, valid_from=date(2020, 1, 1)))
+    db.session.add(chair)
+    actors = {**users, "commune_chair": chair}
+    for n, (name, born, gender, job, employer, outside, path, ago) in enumerate(OUTSIDE):
+        unit = upper if employer else own_unit
+        person = Member(full_name=name, date_of_birth=born, gender=gender,
+                        citizen_id=f"0279{born.year % 100:02d}{n:06d}", unit=unit, job=job,
+                        direct_production=True, employer=employer, not_union_member=outside,
+                        union_member_since=None if outside else date(born.year + 23, 3, 1))
+        db.session.add(person)
+        db.session.flush()
+        start = today - timedelta(days=ago)
+        case = open_draft(person, None, year=start.year, today=start, check_permission=False)
+        _walk_until(walk(case, path, start, 7, actors, cells, today), date.max)
 
 
 def build_targets(fed: Organisation, units, today: date) -> None:

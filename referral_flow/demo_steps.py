@@ -9,7 +9,7 @@ from .extensions import db
 from .models import AwarenessClass, Case, Enrolment, Organisation, PartyKind
 from .services import party_members, verification
 from .services.classes import next_number
-from .workflow.guards import pending_enrolment
+from .workflow.guards import nominated_by_union, pending_enrolment
 from .workflow.verification import records_of
 
 
@@ -170,9 +170,35 @@ def _recognise(case: Case, on: date, _cells) -> dict:
     return data
 
 
+def introducers_letters(on: date) -> list[dict]:
+    """The letters (3-KNĐ) of two official Party members, for a worker who is not a union
+    member."""
+    return [{"form_code": "3-KNĐ", "issued_on": on, "issuer": name, "official": True,
+             "months_together": months}
+            for name, months in (("Trần Văn Hùng", 24), ("Lê Thị Hoa", 18))]
+
+
+def _submit(case: Case, on: date, _cells) -> dict:
+    """The union executive committee's resolution, or (not a union member) two letters."""
+    if nominated_by_union(case):
+        return vote_data(on, 9, 8, number="NQ/CĐ")
+    return {"documents": introducers_letters(on)}
+
+
+def readmission_data(on: date) -> dict:
+    """A former member who left at his or her own request for special family hardship,
+    more than 36 months before ``on``."""
+    return {"former_admitted_on": date(on.year - 15, 5, 19),
+            "former_left_on": date(on.year - 5, 3, 2), "former_exit": "quit",
+            "former_exit_ground": "family_hardship",
+            "former_exit_reason": "Xin ra khỏi Đảng vì hoàn cảnh gia đình đặc biệt khó khăn.",
+            "readmission_consent": f"Công văn 12-CV/TU ngày {on - timedelta(days=30):%d/%m/%Y}"}
+
+
 # trigger -> (case, step date, cells) -> the step's data
 STEP_DATA = {
-    "submit": lambda case, on, _c: vote_data(on, 9, 8, number="NQ/CĐ"),
+    "submit": _submit,
+    "record_readmission": lambda case, on, _c: readmission_data(on),
     "accept": _accept,
     "enroll": lambda case, on, _c: {"class_id": class_for(case, on).id},
     "pass_class": lambda case, on, _c: class_certificate(case),

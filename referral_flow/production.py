@@ -43,12 +43,12 @@ def demo_problems() -> list[str]:
     writes with the rest, and any account bearing a demo username that still opens with the
     published demo password.
 
-    Only the accounts named like the demo's (at most eight) have their password tried: a
+    Only the accounts named like the demo's (at most nine) have their password tried: a
     production administrator may well be called ``admin``, and one PBKDF2 check costs about
     0.7 s at 600,000 rounds, so trying every account's hash would slow each start by minutes
     on a province's users. A demo password given to another name is refused when it is set
     (password strength), not here."""
-    from .demo import ACCOUNTS, DEMO_PASSWORD, MARKER
+    from .demo import ACCOUNTS, COMMUNE_CHAIR, DEMO_PASSWORD, MARKER
     tables = set(inspect(db.engine).get_table_names())
     if not {Organisation.__tablename__, User.__tablename__} <= tables:
         return []        # an empty database, before `flask db upgrade`
@@ -56,7 +56,7 @@ def demo_problems() -> list[str]:
     if db.session.scalar(select(Organisation.id).where(Organisation.code == MARKER)):
         problems.append(f"the database holds the demo province (organisation {MARKER}); "
                         "serve a database that `flask demo load` never touched")
-    names = [username for username, *_ in ACCOUNTS]
+    names = [username for username, *_ in ACCOUNTS] + [COMMUNE_CHAIR[0]]
     opened = [user.username for user in db.session.scalars(
         select(User).where(User.username.in_(names)).order_by(User.username))
         if user.check_password(DEMO_PASSWORD)]

@@ -37,11 +37,12 @@ def citizen_id() -> str:
 
 def member(unit: Organisation, *, born: date = date(1990, 5, 17), name: str | None = None,
            direct: bool = True, education: Education | None = Education.upper_secondary,
-           education_exception: str = "") -> Member:
+           education_exception: str = "", **kw) -> Member:
+    """A union member of ``unit``; ``kw``: other fields (``employer``, ``not_union_member``)."""
     m = Member(full_name=name or f"Nguyễn Văn Thử {next(_seq)}", date_of_birth=born,
                gender=Gender.male, citizen_id=citizen_id(), unit=unit, job="Công nhân",
                direct_production=direct, education=education,
-               education_exception=education_exception)
+               education_exception=education_exception, **kw)
     db.session.add(m)
     db.session.flush()
     return m

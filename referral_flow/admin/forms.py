@@ -211,6 +211,14 @@ PARAMS: list[tuple[str, object, str, int, int]] = [
     ("introducer_min_months", _l("Introducer worked or lived with the candidate (months, at "
                                  "least)"), "int", 1, 240),
     ("min_introducer_letters", _l("Introducer letters required"), "int", 0, 5),
+    ("introducers_without_union", _l("Introducer letters required without a union "
+                                     "resolution (a candidate who is not a union member)"),
+     "int", 1, 2),       # the nomination's form offers two letters (Charter Art. 4.1)
+    ("readmission_min_months", _l("Re-admission: months since leaving the Party (at least)"),
+     "int", 1, 240),
+    ("readmission_after_conviction_months",
+     _l("Re-admission after a conviction for a less serious offence: months since it was "
+        "cleared (at least)"), "int", 1, 240),
     ("youth_route_enabled", _l("Youth route: the Youth Union introduces young candidates"),
      "bool", 0, 1),
     ("youth_route_max_age_years", _l("Youth route: up to age (years)"), "int", 16, 40),

@@ -19,6 +19,7 @@ from ..models import Organisation, Tree, UnionKind
 from ..paging import pager
 from ..services import organisations as svc
 from ..services.refused import Refused
+from ..workflow.guards import MEMBER_UNIT_KINDS
 from . import forms as f
 from .routes import admin_required, bp, show_refusal
 
@@ -143,6 +144,8 @@ def node_page(node: Organisation, posted=None, status: int = 200):
                            enterprise=ENTERPRISE_LABELS,
                            open_children=svc.open_children(node),
                            is_cdcs=node.kind == UnionKind.grassroots.value,
+                           takes_members=node.tree == Tree.union
+                           and node.kind in MEMBER_UNIT_KINDS,
                            leaf=node.kind in svc.LEAF_KINDS), status
 
 
@@ -196,7 +199,7 @@ def close_node(node_id: int):
 @admin_required
 def link_receiving(node_id: int):
     node = node_or_404(node_id)
-    if node.tree != Tree.union or node.kind != UnionKind.grassroots.value:
+    if node.tree != Tree.union or node.kind not in MEMBER_UNIT_KINDS:
         abort(404)
     form = f.ReceivingForm()
     return node_action(

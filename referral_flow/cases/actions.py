@@ -108,7 +108,7 @@ def build_form(trigger: str, case: Case, formdata=None, data: dict | None = None
                prefix: str | None = None) -> ActionForm:
     """The form of ``trigger`` on ``case``: blank (version and today's date filled in),
     bound to what was posted, or filled with ``data`` (a step being corrected)."""
-    form_class = form_for(trigger, spec(trigger).reason)
+    form_class = form_for(trigger, spec(trigger).reason, case)
     form = form_class(formdata=formdata, prefix=prefix or trigger, data=data)
     if spec(trigger).dated_by:
         del form.on         # the meeting's, decision's or ceremony's date is the step's date
@@ -211,7 +211,7 @@ def correction_action(event: AuditEvent) -> str:
 def correction_form(event: AuditEvent, case: Case, formdata=None) -> ActionForm:
     """The corrected step's form, filled with what was recorded, plus the reason."""
     action = correction_action(event)
-    base = form_for(action, spec(action).reason)
+    base = form_for(action, spec(action).reason, case)
     form_class = type("CorrectionForm", (CorrectionFields, base), {})
     recorded = {k: v for k, v in event.data.items() if k not in ("undo", "comment_visible")}
     recorded["comment"] = "" if action in MEETINGS and event.trigger != action else event.comment

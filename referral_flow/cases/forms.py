@@ -3,6 +3,8 @@ per step with the fields its guards read. Validation here gives quick field mess
 the guards stay the authority on the facts."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, Label, SelectMultipleField
@@ -10,6 +12,8 @@ from wtforms.validators import DataRequired
 
 from ..forms import (ChoiceField, DayField, Form, NoteField, NumberField, TextField, longest,
                      optional, required)
+from ..models import Case
+from ..workflow.guards import EXIT_GROUNDS, FORMER_EXITS, nominated_by_union
 
 MAX_COUNT = 10_000
 
@@ -156,6 +160,65 @@ for _name, _field in vote_fields("committee", "committee_", blank_ok=True).items
     setattr(RecogniseForm, _name, _field)
 
 
+class IntroducersForm(ActionForm):
+    """The nomination of a worker who is not a union member: the letters (3-KNĐ) of two
+    official Party members instead of the union's resolution. A correction fills it from
+    the recorded letters."""
+    LETTERS = ("first", "second")
+
+    def __init__(self, *args, data: dict | None = None, **kwargs):
+        if data and isinstance(data.get("documents"), list):
+            data = dict(data)
+            for name, doc in zip(self.LETTERS, data.pop("documents"), strict=False):
+                issued = doc.get("issued_on")
+                data |= {f"{name}_issuer": doc.get("issuer"),
+                         f"{name}_issued_on": date.fromisoformat(issued[:10])
+                         if isinstance(issued, str) else issued,
+                         f"{name}_official": doc.get("official"),
+                         f"{name}_months_together": doc.get("months_together")}
+        super().__init__(*args, data=data, **kwargs)
+
+    def step_data(self) -> dict:
+        return {"documents": [
+            {"form_code": "3-KNĐ", "issuer": self[f"{name}_issuer"].data,
+             "issued_on": self[f"{name}_issued_on"].data,
+             "official": bool(self[f"{name}_official"].data),
+             "months_together": self[f"{name}_months_together"].data}
+            for name in self.LETTERS]}
+
+
+for _name, _ordinal in zip(IntroducersForm.LETTERS, (_l("First introducer"),
+                                                     _l("Second introducer")), strict=True):
+    setattr(IntroducersForm, f"{_name}_issuer", TextField(
+        _ordinal, description=_l("Full name of the official Party member (3-KNĐ)"),
+        validators=[required, longest(200)]))
+    setattr(IntroducersForm, f"{_name}_issued_on", DayField(_l("Date of the letter"),
+                                                            validators=[required]))
+    setattr(IntroducersForm, f"{_name}_official", BooleanField(
+        _l("The introducer is an official Party member")))
+    setattr(IntroducersForm, f"{_name}_months_together", NumberField(
+        _l("Months worked or lived together"), validators=[required], low=0, high=1200))
+
+
+class ReadmissionForm(ActionForm):
+    """The former membership of a candidate for re-admission (294-QĐ/TW §3.5)."""
+    former_admitted_on = DayField(_l("Admitted to the Party on"), validators=[required])
+    former_left_on = DayField(_l("Left the Party on"), validators=[required])
+    former_exit = ChoiceField(_l("How the membership ended"), validators=[required],
+                              choices=[("", "—"), *FORMER_EXITS.items()])
+    former_exit_ground = ChoiceField(
+        _l("Ground on which the person left"), validators=[required],
+        choices=[("", "—"), *EXIT_GROUNDS.items()],
+        description=_l("Some grounds bar re-admission (294-QĐ/TW §3.5.2)."))
+    former_exit_reason = NoteField(_l("Reason for leaving"), validators=[required, longest(2000)])
+    conviction_cleared_on = DayField(
+        _l("Conviction cleared on"), validators=[optional],
+        description=_l("Only after a conviction for a less serious offence."))
+    readmission_consent = _text(_l("Written consent of the provincial Party standing "
+                                   "committee (number, date)"), 200)
+    former_readmitted = BooleanField(_l("The person was already re-admitted once"))
+
+
 FORMS: dict[str, type[ActionForm]] = {
     "submit": UnionVoteForm,
     "accept": AcceptForm,
@@ -167,10 +230,14 @@ FORMS: dict[str, type[ActionForm]] = {
     "hold_ceremony": CeremonyForm,
     "open_recognition": CellVoteForm,
     "recognise": RecogniseForm,
+    "record_readmission": ReadmissionForm,
 }
 
 
-def form_for(trigger: str, spec_reason: bool) -> type[ActionForm]:
+def form_for(trigger: str, spec_reason: bool, case: Case | None = None) -> type[ActionForm]:
+    """The form of ``trigger``; the nomination's depends on its route (on ``case``)."""
+    if trigger == "submit" and case is not None and not nominated_by_union(case):
+        return IntroducersForm
     return FORMS.get(trigger, ReasonForm if spec_reason else ActionForm)
 
 

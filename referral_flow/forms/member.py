@@ -55,6 +55,12 @@ def after_birth(form, field):
         raise ValidationError(_("Union membership cannot start before the date of birth."))
 
 
+def no_union_date(form, field):
+    if field.data and form.union_member_since.data:
+        raise ValidationError(_("A person who is not a union member has no union membership "
+                                "date: clear one of the two."))
+
+
 class MemberFields(Form):
     """A union member's details as the roster keeps them: the screen's form adds the unit;
     each row of an imported roster is validated by this same form (``imports.roster``)."""
@@ -83,10 +89,18 @@ class MemberFields(Form):
         description=_l("Only for a candidate without a lower-secondary diploma: the "
                        "document that grants the exception."),
         validators=[optional, longest(500), no_markup])
+    # Candidates outside a CĐCS (workflow.guards.member_in_unit, union_introduces).
+    employer = TextField(_l("Employer"), validators=[optional, longest(200), no_markup],
+                         description=_l("Required on the roster of a union above grassroots: "
+                                        "the enterprise without a CĐCS where the worker "
+                                        "works."))
+    not_union_member = BooleanField(
+        _l("Not a union member (two official Party members introduce him or her)"),
+        validators=[no_union_date])
 
     FIELDS = ("full_name", "date_of_birth", "gender", "citizen_id", "old_id_number", "job",
               "direct_production", "phone", "email", "union_member_since", "education",
-              "education_exception")
+              "education_exception", "employer", "not_union_member")
 
     def values(self) -> dict:
         """What goes into the Member, typed as the model wants it."""
@@ -99,4 +113,6 @@ class MemberFields(Form):
         data["direct_production"] = bool(data["direct_production"])
         data["education"] = Education(data["education"]) if data["education"] else None
         data["education_exception"] = data["education_exception"] or ""
+        data["employer"] = data["employer"] or ""
+        data["not_union_member"] = bool(data["not_union_member"])
         return data

@@ -67,6 +67,9 @@ COLUMNS = Columns([
                          "Trình độ giáo dục phổ thông"), _l("Education (highest diploma)"),
            hint=_l("9/12 or THCS, 12/12 or THPT, Trung cấp, Cao đẳng, Đại học; below THCS "
                    "the grade, e.g. 7/12")),
+    Column("employer", ("Nơi làm việc", "Doanh nghiệp", "Tên doanh nghiệp",
+                        "Đơn vị sử dụng lao động"), _l("Employer"),
+           hint=_l("Required on the roster of a union above grassroots")),
     Column("unit_code", ("Mã CĐCS", "Mã công đoàn cơ sở", "Mã đơn vị", "Mã công đoàn"),
            _l("Union unit code"),
            hint=_l("Only when the file holds the members of several of your units")),

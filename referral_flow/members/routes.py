@@ -1,7 +1,8 @@
 """The union chair's screens: the roster of the chair's units, adding and editing a member,
 nominating one (the draft case), and the units' cases with this year's referral count.
 
-Scope: the grassroots units (CĐCS) under the chair's union_chair grants. A member outside
+Scope: the units that keep members (the CĐCS, and the unions directly above grassroots for
+workers of enterprises without a CĐCS) under the chair's union_chair grants. A member outside
 them is a 404; a user without such a grant gets 403 on every page here.
 """
 from __future__ import annotations
@@ -20,7 +21,8 @@ from .. import clock
 from ..case_export import case_export, export_list, file_name
 from ..extensions import db, limiter
 from ..forms import EmptyForm, options, query_text
-from ..models import (Case, Member, Organisation, PartyMember, Role, Target, UnitPlan, User)
+from ..models import (Case, Member, Organisation, PartyMember, Role, Target, UnionKind,
+                      UnitPlan, User)
 from ..paging import pager
 from ..read_log import log_page_read
 from ..security import scoped_cases
@@ -126,6 +128,17 @@ def _form_page(form: MemberForm, member: Member | None, status: int = 200,
                            duplicate=duplicate), status
 
 
+def employer_named(form: MemberForm, unit: Organisation) -> bool:
+    """On the roster of a union above grassroots the worker's employer (an enterprise
+    without a CĐCS) is named; else the field says so."""
+    if unit.kind == UnionKind.grassroots.value or (form.employer.data or "").strip():
+        return True
+    form.employer.errors = [*form.employer.errors, _(
+        "%(unit)s is a union above grassroots: name the enterprise without a CĐCS where the "
+        "worker works.", unit=unit.name)]
+    return False
+
+
 NOT_HERE = _l("This citizen ID cannot be used here. If the member transferred from another "
               "unit, ask the upper-level union to transfer the record.")
 
@@ -188,6 +201,8 @@ def create():
     if other is not None:
         return _refuse_citizen_id(form, None, other, chair_units())
     unit_id = form.unit_id.data if "unit_id" in form else units[0].id
+    if not employer_named(form, next(u for u in units if u.id == unit_id)):
+        return _form_page(form, None, 400)
     member = Member(unit_id=unit_id, **form.values())
     db.session.add(member)
     try:
@@ -218,7 +233,7 @@ def edit(member_id: int):
         page = _form_page(form, member)
         log_page_read(members=[member.id])
         return page
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or not employer_named(form, member.unit):
         return _form_page(form, member, 400)
     other = _other_with_citizen_id(form, member)
     if other is not None:
@@ -265,8 +280,12 @@ def nominate(member_id: int):
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("members.index", **roster_args()))
-    flash(_("The draft referral was opened. Record the union's resolution (4A-KNĐ) to "
-            "submit it."), "info")
+    if member.not_union_member:
+        flash(_("The draft referral was opened. Record the two introducers' letters (3-KNĐ) "
+                "to submit it."), "info")
+    else:
+        flash(_("The draft referral was opened. Record the union's resolution (4A-KNĐ) to "
+                "submit it."), "info")
     return redirect(url_for("cases.detail", case_id=case.id))
 
 

@@ -5,7 +5,8 @@ import enum
 from datetime import date, datetime
 from typing import ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Enum, ForeignKey, Integer, String, Text,
+                        false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -46,6 +47,18 @@ class Case(db.Model):
     closed_on: Mapped[date | None] = mapped_column(Date)
     closed_at_state: Mapped[str | None] = mapped_column(String(24))
     close_reason: Mapped[str | None] = mapped_column(Text)
+    # Re-admission (kết nạp lại, 294-QĐ/TW §3.5): the former membership, recorded on the
+    # draft (workflow: ``record_readmission``) and checked before the nomination.
+    readmission: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    former_admitted_on: Mapped[date | None] = mapped_column(Date)
+    former_left_on: Mapped[date | None] = mapped_column(Date)
+    former_exit: Mapped[str | None] = mapped_column(String(16))
+    former_exit_ground: Mapped[str | None] = mapped_column(String(24))
+    former_exit_reason: Mapped[str | None] = mapped_column(Text)
+    conviction_cleared_on: Mapped[date | None] = mapped_column(Date)
+    readmission_consent: Mapped[str | None] = mapped_column(String(200))
+    former_readmitted: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default=false())
 
     member: Mapped[Member] = relationship(lazy="joined", innerjoin=True)
     union_unit: Mapped[Organisation] = relationship(foreign_keys=[union_unit_id])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, Text, text
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
@@ -55,6 +55,13 @@ class Member(db.Model):
         Enum(Education, native_enum=False, length=16))
     education_exception: Mapped[str] = mapped_column(Text, default="",
                                                      server_default=text("''"))
+    # Candidates outside a CĐCS (issue 11 item 8). A worker of an enterprise without a CĐCS
+    # belongs to the union above grassroots that introduces him, and his employer is named;
+    # a worker who is not a union member (quần chúng) is marked so, explicitly: two official
+    # Party members introduce him instead of the union's resolution.
+    employer: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    not_union_member: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=false())
 
     unit: Mapped[Organisation] = relationship()
 

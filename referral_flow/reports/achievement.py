@@ -118,13 +118,14 @@ def by_child(user: User, today: date, node: Organisation, period: Period,
     """The figures of each child's subtree: one GROUP BY per introducing unit (no join on
     path prefixes, which SQLite would evaluate case by child), then each unit's row is
     added to the child its materialised path at the period's end names (a loop over units,
-    not cases)."""
-    wanted = {c.id for c in children}
+    not cases). A union above grassroots introduces the workers of enterprises without a
+    CĐCS itself: those cases are under ``node``'s own id."""
+    wanted = {c.id for c in children} | {node.id}
     out: dict[int, Figures] = {}
     root = node_path_on(node, period.end)
     for path, *values in period_figures(user, today, within(node, period), period,
                                         path_on(UnionOrg, period.end)):
-        head = path[len(root):].split("/", 1)[0]
+        head = path[len(root):].split("/", 1)[0] or str(node.id)
         if head.isdigit() and int(head) in wanted:
             add(out.setdefault(int(head), Figures()), as_figures(values))
     return out

@@ -11,6 +11,7 @@ from datetime import date
 
 from flask import abort, render_template, request
 from flask_babel import gettext as _, ngettext, pgettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -30,6 +31,8 @@ from ..exports import report_export
 from .routes import bp, report_year
 
 SILENT_PER_PAGE = 50
+# The row of the "By unit" table for the workers a union above grassroots introduces itself.
+DIRECT = _l("Introduced directly (enterprises without a CĐCS)")
 CHILDREN_CHARTED = 40
 NAMED_CLASSES = 3          # the summary names the dedicated classes, up to this many
 SORTS = ("name", "achievement")
@@ -61,6 +64,7 @@ class Report:
     trail: list[Organisation]
     total: a.Figures
     children: list[tuple[Organisation, a.Figures]]
+    direct: a.Figures | None        # introduced by the node itself (no CĐCS), if any
     enterprise: list[tuple[str, a.Figures, a.Figures]]   # (label, all, without Party org)
     party_split: list[tuple[str, a.Figures]]
     months: dict[str, list[int]]
@@ -81,6 +85,7 @@ def gather(node: Organisation, period: a.Period, tops: list[Organisation]) -> Re
     day = min(period.end, today)
     targets = a.targets_of(children + [node], period.year, day)
     figures = a.by_child(user, today, node, period, children)
+    direct = figures.pop(node.id, None)
     rows = []
     for child in children:
         row = figures.get(child.id, a.Figures())
@@ -117,7 +122,7 @@ def gather(node: Organisation, period: a.Period, tops: list[Organisation]) -> Re
         a.silent_units(user, today, node, period.year).with_only_columns(
             func.count(Organisation.id)).order_by(None)) or 0
     classes = a.classes_without_party(user, today, node, period)
-    return Report(node, period, trail, total, rows, enterprise, party_split, months,
+    return Report(node, period, trail, total, rows, direct, enterprise, party_split, months,
                   quarters, silent_total, classes)
 
 
@@ -247,8 +252,9 @@ def achievement():
                         width=960, label_width=340)
     return render_template(
         "reports/achievement.html", report=report, summary=summary(report), node=node,
-        period=period, children=children, sort=sort, silent=silent, page=page, pages=pages,
-        trend=trend, bars=bars, months=months, charted=CHILDREN_CHARTED,
+        period=period, children=children, direct=report.direct, direct_label=DIRECT, sort=sort,
+        silent=silent, page=page, pages=pages, trend=trend, bars=bars, months=months,
+        charted=CHILDREN_CHARTED,
         years=range(today.year + 1, 2014, -1), tops=tops, demo=holds_demo_data())
 
 
@@ -267,7 +273,8 @@ def export_tables(report: Report, silent_rows) -> list[Table]:
         Table(_("Totals"), [_("Union organisation")] + heads,
               [[report.node.name] + figures(report.total)]),
         Table(_("By unit"), [_("Unit")] + heads,
-              [[child.name] + figures(f) for child, f in report.children]),
+              [[child.name] + figures(f) for child, f in report.children]
+              + ([[str(DIRECT)] + figures(report.direct)] if report.direct else [])),
         Table(_("By month"), [_("Month"), _("Introduced"), _("Sent to awareness classes"),
                               _("Admitted")],
               [[m + 1, report.months["introduced"][m], report.months["in_class"][m],

@@ -66,14 +66,15 @@ CHAIR = frozenset({Role.union_chair})
 
 
 def chaired_units(user: User, day: date | None = None) -> list[Organisation]:
-    """The grassroots units (CĐCS) under the user's union_chair grants, by name (one
-    query): whose roster he keeps."""
+    """The union units under the user's union_chair grants that keep members, by name (one
+    query): whose roster he keeps. They are the CĐCS and the unions directly above
+    grassroots, which keep the workers of enterprises without a CĐCS."""
     nodes = granted_nodes(user, CHAIR, day)
     if not nodes:
         return []
     return list(db.session.scalars(
         select(Organisation).where(
             Organisation.tree == Tree.union,
-            Organisation.kind == UnionKind.grassroots.value,
+            Organisation.kind.in_([UnionKind.grassroots.value, UnionKind.upper.value]),
             or_(*[Organisation.path.startswith(n.path, autoescape=True) for n in nodes]))
         .order_by(Organisation.name, Organisation.id)))

@@ -356,6 +356,11 @@ def _run(draft: Draft, key: str, ctx: StepContext | None, *checks) -> bool:
 
 
 def _nominate(draft: Draft) -> None:
+    if draft.member.not_union_member:
+        draft.refuse("member", _l(
+            "%(name)s is not a union member: enter the referral from the member's page, with "
+            "the introducers' letters (3-KNĐ).", name=draft.member.full_name))
+        return
     ctx = _context(draft, "nominated_on", _vote_data(draft, "union"))
     _run(draft, "union_held_on", ctx, g.member_in_unit, g.not_youth_route, g.union_resolution,
          fx.nominate)

@@ -14,7 +14,7 @@ from ..security import can
 from ..workflow.errors import NotAllowed, NotAvailable
 from ..workflow.moved import is_stale, transfers_of
 from ..workflow.guards import (DOSSIER_FORMS, RECOGNITION_FORMS, RECORDABLE_FORMS, introduces,
-                               parse_document, valid_until)
+                               nominated_by_union, parse_document, valid_until)
 from ..workflow.rulesets import (FORM_KEYS, NoRuleSet, form_name, printed_code, rule_book,
                                  rule_set_on)
 from ..workflow.steps import ADMISSION, RECOGNITION, STEPS
@@ -152,6 +152,8 @@ def checklist(case: Case, today: date | None = None) -> list[tuple[Stage, list[C
             continue
         rows = []
         for form, title in (*stage.forms.items(), *stage.also_shown):
+            if form == "4A-KNĐ" and not nominated_by_union(case):
+                continue        # introduced by Party members' letters, not by the union
             docs = [DocumentRow(d, _status(d, today, rules, moves))
                     for d in case.documents_of(form, withdrawn=True)]
             standing = [r.status for r in docs if r.status != "withdrawn"]

@@ -28,6 +28,18 @@ def nominate(ctx: StepContext) -> None:
     ctx.case.nominated_on = ctx.on
 
 
+def nominate_introduced(ctx: StepContext) -> None:
+    """A worker who is not a union member: the introducers' letters go on the dossier."""
+    record_documents(ctx)
+    ctx.case.nominated_on = ctx.on
+
+
+def record_readmission(ctx: StepContext) -> None:
+    for key, value in ctx.parsed["readmission"].items():
+        setattr(ctx.case, key, value)
+    ctx.case.readmission = True
+
+
 def send_back(ctx: StepContext) -> None:
     """A send-back keeps the records; the reason is in the audit event."""
 

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (AwarenessClass, Case, Enrolment, EnrolmentResult, Organisation, PartyKind,
-                      PartyMember, Role)
+                      PartyMember, Role, UnionKind)
+from ..text import fold
 from . import stepdata as sd
 from .calendar import add_months, months_between
 from .context import StepContext
@@ -23,6 +24,9 @@ from .states import OPEN, STATES
 from .verification import Listed, holding
 
 CELL_KINDS = (PartyKind.cell.value, PartyKind.grassroots_cell.value)
+# The union nodes that keep members and introduce them: a CĐCS, and the union directly above
+# grassroots for workers of an enterprise without one (domain-research.md §5).
+MEMBER_UNIT_KINDS = (UnionKind.grassroots.value, UnionKind.upper.value)
 # Each form's title by its stable key; shown with the code the rule set prints
 # (workflow/rulesets.py ``form_name``).
 DOSSIER_FORMS = {
@@ -90,11 +94,22 @@ def read_vote(ctx: StepContext, prefix: str = "") -> dict:
 # --- nomination -----------------------------------------------------------------
 
 def member_in_unit(ctx: StepContext) -> None:
+    """The member is on the roster of the nominating union node: a CĐCS, or the union
+    directly above grassroots for a worker of an enterprise without a CĐCS, whose employer
+    is then named."""
     case = ctx.case
     if case.member.unit_id != case.union_unit_id:
         raise GuardFailed(_l("The member does not belong to the nominating union unit."))
     if not case.union_unit.is_open_on(ctx.on):
         raise GuardFailed(_l("The union unit is closed."))
+    if case.union_unit.kind not in MEMBER_UNIT_KINDS:
+        raise GuardFailed(_l("Only a grassroots union (CĐCS) or the union directly above "
+                             "grassroots introduces members."))
+    if case.union_unit.kind != UnionKind.grassroots.value and not case.member.employer.strip():
+        raise GuardFailed(_l("%(name)s is on the roster of %(unit)s, a union above grassroots: "
+                             "name the employer (an enterprise without a CĐCS) on the member's "
+                             "page before the nomination.", name=case.member.full_name,
+                             unit=case.union_unit.name))
 
 
 def refuse_without_citizen_id(member) -> None:
@@ -154,6 +169,39 @@ def not_youth_route(ctx: StepContext) -> None:
             raise GuardFailed(_l(
                 "The member is %(age)d, of youth age in a unit with a Youth Union: "
                 "the Youth Union introduces him or her instead.", age=age))
+
+
+def nominated_by_union(case: Case) -> bool:
+    """The route of the case's nomination: the union executive committee's resolution
+    (4A-KNĐ), or, for a worker who is not a union member, official Party members' letters.
+    Before the nomination the member's flag says which; after it, the resolution on file
+    (withdrawn with its vote when the nomination is corrected)."""
+    if case.state == "draft":
+        return not case.member.not_union_member
+    return case.latest_document("4A-KNĐ") is not None
+
+
+def union_introduces(ctx: StepContext) -> bool:
+    return nominated_by_union(ctx.case)
+
+
+def introducers_letters(ctx: StepContext) -> None:
+    """A worker who is not a union member: the letters (3-KNĐ) of as many official Party
+    members as the rule set asks, each of them a different person who has worked or lived
+    with the candidate long enough (Charter Art. 4.1)."""
+    read_documents(ctx)
+    letters = ctx.parsed["documents"]
+    if any(d["form_code"] != "3-KNĐ" for d in letters):
+        raise InvalidStepData(_l("Only introducers' letters (3-KNĐ) are recorded with this "
+                                 "nomination."))
+    needed = ctx.rules["introducers_without_union"]
+    good = {fold(d["issuer"]) for d in letters if introduces(d["detail"], ctx.rules)}
+    if len(good) < needed:
+        raise GuardFailed(_l(
+            "%(name)s is not a union member: %(n)d introducers' letters (3-KNĐ) are needed, "
+            "from different official Party members who have worked or lived with the "
+            "candidate for at least %(m)d months.", name=ctx.case.member.full_name, n=needed,
+            m=ctx.rules["introducer_min_months"]), form="3-KNĐ")
 
 
 def union_resolution(ctx: StepContext) -> None:
@@ -444,7 +492,10 @@ def dossier_complete(ctx: StepContext, day: date | None = None) -> None:
     docs = _dossier(ctx)
     not_after(docs, day, DOSSIER_FORMS)
     validity = ctx.rules["document_validity_months"]
+    by_union = nominated_by_union(ctx.case)
     for form, title in DOSSIER_FORMS.items():
+        if form == "4A-KNĐ" and not by_union:
+            continue        # introduced by Party members' letters: no union resolution
         name = form_name(title, form, ctx.rules)
         mine = [d for d in docs if d["form_code"] == form]
         if not mine:
@@ -459,12 +510,18 @@ def dossier_complete(ctx: StepContext, day: date | None = None) -> None:
             raise GuardFailed(_l("The personal history (2-KNĐ) has not been verified."),
                               form=form)
         if form == "3-KNĐ":
-            good = [d for d in mine if introduces(d["detail"], ctx.rules)]
-            if len(good) < ctx.rules["min_introducer_letters"]:
+            good = {fold(d["issuer"]) for d in mine if introduces(d["detail"], ctx.rules)}
+            if by_union and len(good) < ctx.rules["min_introducer_letters"]:
                 raise GuardFailed(_l(
                     "An introducer must be an official Party member who has worked or lived "
                     "with the candidate for at least %(n)d months.",
                     n=ctx.rules["introducer_min_months"]), form=form)
+            if not by_union and len(good) < ctx.rules["introducers_without_union"]:
+                raise GuardFailed(_l(
+                    "Without a union resolution %(n)d introducers are needed: official Party "
+                    "members who have worked or lived with the candidate for at least %(m)d "
+                    "months.", n=ctx.rules["introducers_without_union"],
+                    m=ctx.rules["introducer_min_months"]), form=form)
     cert = ctx.case.latest_document("certificate")
     if cert is None:
         raise GuardFailed(_l("The awareness-class certificate is missing."))
@@ -638,3 +695,110 @@ def reason_given(ctx: StepContext) -> None:
 
 def host_cell_is_grassroots(ctx: StepContext) -> bool:
     return bool(ctx.case.host_cell and ctx.case.host_cell.is_grassroots_cell)
+
+
+# --- re-admission (kết nạp lại, 294-QĐ/TW §3.5) ---------------------------------------------
+
+FORMER_EXITS = {
+    "removed": _l("Removed from the Party's list (xóa tên)"),
+    "dismissed": _l("Let go from the Party (cho ra khỏi Đảng)"),
+    "expelled": _l("Expelled (khai trừ)"),
+    "quit": _l("Left at his or her own request (xin ra khỏi Đảng)"),
+}
+EXIT_GROUNDS = {
+    "other": _l("None of the grounds below"),
+    "family_hardship": _l("Asked to leave because of special family hardship"),
+    "minor_conviction": _l("Convicted of a less serious offence, the record since cleared"),
+    "abandoned": _l("Abandoned Party activities"),
+    "quit_request": _l("Asked to leave, not because of special family hardship"),
+    "disunity": _l("Caused serious internal disunity"),
+    "corruption": _l("Convicted of corruption"),
+    "serious_crime": _l("Convicted of a serious offence or worse"),
+}
+# 294-QĐ/TW §3.5.2 (as 24-QĐ/TW and 232-QĐ/TW before it): no re-admission after these.
+BARRED_GROUNDS = frozenset({"abandoned", "quit_request", "disunity", "corruption",
+                            "serious_crime"})
+
+
+def _choice(data: dict, key: str, choices: dict, message) -> str:
+    value = str(data.get(key) or "")
+    if value not in choices:
+        raise InvalidStepData(message)
+    return value
+
+
+def read_former_membership(ctx: StepContext) -> None:
+    """The former membership of a candidate for re-admission, as typed, checked against
+    the conditions at once (``readmission_allowed``)."""
+    d = ctx.data
+    facts = {
+        "former_admitted_on": sd.day(d, "former_admitted_on", _l("Admitted to the Party on")),
+        "former_left_on": sd.day(d, "former_left_on", _l("Left the Party on")),
+        "former_exit": _choice(d, "former_exit", FORMER_EXITS,
+                               _l("Choose how the former membership ended.")),
+        "former_exit_ground": _choice(d, "former_exit_ground", EXIT_GROUNDS,
+                                      _l("Choose the ground on which the person left.")),
+        "former_exit_reason": sd.text(d, "former_exit_reason", _l("Reason for leaving"),
+                                      limit=2000),
+        "conviction_cleared_on": sd.day(d, "conviction_cleared_on",
+                                        _l("Conviction cleared on"), required=False),
+        "readmission_consent": sd.text(
+            d, "readmission_consent",
+            _l("Written consent of the provincial Party standing committee"), limit=200),
+        "former_readmitted": sd.flag(d, "former_readmitted"),
+    }
+    if facts["former_left_on"] < facts["former_admitted_on"]:
+        raise InvalidStepData(_l("The person cannot leave the Party before being admitted."))
+    if facts["former_left_on"] > ctx.on:
+        raise InvalidStepData(_l("The date of leaving cannot be after the step's date."))
+    cleared = facts["conviction_cleared_on"]
+    if facts["former_exit_ground"] == "minor_conviction" and cleared is None:
+        raise InvalidStepData(_l("%(field)s is required.", field=_l("Conviction cleared on")))
+    if cleared is not None and cleared > ctx.on:
+        raise InvalidStepData(_l("The conviction cannot be cleared after the step's date."))
+    ctx.parsed["readmission"] = facts
+    readmission_allowed(ctx.case, facts, ctx.on, ctx.rules)
+
+
+def readmission_allowed(case: Case, facts: dict, on: date, rules) -> None:
+    """294-QĐ/TW §3.5: not on a ground that bars it, re-admitted once only, and not before
+    the months the rule set asks since leaving (after a cleared conviction for a less
+    serious offence, since it was cleared)."""
+    ground = facts["former_exit_ground"]
+    if ground in BARRED_GROUNDS:
+        raise GuardFailed(_l("A person who left the Party on this ground is not re-admitted "
+                             "(294-QĐ/TW §3.5.2): %(ground)s.", ground=EXIT_GROUNDS[ground]))
+    earlier = db.session.scalar(select(func.count(Case.id)).where(
+        Case.member_id == case.member_id, Case.id != case.id, Case.readmission.is_(True),
+        Case.decision_on.is_not(None)))
+    if facts["former_readmitted"] or earlier:
+        raise GuardFailed(_l("%(name)s was re-admitted to the Party once already: a person is "
+                             "re-admitted only once (294-QĐ/TW §3.5.3).",
+                             name=case.member.full_name))
+    conviction = ground == "minor_conviction"
+    months = rules["readmission_after_conviction_months" if conviction
+                   else "readmission_min_months"]
+    since = facts["conviction_cleared_on" if conviction else "former_left_on"]
+    first = add_months(since, months)
+    if on >= first:
+        return
+    args = {"n": months, "d": since.strftime("%d/%m/%Y"), "first": first.strftime("%d/%m/%Y")}
+    if conviction:
+        raise GuardFailed(_l("After a conviction for a less serious offence, re-admission is "
+                             "considered at least %(n)d months after the conviction was "
+                             "cleared (%(d)s), so from %(first)s (294-QĐ/TW §3.5.1).", **args))
+    raise GuardFailed(_l("Re-admission is considered at least %(n)d months after leaving the "
+                         "Party (%(d)s), so from %(first)s (294-QĐ/TW §3.5.1).", **args))
+
+
+READMISSION_FACTS = ("former_admitted_on", "former_left_on", "former_exit",
+                     "former_exit_ground", "former_exit_reason", "conviction_cleared_on",
+                     "readmission_consent", "former_readmitted")
+
+
+def readmission_conditions(ctx: StepContext) -> None:
+    """At the nomination, a re-admission still meets its conditions on the step's date."""
+    case = ctx.case
+    if case.readmission:
+        readmission_allowed(case, {k: getattr(case, k) for k in READMISSION_FACTS}, ctx.on,
+                            ctx.rules)

@@ -1,9 +1,9 @@
 """The transition table: who fires what, from where, under which guards.
 
 ``anchor`` names the organisation of the case that a grant must cover:
-``union`` (the nominating CĐCS), ``party`` (the receiving Party organisation),
-``cell`` (the host cell) or ``own`` (the member's own case). ``capability``,
-when set, is a flag the granted Party node must carry.
+``union`` (the nominating union node: a CĐCS, or the union above it), ``party`` (the
+receiving Party organisation), ``cell`` (the host cell) or ``own`` (the member's own
+case). ``capability``, when set, is a flag the granted Party node must carry.
 
 ``work`` says whether the step is the work a case waits for at its state (the inbox's
 "to do"); side roads that are always open to someone (withdraw, extend, skip the class
@@ -59,11 +59,20 @@ def T(trigger, source, dest, label, roles, anchor, guards=(), effect=fx.send_bac
 CHAIR, OFFICER, ORGANISER = R.union_chair, R.party_officer, R.class_organiser
 SECRETARY, COMPETENT, MEMBER = R.cell_secretary, R.competent_officer, R.member
 
+NOMINATION = (g.member_in_unit, g.citizen_id_recorded, g.no_other_open_case, g.not_youth_route,
+              g.readmission_conditions)
+
 TRANSITIONS: list[Transition] = [
+    # A union member: the union executive committee's resolution (4A-KNĐ), of the CĐCS or
+    # of the union above it for a worker of an enterprise without one; a worker who is not
+    # a union member: the letters of two official Party members instead (README).
     T("submit", "draft", "nominated", _l("Submit to the Party organisation"), {CHAIR}, "union",
-      [g.member_in_unit, g.citizen_id_recorded, g.no_other_open_case, g.not_youth_route,
-       g.union_resolution],
-      fx.nominate),
+      [*NOMINATION, g.union_resolution], fx.nominate, route=g.union_introduces),
+    T("submit", "draft", "nominated", _l("Submit to the Party organisation"), {CHAIR}, "union",
+      [*NOMINATION, g.introducers_letters], fx.nominate_introduced, unless=g.union_introduces),
+    T("record_readmission", "draft", "draft",
+      _l("Record a re-admission (a former Party member)"), {CHAIR}, "union",
+      [g.read_former_membership], fx.record_readmission, work=False),
     T("return_to_union", "nominated", "draft", _l("Return to the union"), {OFFICER}, "party",
       [g.reason_given], reason=True, send_back=True),
     T("accept", "nominated", "accepted", _l("Accept and assign a helper"), {OFFICER}, "party",

@@ -332,8 +332,8 @@ def test_summary_names_the_largest_joint_classes_and_counts_the_rest(app):
                      non_state=10 * i, certified=10 * i, only_without_party=True)
             for i in range(1, 6)]
     rows.append(ClassRow(SimpleNamespace(name="Lớp hỗn hợp"), 80, 3, 3, 3, False))
-    report = Report(node, Period(2024), [], Figures(introduced=2158, target=1950), [], [], [],
-                    {}, [], 0, rows)
+    report = Report(node, Period(2024), [], Figures(introduced=2158, target=1950), [], None,
+                    [], [], {}, [], 0, rows)
     with app.test_request_context(headers={"Cookie": "lang=en"}):
         lines = summary(report)
     assert "2,158" in lines[0] and "110.7 %" in lines[0]

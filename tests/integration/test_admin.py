@@ -415,10 +415,16 @@ def test_a_node_with_open_children_cannot_be_closed(admin, world, db):
     assert db.session.get(Organisation, world["upper_a"].id).closed_on is None
 
 
-def test_receiving_link_only_for_a_cdcs(admin, world, db):
-    page = post(admin, f"/admin/organisations/{world['upper_a'].id}/receiving",
+def test_receiving_link_only_for_a_node_that_keeps_members(admin, world, db):
+    """A CĐCS, or the union directly above grassroots (its workers of enterprises without a
+    CĐCS); not the federation."""
+    page = post(admin, f"/admin/organisations/{world['federation'].id}/receiving",
                 {"receiving_code": "DU-a"})
     assert page.status_code == 404
+    page = post(admin, f"/admin/organisations/{world['upper_a'].id}/receiving",
+                {"receiving_code": "DU-a"})
+    assert page.status_code == 302
+    assert db.session.get(Organisation, world["upper_a"].id).receiving_party.code == "DU-a"
     assert admin.get("/admin/organisations/999999").status_code == 404
 
 

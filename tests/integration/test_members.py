@@ -407,6 +407,7 @@ def test_edit_without_changes_writes_nothing(world, db, chair, client):
     fields["direct_production"] = "y"
     assert re.search(r'<option selected value="upper_secondary">', page.text)
     fields["education"] = "upper_secondary"
+    fields.pop("not_union_member")      # a checkbox left unticked (its value is always "y")
     page = client.post(f"/members/{mid}/edit",
                        data={**fields, "csrf_token": csrf_token(page.text)})
     assert page.status_code == 302, re.findall(r'class="error"[^<]*<', page.text)

@@ -32,7 +32,7 @@ from ..factories import TODAY, advance, build_world, member, new_case, user
 EXPECTED: dict[Role, frozenset[str]] = {
     Role.administrator: frozenset(),
     Role.federation_officer: frozenset(),
-    Role.union_chair: frozenset({"submit", "withdraw"}),
+    Role.union_chair: frozenset({"submit", "record_readmission", "withdraw"}),
     Role.party_officer: frozenset({
         "return_to_union", "accept", "skip_class", "open_dossier", "send_to_cell",
         "committee_approve", "committee_reject", "committee_return"}),

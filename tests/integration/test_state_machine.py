@@ -56,6 +56,9 @@ DOSSIER = {"1-KNĐ", "2-KNĐ", "3-KNĐ", "4A-KNĐ", "5-KNĐ"}
 UNION_PASS = (1, 2, True)        # more than half of the executive committee
 TWO_THIRDS = (2, 3, False)       # at least two thirds
 PROBATION_MONTHS = 12
+INTRODUCER_MONTHS = 12
+READMISSION_MONTHS = 36          # since leaving the Party (294-QĐ/TW §3.5.1)
+BARRED = {"abandoned", "quit_request", "disunity", "corruption", "serious_crime"}  # §3.5.2
 CERTIFICATE_MONTHS = 60
 CEREMONY_WORKING_DAYS = 30
 
@@ -182,10 +185,19 @@ def check_facts(trigger: str, case: Case, event: AuditEvent, on: date) -> None:
         assert event.comment.strip(), f"{trigger} succeeded without a reason"
     if trigger == "submit":
         vote = case.latest_vote(VoteKind.union_committee)
-        assert passes(vote.votes_for, vote.eligible, UNION_PASS)
-        assert vote.held_on <= on and vote.votes_for + vote.votes_against <= vote.present
-        assert vote.present <= vote.eligible
+        if case.member.not_union_member:    # two official Party members, no union vote
+            assert vote is None
+            assert len({d.issuer.casefold() for d in case.documents_of("3-KNĐ")
+                        if d.detail.get("official")
+                        and d.detail.get("months_together", 0) >= INTRODUCER_MONTHS}) >= 2
+        else:
+            assert passes(vote.votes_for, vote.eligible, UNION_PASS)
+            assert vote.held_on <= on and vote.votes_for + vote.votes_against <= vote.present
+            assert vote.present <= vote.eligible
         assert case.member.unit_id == case.union_unit_id
+        if case.readmission:
+            assert on >= add_months(case.former_left_on, READMISSION_MONTHS)
+            assert case.former_exit_ground not in BARRED
         assert not db.session.scalar(select(func.count(Case.id)).where(
             Case.member_id == case.member_id, Case.id != case.id, Case.state.in_(OPEN),
             Case.state != "draft"))
@@ -218,12 +230,19 @@ def check_facts(trigger: str, case: Case, event: AuditEvent, on: date) -> None:
         enrolment = db.session.scalars(select(Enrolment).where(
             Enrolment.case_id == case.id).order_by(Enrolment.id.desc())).first()
         assert enrolment.result.value == "failed" and enrolment.awareness_class.ends_on <= on
+    elif trigger == "record_readmission":
+        assert case.state == "draft" and case.readmission
+        assert case.former_admitted_on <= case.former_left_on <= on
+        assert case.former_exit_ground not in BARRED and not case.former_readmitted
+        assert on >= add_months(case.former_left_on, READMISSION_MONTHS)
+        assert case.readmission_consent.strip()
     elif trigger == "send_to_cell":
         relatives, checks, requests, opinions = (
             db.session.scalars(select(m).where(m.case_id == case.id)).all()
             for m in (Relative, ExtraCheck, VerificationRequest, ResidenceOpinion))
         forms = {d.form_code for d in case.documents}
-        assert forms >= DOSSIER, f"dossier lacks {DOSSIER - forms}"
+        needed = DOSSIER - ({"4A-KNĐ"} if case.member.not_union_member else set())
+        assert forms >= needed, f"dossier lacks {needed - forms}"
         assert any(d.verified for d in case.documents_of("2-KNĐ"))
         # R12, R13: every relative not exempt and every check answered by the step's date,
         # and the residence area's opinion received by then
@@ -296,9 +315,11 @@ class CaseMachine(RuleBasedStateMachine):
         self.successes = 0
 
     # where the case lives ---------------------------------------------------------------
-    @initialize(unit=st.sampled_from(["unit", "gunit"]))
-    def open_case(self, unit):
+    @initialize(unit=st.sampled_from(["unit", "gunit"]), outside=st.booleans())
+    def open_case(self, unit, outside):
         case = new_case(self.world, "a", unit=unit)
+        # a worker who is not a union member: two Party members introduce him
+        case.member.not_union_member = outside
         # the candidate may withdraw his or her own application
         self.users["member_self"] = user(Role.member, None, member_id=case.member_id)
         self.db.session.commit()
