@@ -121,7 +121,7 @@ def test_a_political_standard_check_waits_for_its_answer(world, db, in_dossier):
 
 def test_the_applicants_own_verification_is_still_required(world, db):
     """No relative recorded at all: the personal history itself must still be verified."""
-    case = advance(new_case(world, start=D(2025, 6, 1)), world, "certified")
+    case = advance(new_case(world, start=TODAY - timedelta(days=200)), world, "certified")
     on = case.state_since
     fire(case, "open_dossier", None, expected_version=case.version, on=on, today=TODAY,
          data={"documents": documents(on, {"2-KNĐ": {"verified": False}})},
