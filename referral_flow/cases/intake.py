@@ -21,7 +21,7 @@ from ..services.case_intake import (INTAKE_STATES, LABELS, STEPS, VOTES, IntakeR
 from ..services.deadlines import deadlines
 from ..services.outcome import token, vote_summary
 from ..workflow.calendar import load_calendar
-from ..workflow.guards import DOSSIER_FORMS
+from ..workflow.guards import DOSSIER_FORMS, RECORDABLE_FORMS
 from ..workflow.states import ORDER, label
 from .forms import DOCUMENT_FIELDS, DocumentForm, _text, document_form, vote_fields
 
@@ -58,12 +58,14 @@ class IntakeForm(Form):
     decision_received_on = DayField(LABELS["decision_received_on"], validators=[optional])
     ceremony_on = DayField(LABELS["ceremony_on"], validators=[optional])
     late_approval = _text(_l("Superior committee's approval (if late)"), 200, blank_ok=True)
+    recognition_decision_extended = BooleanField(
+        _l("The recognition decision deadline was extended"))
     since = DayField(LABELS["since"], validators=[optional],
                      description=_l("For a dossier sent to the cell: the day it was sent."))
 
 
 for _kind, _body in (("union", "union"), ("cell", "cell"), ("committee", "committee"),
-                     ("recognition", "cell")):
+                     ("recognition", "cell"), ("recognition_committee", "committee")):
     for _name, _field in _vote(_kind, _body).items():
         setattr(IntakeForm, _name, _field)
 
@@ -78,7 +80,8 @@ class IntakeDocumentForm(DocumentForm):
 
 
 def _documents(state: str, formdata) -> dict:
-    codes = [c for c in DOCUMENT_FIELDS if c in DOSSIER_FORMS or state == "recognition_review"]
+    recognised = ORDER.index(state) >= ORDER.index("recognition_committee")
+    codes = [c for c in DOCUMENT_FIELDS if c in DOSSIER_FORMS or recognised]
     return {code: document_form(code, "doc-" + code.replace("Đ", "D").lower(), formdata,
                                 form_class=IntakeDocumentForm) for code in codes}
 
@@ -142,7 +145,9 @@ def intake_page():
                  for kind, (prefix, date_key), threshold in (
                      (k, VOTES[k], t) for k, t in (("union", "union_vote"), ("cell", "cell_vote"),
                                                    ("committee", "committee_vote"),
-                                                   ("recognition", "cell_vote")))
+                                                   ("recognition", "cell_vote"),
+                                                   ("recognition_committee",
+                                                    "committee_vote")))
                  if row.get(date_key)]
         return _page(form, documents, state, steps, token=shown, votes=votes,
                      deadlines=deadlines(case, load_calendar(), today))
@@ -169,4 +174,4 @@ def _page(form, documents, state, steps, errors=(), **preview):
         else:
             general.append(message)
     return render_template("cases/intake.html", form=form, documents=documents, state=state,
-                           steps=steps, general=general, **preview)
+                           steps=steps, general=general, forms=RECORDABLE_FORMS, **preview)
