@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from .. import clock
 from ..extensions import db
 from ..forms import query_text
-from ..labels import TRANSFER_KIND_LABELS, TRANSFER_STATE_LABELS
+from ..labels import TRANSFER_KIND_LABELS, TRANSFER_STATE_LABELS, party_age
 from ..models import AuditEvent, Case, Member, Role, TransferKind, TransferRequest, User
 from ..paging import pager
 from ..read_log import log_page_read
@@ -291,6 +291,7 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
     if allowed is not None and fix is None:
         fix = correction_form(allowed.event, case)
     return render_template("cases/detail.html", case=case, events=events,
+                           party_age=party_age(case, today),
                            actions=available(current_user, case, bound, today),
                            deadlines=deadlines(case, load_calendar(), today, rule_book()),
                            states=STATES, triggers=BY_TRIGGER, own=_is_own_case(current_user, case),

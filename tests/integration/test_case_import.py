@@ -266,7 +266,7 @@ def test_the_template_explains_its_columns(world, client, auth, officer):
     wb = load_workbook(io.BytesIO(response.data), read_only=True)
     cases, notes = wb.worksheets
     headers = [c.value for c in next(cases.iter_rows(max_row=1))]
-    assert headers[:3] == ["Số CCCD", "Họ và tên", "Ngày sinh"] and len(headers) == 66
+    assert headers[:3] == ["Số CCCD", "Họ và tên", "Ngày sinh"] and len(headers) == 76
     text = " ".join(str(c.value) for r in notes.iter_rows() for c in r if c.value)
     assert "Chi bộ xét đề nghị kết nạp" in text and "để trống" in text
 
