@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from referral_flow.demo_steps import step_data, vote_data
+from referral_flow.me.road import following
 from referral_flow.models import Case, VoteKind
 from referral_flow.services.deadlines import deadlines
 from referral_flow.services.transitions import fire
@@ -105,6 +106,13 @@ def test_the_committee_counts_all_its_members(world, db):
     with pytest.raises(InvalidStepData):
         step(case, "recognition_committee_approve", on,
              vote_data(on - timedelta(days=1), 9))          # before the cell's resolution
+
+
+def test_the_candidate_sees_the_committee_ahead_unless_his_cell_is_grassroots(world, db):
+    case, _on = on_probation(world)
+    grassroots, _on = on_probation(world, unit="gunit")
+    assert following(case) == ["recognition_committee", "recognition_review", "official"]
+    assert following(grassroots) == ["recognition_review", "official"]
 
 
 def test_a_grassroots_cell_goes_straight_to_the_competent_body(world, db):
