@@ -17,6 +17,7 @@ from referral_flow.workflow.calendar import load_calendar
 from referral_flow.workflow.errors import GuardFailed, InvalidStepData, NotAvailable
 
 from ..factories import TODAY, advance, new_case
+from .test_dossier import post
 
 START = TODAY - timedelta(days=900)
 
@@ -177,3 +178,22 @@ def test_the_case_page_shows_the_party_age(world, db, auth, client):
     draft = new_case(world)
     db.session.commit()
     assert "Tuổi đảng" not in client.get(f"/cases/{draft.id}").text
+
+
+def test_the_cell_records_the_certificate_on_the_case_page(world, db, auth, client):
+    case = advance(new_case(world, start=START), world, "probation")
+    db.session.commit()
+    auth.login(world.users["cell_secretary_a"].username)
+    page = client.get(f"/cases/{case.id}").text
+    assert "Giấy chứng nhận lớp bồi dưỡng lý luận chính trị cho đảng viên mới" in page
+    url = f"/cases/{case.id}/documents/new_member_certificate"
+    blank = post(client, case, url, "doc-new_member_certificate", number="",
+                 issuer="Trường Chính trị tỉnh", issued_on=TODAY.isoformat())
+    assert blank.status_code in (400, 422) and case.latest_document(
+        "new_member_certificate") is None
+    done = post(client, case, url, "doc-new_member_certificate", number="ĐVM-3",
+                issuer="Trường Chính trị tỉnh", issued_on=TODAY.isoformat())
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).latest_document("new_member_certificate").number \
+        == "ĐVM-3"
