@@ -310,3 +310,15 @@ def test_the_screen_shows_the_refusal_by_field(world, client, auth):
     answer = client.post("/cases/intake?state=nominated", data=data)
     assert answer.status_code == 400
     assert 'name="confirm"' not in answer.text
+
+
+def test_the_recognition_steps_ask_for_their_own_fields(world, client, auth):
+    auth.login(world.users["party_officer_a"].username)
+    committee = client.get("/cases/intake?state=recognition_committee").text
+    review = client.get("/cases/intake?state=recognition_review").text
+    certificate = "Giấy chứng nhận lớp bồi dưỡng lý luận chính trị cho đảng viên mới"
+    assert certificate in committee and certificate in review
+    assert 'name="recognition_cell_on"' in committee
+    assert 'name="recognition_committee_on"' not in committee
+    assert 'name="recognition_committee_on"' in review
+    assert 'name="recognition_decision_extended"' in review
