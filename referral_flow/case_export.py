@@ -28,7 +28,7 @@ from .exports import FORMATS, SPOOL_BYTES, Counted, Table, download_name, export
 from .extensions import db
 from .i18n import csv_style, format_number
 from .jobs import JobContext, JobResult, enqueue, task
-from .labels import ENTERPRISE_LABELS
+from .labels import ENTERPRISE_LABELS, party_age
 from .models import Case, User
 from .models.member import Gender
 from .security.scope import CellOrg, PartyOrg, UnionOrg
@@ -56,11 +56,12 @@ def headers() -> list[str]:
             _("Party organisation in the enterprise"), _("Receiving Party organisation"),
             _("Host cell"), _("Referral year"), _("Step"), _("Since"), _("Nominated on"),
             _("Certificate date"), _("Cell resolution date"), _("Decision date"),
-            _("Ceremony date"), _("Official member from")]
+            _("Ceremony date"), _("Official member from"), _("Party age")]
 
 
-def _rows(cases, shown: list[int]) -> Iterator[list]:
-    """The export's rows; the members they name are added to ``shown`` (for the read log)."""
+def _rows(cases, shown: list[int], today: date) -> Iterator[list]:
+    """The export's rows; the members they name are added to ``shown`` (for the read log).
+    The Party age is counted to ``today``, the day of the export."""
     yes, no = _("Yes"), _("No")
     genders = {Gender.male: _("Male"), Gender.female: _("Female")}
     kinds = {k: str(v) for k, v in ENTERPRISE_LABELS.items()}
@@ -76,7 +77,7 @@ def _rows(cases, shown: list[int]) -> Iterator[list]:
             case.party_org.name, case.host_cell.name if case.host_cell else "",
             case.referral_year, steps.get(case.state, case.state), case.state_since,
             case.nominated_on, case.certified_on, case.cell_resolution_on, case.decision_on,
-            case.ceremony_on, case.official_from,
+            case.ceremony_on, case.official_from, party_age(case, today),
         ]
 
 
@@ -118,7 +119,8 @@ def case_export(list_name: str, file_name: str, filters: dict) -> Response:
     fmt = request.args.get("format", "")
     if fmt not in FORMATS:
         abort(400)
-    stmt = EXPORT_LISTS[list_name](current_user, filters, clock.today())
+    today = clock.today()
+    stmt = EXPORT_LISTS[list_name](current_user, filters, today)
     total = db.session.scalar(stmt.with_only_columns(func.count(Case.id)).order_by(None))
     if total > current_app.config["EXPORT_INLINE_ROWS"]:
         if request.method != "POST":
@@ -129,7 +131,7 @@ def case_export(list_name: str, file_name: str, filters: dict) -> Response:
                     "name": file_name, "endpoint": request.endpoint, "total": total})
         return redirect(url_for("jobs.show", job_id=job.id))
     shown: list[int] = []
-    rows = Counted(_rows(db.session.scalars(_streamed(stmt)), shown))
+    rows = Counted(_rows(db.session.scalars(_streamed(stmt)), shown, today))
     response = export_response(headers(), rows, fmt, file_name, plain=PLAIN_COLUMNS)
     _log(current_user.id, list_name, filters, fmt, rows.n, shown,
          request.endpoint or request.path)
@@ -150,7 +152,7 @@ def export_job(ctx: JobContext, *, list_name: str, filters: dict, fmt: str, name
             ctx.progress(n, max(total, n))
             yield row
 
-    rows = Counted(reported(_rows(db.session.scalars(_streamed(stmt)), shown)))
+    rows = Counted(reported(_rows(db.session.scalars(_streamed(stmt)), shown, ctx.today)))
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as out:
         write_tables(out, [Table(None, headers(), rows, plain=PLAIN_COLUMNS)], fmt,
                      csv_style(ctx.owner.locale))

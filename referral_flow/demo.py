@@ -26,7 +26,7 @@ from .services.transitions import fire
 from .demo_people import GIVEN_F, GIVEN_M, JOBS, MIDDLE_F, MIDDLE_M, SURNAMES, roster_person
 from .demo_province import (AREAS, BLOC_CODE, CUTOVER, FEDERATION_NAME, MARKER, Unions,
                             build_party_tree, build_units, reorganise_2025)
-from .demo_steps import background_check, earliest_on, step_data
+from .demo_steps import background_check, earliest_on, goes_without, step_data
 from .workflow.steps import STEP, STEPS, demo_path
 
 DEMO_PASSWORD = "demo-only-2026"   # listed in the README; demo load is refused in production
@@ -164,7 +164,7 @@ def walk(case, path, start: date, gap: int, users, cells, today):
     reorganisation and take its later steps under the new trees."""
     on = start
     for trigger in path:
-        if trigger == "committee_approve" and case.state == "decision_pending":
+        if goes_without(trigger, case):
             continue        # a grassroots cell's resolution goes straight to the decision
         step = min(gap, 20) if trigger == "hold_ceremony" else gap   # within 30 working days
         on = min(earliest_on(trigger, case, on + timedelta(days=step)), today)

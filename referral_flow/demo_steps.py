@@ -9,7 +9,8 @@ from .extensions import db
 from .models import AwarenessClass, Case, Enrolment, Organisation, PartyKind
 from .services import party_members, verification
 from .services.classes import next_number
-from .workflow.guards import nominated_by_union, pending_enrolment
+from .workflow.guards import competent_body_of, nominated_by_union, pending_enrolment
+from .workflow.transitions import BY_TRIGGER
 from .workflow.verification import records_of
 
 
@@ -129,6 +130,12 @@ def current_class(case: Case) -> AwarenessClass | None:
     return enrolment.awareness_class if enrolment is not None else None
 
 
+def goes_without(trigger: str, case: Case) -> bool:
+    """Does the case's road go without ``trigger`` (a grassroots cell's resolution goes on
+    without the committee's)? It is then not taken from the case's state."""
+    return not any(case.state in t.source for t in BY_TRIGGER[trigger])
+
+
 def earliest_on(trigger: str, case: Case, on: date) -> date:
     """``on``, or the first day the step may be taken: a class's result from its last day,
     the recognition review and removal from the end of probation."""
@@ -154,20 +161,27 @@ def _accept(case: Case, on: date, cells: list[Organisation]) -> dict:
     return {"host_cell_id": cell.id, "helpers": [listed[case.id % len(listed)].id]}
 
 
+def recognition_documents(on: date, member: str, helper: str, number: str) -> list[dict]:
+    """The recognition dossier: 10-, 11- and 12-KNĐ and the new members' political class
+    certificate (numbered ``number``), all dated ``on``."""
+    return [{"form_code": form, "issued_on": on, "issuer": issuer} for form, issuer in
+            (("10-KNĐ", member), ("11-KNĐ", helper), ("12-KNĐ", "Công đoàn cơ sở"))] + [
+        {"form_code": "new_member_certificate", "issued_on": on, "number": number,
+         "issuer": PROVINCIAL_SCHOOL}]
+
+
 def _recognition(case: Case, on: date, _cells) -> dict:
-    documents = [{"form_code": form, "issued_on": on, "issuer": issuer} for form, issuer in
-                 (("10-KNĐ", case.member.full_name), ("11-KNĐ", case.helpers[0].full_name),
-                  ("12-KNĐ", "Công đoàn cơ sở"))]
+    documents = recognition_documents(on, case.member.full_name, case.helpers[0].full_name,
+                                      f"GCN-ĐVM-{case.id:05d}")
     return vote_data(on, case.host_cell.official_members, number="NQ/CB-CT") | {
         "documents": documents}
 
 
 def _recognise(case: Case, on: date, _cells) -> dict:
-    data = {"decision_no": f"QĐ-CT-{case.id:05d}", "decision_on": on, "received_on": on}
-    if not case.host_cell.is_grassroots_cell:
-        data.update(vote_data(on, case.party_org.committee_members or 9,
-                              prefix="committee_", number="NQ/ĐU-CT"))
-    return data
+    body = competent_body_of(case)
+    return {"decision_no": f"QĐ-CT-{case.id:05d}", "decision_on": on, "received_on": on} | (
+        vote_data(on, (body.committee_members if body else None) or 9, prefix="committee_",
+                  number="NQ/BTV-CT"))
 
 
 def introducers_letters(on: date) -> list[dict]:
@@ -215,8 +229,12 @@ STEP_DATA = {
                                    "received_on": on},
     "hold_ceremony": lambda case, on, _c: {"ceremony_on": on},
     "open_recognition": _recognition,
+    "recognition_committee_approve": lambda case, on, _c: vote_data(
+        on, case.party_org.committee_members or 9, number="NQ/ĐU-CT"),
     "recognise": _recognise,
 }
+
+
 def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> tuple[dict, str]:
     """(data, comment) that satisfy the guards of ``trigger`` for a well-formed case."""
     if trigger == "cell_reject":

@@ -2,10 +2,15 @@
 (translated); every screen and export that names them uses these."""
 from __future__ import annotations
 
+from datetime import date
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .models import EnterpriseKind, PartyKind, Role, TransferKind, TransferState, UnionKind
 from .models.member import Gender
+from .workflow.calendar import months_between
+from .workflow.states import OPEN
 
 UNION_KINDS = [
     (UnionKind.national.value, _l("National confederation")),
@@ -54,3 +59,18 @@ TRANSFER_STATE_LABELS = {
     TransferState.refused.value: _l("Refused"),
     TransferState.withdrawn.value: _l("Request withdrawn"),
 }
+
+
+def party_age(case, day: date) -> str:
+    """Tuổi đảng, the Vietnamese way ("2 năm 3 tháng"): whole years and months from the
+    admission decision's date (Điều lệ Đảng) to ``day``, for a member who is on the road
+    or recognised; "" for anyone else (not yet decided, or the case ended otherwise)."""
+    if case.decision_on is None or case.decision_on > day or not (
+            case.state in OPEN or case.state == "official"):
+        return ""
+    years, months = divmod(months_between(case.decision_on, day), 12)
+    if not years:
+        return _("%(m)d months", m=months)
+    if not months:
+        return _("%(y)d years", y=years)
+    return _("%(y)d years %(m)d months", y=years, m=months)

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, func, insert, select, text
 from . import clock
 from .demo_people import GIVEN_F, GIVEN_M, JOBS, MIDDLE_F, MIDDLE_M, SURNAMES, roster_person
 from .demo_steps import (RESIDENCE_CELL, RESIDENCE_SUMMARY, VERIFIED_BY, dossier_documents,
-                         vote_data)
+                         recognition_documents, vote_data)
 from .extensions import db
 from .models import (Answer, AuditEvent, AwarenessClass, Case, CaseHelper, Document,
                      EnrolmentResult, Enrolment, EnterpriseKind, Member, Organisation, PartyKind,
@@ -56,6 +56,7 @@ REASONS = {
     "decline": "Cấp có thẩm quyền chưa đồng ý kết nạp sau thẩm định lý lịch.",
     "extend_decision": "Chờ kết quả thẩm tra lý lịch ở địa phương khác.",
     "remove": "Không hoàn thành nhiệm vụ trong thời gian dự bị.",
+    "extend_recognition": "Chờ ý kiến của tổ chức đảng nơi cư trú về đảng viên dự bị.",
 }
 # Invented or common place names: none points at one real province.
 PLACES = ["Đông Hòa", "Tân Lâm", "Lâm Sơn", "Phú Lâm", "Hòa Xuân", "Thanh Lâm", "An Lạc",
@@ -289,6 +290,7 @@ class Unit:
     committee_members: int
     cells: tuple[Cell, ...]
     runner: Node
+    body_members: int           # the competent body's committee (it votes on recognition)
 
 
 def load_units(federation_id: int, exclude: Iterable[int] = ()) -> list[Unit]:
@@ -305,8 +307,8 @@ def load_units(federation_id: int, exclude: Iterable[int] = ()) -> list[Unit]:
         o.path.startswith(fed_path, autoescape=True), o.receiving_party_id.is_not(None))
         .order_by(o.id)).all()
     party = {r.id: r for r in db.session.execute(select(
-        o.id, o.name, o.path, o.kind, o.runs_classes, o.official_members, o.committee_members)
-        .where(o.tree == Tree.party, o.closed_on.is_(None)).order_by(o.id))}
+        o.id, o.name, o.path, o.kind, o.runs_classes, o.official_members, o.committee_members,
+        o.competent_body).where(o.tree == Tree.party, o.closed_on.is_(None)).order_by(o.id))}
     helpers = defaultdict(list)
     for person in db.session.execute(select(
             PartyMember.cell_id, PartyMember.id, PartyMember.full_name).where(
@@ -323,12 +325,20 @@ def load_units(federation_id: int, exclude: Iterable[int] = ()) -> list[Unit]:
     skip = set(exclude)
     return [Unit(u.id, u.name, u.enterprise_kind, bool(u.has_party_org), u.receiving_party_id,
                  party[u.receiving_party_id].committee_members or 9,
-                 tuple(cells[u.receiving_party_id]), _runner(party, u.receiving_party_id))
+                 tuple(cells[u.receiving_party_id]), _runner(party, u.receiving_party_id),
+                 _body_members(party, u.receiving_party_id))
             for u in units if u.id not in skip and cells[u.receiving_party_id]]
 
 
 def _ids(path: str) -> list[int]:
     return [int(i) for i in path.strip("/").split("/") if i]
+
+
+def _body_members(party: dict, node_id: int) -> int:
+    """As ``guards.competent_body_of``: the committee size of the nearest competent node."""
+    found = next((i for i in reversed(_ids(party[node_id].path))
+                  if i in party and party[i].competent_body), None)
+    return (party[found].committee_members if found else None) or 9
 
 
 def _runner(party: dict, node_id: int) -> Node:
@@ -650,30 +660,46 @@ class Walk:
         self._recognition(held, ends)
 
     def _recognition(self, held: date, ends: date) -> None:
-        documents = [{"form_code": form, "issued_on": held, "issuer": issuer} for form, issuer
-                     in (("10-KNĐ", self.member["full_name"]), ("11-KNĐ", self.helper[1]),
-                         ("12-KNĐ", "Công đoàn cơ sở"))]
+        """The cell's resolution (13-KNĐ) with the recognition dossier; under a grassroots
+        committee, its resolution (15-KNĐ); then the competent body's vote and decision
+        (16-KNĐ), some after an extension."""
+        documents = recognition_documents(held, self.member["full_name"], self.helper[1],
+                                          f"GCN-ĐVM-{self.case['id']:05d}")
         eligible = self.cell.official_members
         vote = vote_data(held, eligible, eligible - self.rng.randint(0, eligible // 4),
                          number="NQ/CB-CT")
-        self.emit(Step("open_recognition", "recognition_review", held,
+        self.emit(Step("open_recognition", "recognition_review" if self.cell.grassroots
+                       else "recognition_committee", held,
                        vote | {"documents": documents}, sets={"recognition_cell_on": held},
                        records=self.g.documents(documents, held)
                        + self._resolution(VoteKind.recognition_cell, "13-KNĐ", vote)))
-        on = self.pace(held, "recognition_review")
-        number = f"QĐ-CT-{self.case['id']:05d}"
-        data = {"decision_no": number, "decision_on": on, "received_on": on}
-        records = [(Document, _document("16-KNĐ", on, number))]
+        last = held
         if not self.cell.grassroots:
+            last = self.pace(held, "recognition_committee")
             members = self.unit.committee_members
-            committee = vote_data(self.days.sub(on, 2), members, members, prefix="committee_",
+            committee = vote_data(last, members, members - self.rng.randint(0, members // 4),
                                   number="NQ/ĐU-CT")
-            data |= committee
-            plain = {k.removeprefix("committee_"): v for k, v in committee.items()}
-            records = self._resolution(VoteKind.recognition_committee, "15-KNĐ", plain) + records
+            self.emit(Step("recognition_committee_approve", "recognition_review", last,
+                           committee, records=self._resolution(
+                               VoteKind.recognition_committee, "15-KNĐ", committee)))
+        on = self.pace(last, "recognition_review")
+        if self.rng.random() < 0.05:
+            extended = self.gap(last, 1, 5)
+            self.emit(Step("extend_recognition", "recognition_review", extended, {},
+                           REASONS["extend_recognition"],
+                           {"recognition_decision_extended": True}))
+            on = max(on, self.days.add(held, self.rng.randint(31, 55)))
+        number = f"QĐ-CT-{self.case['id']:05d}"
+        members = self.unit.body_members
+        body = vote_data(on, members, members - self.rng.randint(0, members // 4),
+                         prefix="committee_", number="NQ/BTV-CT")
+        plain = {k.removeprefix("committee_"): v for k, v in body.items()}
+        data = {"decision_no": number, "decision_on": on, "received_on": on} | body
         data["roster"] = {"cell_id": self.cell.id, "status": PartyStatus.official.value}
         self.emit(Step("recognise", "official", on, data,
-                       sets={"official_from": ends, "closed_on": on}, records=records))
+                       sets={"official_from": ends, "closed_on": on},
+                       records=[(Vote, _vote(VoteKind.recognition_decision, plain)),
+                                (Document, _document("16-KNĐ", on, number))]))
 
 
 def _closed(on: date, state: str, reason: str) -> dict:
@@ -794,6 +820,7 @@ class Generator:
                              party_org_id=unit.party_id, host_cell_id=None, referral_year=year,
                              state="draft", version=1, created_at=_at(drafted, 8),
                              state_since=drafted, decision_extended=False, decision_no=None,
+                             recognition_decision_extended=False,
                              closed_at_state=None, close_reason=None,
                              **dict.fromkeys(CASE_DATES))
         self.events.append((_at(drafted, 8), case["id"], 0, "create", None, "draft", "",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from referral_flow.demo import PATHS
-from referral_flow.demo_steps import earliest_on, step_data
+from referral_flow.demo_steps import earliest_on, goes_without, step_data
 from referral_flow.extensions import db
 from referral_flow.models import (Case, EnterpriseKind, Member, Organisation, PartyKind,
                                   PartyMember, PartyStatus, Role, RoleGrant, TotpFactor, Tree,
@@ -161,7 +161,7 @@ def advance(case: Case, w: World, state: str, *, start: date | None = None, gap:
     """Fire the demo path to ``state`` with valid data, permission checks off."""
     on = start or case.state_since
     for trigger in PATHS[state]:
-        if trigger == "committee_approve" and case.state == "decision_pending":
+        if goes_without(trigger, case):
             continue
         on = earliest_on(trigger, case, on + timedelta(days=gap))
         data, comment = step_data(trigger, case, on, w.cells)

@@ -16,10 +16,10 @@ from ..security import allowed_triggers
 from ..services import party_members
 from ..services.meetings import MEETINGS, meeting_trigger, record_meeting
 from ..services.transitions import fire
-from ..workflow.guards import CELL_KINDS, meets
+from ..workflow.guards import CELL_KINDS, competent_body_of, meets
 from ..workflow.transitions import Transition, spec
 from ..workflow.rulesets import form_name, rule_set_on
-from .forms import AcceptForm, ActionForm, VoteForm, form_for
+from .forms import AcceptForm, ActionForm, RecogniseForm, VoteForm, form_for
 
 # Refusals are recorded by the meeting form of the approval: the vote decides.
 DECIDED_BY_MEETING = frozenset(refuse for _approve, refuse, _t in MEETINGS.values())
@@ -127,7 +127,8 @@ def explain_vote(form: VoteForm, case: Case, filled: bool) -> None:
     6 of 9" when the body's size is known (and fill it in on a blank form)."""
     threshold = {"union": "union_vote", "cell": "cell_vote", "committee": "committee_vote"}
     rule = rule_set_on(clock.today())[threshold[form.BODY]]
-    size = {"union": None, "committee": case.party_org.committee_members,
+    committee = competent_body_of(case) if isinstance(form, RecogniseForm) else case.party_org
+    size = {"union": None, "committee": committee.committee_members if committee else None,
             "cell": case.host_cell.official_members if case.host_cell else None}[form.BODY]
     prefix = form.VOTE_PREFIX
     ratio = f"{rule['num']}/{rule['den']}"

@@ -102,6 +102,8 @@ CellMeetingForm = type("CellMeetingForm", (MeetingForm,), {
                                   "Committee (a candidate over 60)"), 200, blank_ok=True)})
 CommitteeMeetingForm = type("CommitteeMeetingForm", (MeetingForm,),
                             {"BODY": "committee", **vote_fields("committee")})
+CommitteeVoteForm = type("CommitteeVoteForm", (VoteForm,),
+                         {"BODY": "committee", **vote_fields("committee")})
 
 
 def _id_or_none(value):
@@ -150,13 +152,12 @@ class CeremonyForm(ActionForm):
 
 
 class RecogniseForm(DecisionForm):
-    """The competent body's decision, with the grassroots committee's vote (15-KNĐ) where
-    the host cell is not itself grassroots."""
+    """The competent body's decision (16-KNĐ), with its committee's vote on it."""
     BODY = "committee"
     VOTE_PREFIX = "committee_"
 
 
-for _name, _field in vote_fields("committee", "committee_", blank_ok=True).items():
+for _name, _field in vote_fields("committee", "committee_").items():
     setattr(RecogniseForm, _name, _field)
 
 
@@ -229,6 +230,7 @@ FORMS: dict[str, type[ActionForm]] = {
     "admit": DecisionForm,
     "hold_ceremony": CeremonyForm,
     "open_recognition": CellVoteForm,
+    "recognition_committee_approve": CommitteeVoteForm,
     "recognise": RecogniseForm,
     "record_readmission": ReadmissionForm,
 }
@@ -274,12 +276,14 @@ DOCUMENT_FIELDS = {
     "10-KNĐ": ("issued_on",),
     "11-KNĐ": ("issuer", "issued_on"),
     "12-KNĐ": ("number", "issuer", "issued_on"),
+    "new_member_certificate": ("number", "issuer", "issued_on"),
 }
 ISSUER_LABELS = {
     "3-KNĐ": _l("Introducer (full name)"),
     "5-KNĐ": _l("Organisation or cell that commented"),
     "11-KNĐ": _l("Helping Party member (full name)"),
     "12-KNĐ": _l("Organisation or cell that commented"),
+    "new_member_certificate": _l("Issued by (political school or centre)"),
 }
 
 

@@ -59,12 +59,14 @@ class IntakeForm(Form):
     decision_received_on = DayField(LABELS["decision_received_on"], validators=[optional])
     ceremony_on = DayField(LABELS["ceremony_on"], validators=[optional])
     late_approval = _text(_l("Superior committee's approval (if late)"), 200, blank_ok=True)
+    recognition_decision_extended = BooleanField(
+        _l("The recognition decision deadline was extended"))
     since = DayField(LABELS["since"], validators=[optional],
                      description=_l("For a dossier sent to the cell: the day it was sent."))
 
 
 for _kind, _body in (("union", "union"), ("cell", "cell"), ("committee", "committee"),
-                     ("recognition", "cell")):
+                     ("recognition", "cell"), ("recognition_committee", "committee")):
     for _name, _field in _vote(_kind, _body).items():
         setattr(IntakeForm, _name, _field)
 
@@ -79,7 +81,8 @@ class IntakeDocumentForm(DocumentForm):
 
 
 def _documents(state: str, formdata) -> dict:
-    codes = [c for c in DOCUMENT_FIELDS if c in DOSSIER_FORMS or state == "recognition_review"]
+    recognised = ORDER.index(state) >= ORDER.index("recognition_committee")
+    codes = [c for c in DOCUMENT_FIELDS if c in DOSSIER_FORMS or recognised]
     return {code: document_form(code, "doc-" + code.replace("Đ", "D").lower(), formdata,
                                 form_class=IntakeDocumentForm) for code in codes}
 
@@ -143,7 +146,9 @@ def intake_page():
                  for kind, (prefix, date_key), threshold in (
                      (k, VOTES[k], t) for k, t in (("union", "union_vote"), ("cell", "cell_vote"),
                                                    ("committee", "committee_vote"),
-                                                   ("recognition", "cell_vote")))
+                                                   ("recognition", "cell_vote"),
+                                                   ("recognition_committee",
+                                                    "committee_vote")))
                  if row.get(date_key)]
         return _page(form, documents, state, steps, token=shown, votes=votes,
                      deadlines=deadlines(case, load_calendar(), today))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from .. import clock
 from ..extensions import db
 from ..forms import query_text
-from ..labels import TRANSFER_KIND_LABELS, TRANSFER_STATE_LABELS
+from ..labels import TRANSFER_KIND_LABELS, TRANSFER_STATE_LABELS, party_age
 from ..models import AuditEvent, Case, Member, Role, TransferKind, TransferRequest, User
 from ..paging import pager
 from ..read_log import log_page_read
@@ -324,6 +324,7 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
     calendar = load_calendar()      # one read of the working calendar for the whole page
     book = rule_book()
     return render_template("cases/detail.html", case=case, events=events,
+                           party_age=party_age(case, today),
                            actions=available(current_user, case, bound, today),
                            deadlines=deadlines(case, calendar, today, book),
                            states=STATES, step_label=partial(step_label, rules_on=book),

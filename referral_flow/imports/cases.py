@@ -35,7 +35,8 @@ from ..services import audit
 from ..services.case_intake import (INTAKE_STATES, LABELS, VOTES, IntakeRefused, check_case,
                                     enter_case)
 from ..text import fold
-from ..workflow.guards import CELL_KINDS, DOSSIER_FORMS, RECOGNITION_FORMS, RECORDABLE_FORMS
+from ..workflow.guards import (CELL_KINDS, DOSSIER_FORMS, NUMBERED_FORMS, RECOGNITION_FORMS,
+                               RECORDABLE_FORMS)
 from ..workflow.states import label
 from .columns import Column, Columns, Header, header_key
 from .files import ImportFileError, read_rows
@@ -63,9 +64,13 @@ def _vote_columns(kind: str, prefixes: tuple[str, ...]) -> list[Column]:
             for key, words, what in parts]
 
 
+# The forms without a KNĐ number: their columns' name and the headers' Vietnamese name.
+NAMED_FORMS = {"new_member_certificate": ("doc_new_member", "GCN lớp đảng viên mới")}
+
+
 def _doc(code: str) -> str:
     """The column keys' name of a form: "1-KNĐ" -> "doc_1"."""
-    return "doc_" + code.split("-")[0]
+    return NAMED_FORMS[code][0] if code in NAMED_FORMS else "doc_" + code.split("-")[0]
 
 
 DOSSIER_HINT = _l("Needed for a case at the step “Cell review” (the dossier sent to the "
@@ -77,15 +82,19 @@ RECOGNITION_HINT = _l("Needed for a case at the step “Recognition review”; m
 
 def _document_columns(code: str) -> list[Column]:
     hint = RECOGNITION_HINT if code in RECOGNITION_FORMS else DOSSIER_HINT
+    name = NAMED_FORMS[code][1] if code in NAMED_FORMS else code
     columns = [
-        Column(_doc(code) + "_on", (f"{code}: ngày", f"Ngày {code}", f"{code}: ngày ký"),
-               _l("%(form)s: date", form=code), hint=hint),
-        Column(_doc(code) + "_issuer", (f"{code}: người ký", f"Người ký {code}",
-                                        f"{code}: nơi cấp"),
-               _l("%(form)s: issued by", form=code),
+        Column(_doc(code) + "_on", (f"{name}: ngày", f"Ngày {name}", f"{name}: ngày ký"),
+               _l("%(form)s: date", form=name), hint=hint),
+        Column(_doc(code) + "_issuer", (f"{name}: người ký", f"Người ký {name}",
+                                        f"{name}: nơi cấp"),
+               _l("%(form)s: issued by", form=name),
                hint=_l("Required for the introducer's letter (3-KNĐ): the introducer's "
                        "name.") if code == "3-KNĐ" else ""),
     ]
+    if code in NUMBERED_FORMS:
+        columns.append(Column(_doc(code) + "_number", (f"{name}: số", f"Số {name}"),
+                              _l("%(form)s: number", form=name), hint=hint))
     if code == "2-KNĐ":
         columns.append(Column("doc_2_verified", ("2-KNĐ: đã thẩm tra", "Đã thẩm tra lý lịch"),
                               _l("2-KNĐ: verified"), hint=_l("x, Có or 1 for yes")))
@@ -167,6 +176,11 @@ COLUMNS = Columns([
            hint=_l("May be left empty: it follows from the ceremony date")),
     *_vote_columns("recognition", ("Chi bộ xét chính thức", "NQ 13-KNĐ")),
     *[column for code in RECOGNITION_FORMS for column in _document_columns(code)],
+    *_vote_columns("recognition_committee", ("Đảng ủy cơ sở xét chính thức", "NQ 15-KNĐ")),
+    Column("recognition_decision_extended", ("Đã gia hạn quyết định công nhận",
+                                             "Gia hạn quyết định công nhận"),
+           _l("The recognition decision deadline was extended"),
+           hint=_l("x, Có or 1 for yes")),
 ])
 
 DATE_COLUMNS = ("date_of_birth", "since", "nominated_on", "accepted_on", "certified_on",
@@ -176,12 +190,14 @@ DATE_COLUMNS = ("date_of_birth", "since", "nominated_on", "accepted_on", "certif
 COUNT_COLUMNS = (*(prefix + name for prefix, _key in VOTES.values()
                    for name in ("eligible", "present", "votes_for", "votes_against")),
                  "doc_3_months")
-FLAG_COLUMNS = ("direct_production", "decision_extended", "doc_2_verified", "doc_3_official")
+FLAG_COLUMNS = ("direct_production", "decision_extended", "doc_2_verified", "doc_3_official",
+                "recognition_decision_extended")
 # Read as they are (the intake service checks them).
 TEXT_COLUMNS = ("citizen_id", "full_name", "job", "certificate_no", "certificate_issuer",
                 "over_age_approval", "decision_no", "late_approval",
                 *(prefix + "resolution_no" for prefix, _key in VOTES.values()),
-                *(_doc(code) + "_issuer" for code in RECORDABLE_FORMS))
+                *(_doc(code) + "_issuer" for code in RECORDABLE_FORMS),
+                *(_doc(code) + "_number" for code in NUMBERED_FORMS))
 PREVIEW = ("citizen_id", "full_name", "union_unit", "state")
 # The intake's fields that a column of another name holds.
 FIELD_COLUMN = {"member": "citizen_id", "host_cell_id": "host_cell"}
@@ -432,7 +448,8 @@ def _documents(row: dict, wrong) -> list[dict]:
         given = {k: row.pop(key + k) for k in ("_on", "_verified", "_official", "_months")
                  if key + k in row}
         issuer = row.pop(key + "_issuer", "")
-        if not (given.get("_on") or issuer or any(given.values())):
+        number = row.pop(key + "_number", "")
+        if not (given.get("_on") or issuer or number or any(given.values())):
             continue
         if "_on" not in given:          # (an unreadable date is already reported)
             wrong(key + "_on", _l("%(field)s is required.", field=COLUMNS.by_key[key + "_on"]
@@ -440,6 +457,7 @@ def _documents(row: dict, wrong) -> list[dict]:
         if not given.get("_on"):
             continue
         documents.append({"form_code": code, "issued_on": given["_on"], "issuer": issuer,
+                          "number": number,
                           "verified": bool(given.get("_verified")),
                           "official": bool(given.get("_official")),
                           "months_together": given.get("_months", 0)})

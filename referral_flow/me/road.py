@@ -11,12 +11,16 @@ from ..services.dossier import ChecklistRow
 from ..workflow.calendar import load_calendar
 from ..workflow.states import OPEN, ORDER, STATES
 from ..workflow.steps import STEP, STEPS
-from ..workflow.transitions import spec
+from ..workflow.guards import host_cell_is_grassroots
+from ..workflow.transitions import TRANSITIONS, spec
 
 # The main road, for "what comes next" (side roads and ends have no next step).
 MAIN_ROAD = [s.id for s in STEPS if s.main_road]
 # Documents count for the cell's vote: their validity matters until the cell has voted.
 VALIDITY_MATTERS_UNTIL = ORDER.index("cell_review")
+# The roads a grassroots host cell takes past a step (its resolution goes straight on).
+GRASSROOTS_ROADS = frozenset((src, t.dest) for t in TRANSITIONS
+                             if t.route is host_cell_is_grassroots for src in t.source)
 
 
 @dataclass
@@ -28,13 +32,13 @@ class Stop:
 
 
 def following(case: Case) -> list[str]:
-    """The steps still ahead on the main road (the committee's review is skipped where the
+    """The steps still ahead on the main road (the committee's reviews are skipped where the
     host cell is itself grassroots)."""
     if case.state not in MAIN_ROAD[:-1]:
         return []
     grassroots = bool(case.host_cell and case.host_cell.is_grassroots_cell)
     return [s for s in MAIN_ROAD[MAIN_ROAD.index(case.state) + 1:]
-            if not (grassroots and STEP[s].bypass == ("cell_review", "decision_pending"))]
+            if not (grassroots and STEP[s].bypass in GRASSROOTS_ROADS)]
 
 
 def road(case: Case, events: list[AuditEvent]) -> list[Stop]:

@@ -43,6 +43,8 @@ class Case(db.Model):
     ceremony_on: Mapped[date | None] = mapped_column(Date)
     probation_ends_on: Mapped[date | None] = mapped_column(Date)
     recognition_cell_on: Mapped[date | None] = mapped_column(Date)
+    recognition_decision_extended: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false())
     official_from: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
     closed_at_state: Mapped[str | None] = mapped_column(String(24))
@@ -112,6 +114,7 @@ class VoteKind(str, enum.Enum):
     committee = "committee"                        # 8-KNĐ
     recognition_cell = "recognition_cell"          # 13-KNĐ
     recognition_committee = "recognition_committee"  # 15-KNĐ
+    recognition_decision = "recognition_decision"    # the competent body's, on 16-KNĐ
 
 
 class Vote(db.Model):

@@ -16,7 +16,10 @@ Names are flat, so that a file's columns and a form's fields are the same:
 - the committee's vote ``committee_*`` (``committee_resolution_on``);
 - ``decision_no``, ``decision_on``, ``decision_received_on``, ``decision_extended``;
 - ``ceremony_on``, ``late_approval``, ``probation_ends_on`` (checked, else computed);
-- the cell's recognition vote ``recognition_*`` (``recognition_cell_on``);
+- the cell's recognition vote ``recognition_*`` (``recognition_cell_on``) with the recognition
+  dossier's documents;
+- the grassroots committee's recognition vote ``recognition_committee_*``
+  (``recognition_committee_on``), ``recognition_decision_extended``;
 - ``since``: when the case reached its step, where no key date says it (the dossier).
 
 The background verification (services/verification.py) of a case entered at the cell's
@@ -69,10 +72,12 @@ INTAKE_STATES = tuple(state for state, _ in STEPS)
 # The votes: kind -> (prefix of their fields, the field of their date).
 VOTES = {"union": ("union_", "union_held_on"), "cell": ("cell_", "cell_resolution_on"),
          "committee": ("committee_", "committee_resolution_on"),
-         "recognition": ("recognition_", "recognition_cell_on")}
+         "recognition": ("recognition_", "recognition_cell_on"),
+         "recognition_committee": ("recognition_committee_", "recognition_committee_on")}
 # The key dates in the order the road takes them (the certificate may predate the rest).
 DATE_ORDER = ("nominated_on", "accepted_on", "cell_resolution_on", "committee_resolution_on",
-              "decision_on", "decision_received_on", "ceremony_on", "recognition_cell_on")
+              "decision_on", "decision_received_on", "ceremony_on", "recognition_cell_on",
+              "recognition_committee_on")
 DATES = DATE_ORDER + ("union_held_on", "certified_on", "probation_ends_on", "since")
 PERSON = ("full_name", "date_of_birth", "gender", "citizen_id", "job", "direct_production")
 
@@ -93,6 +98,7 @@ LABELS = {
     "decision_received_on": _l("Date received by the cell"),
     "ceremony_on": _l("Ceremony date"), "probation_ends_on": _l("Probation ends"),
     "recognition_cell_on": _l("Cell recognition meeting"),
+    "recognition_committee_on": _l("Grassroots committee recognition meeting"),
 }
 Errors = list[tuple[str, str]]
 
@@ -194,7 +200,7 @@ def _build(row: dict, user: User | None, today: date, check_permission: bool) ->
     draft.case.member = draft.member
     _beyond_the_step(draft)
     for step in (_nominate, _accept, _certify, _dossier, _cell, _committee, _decision,
-                 _ceremony, _recognition):
+                 _ceremony, _recognition, _recognition_committee):
         step(draft)
     dates = [draft.row.get(key) for key in DATES if isinstance(draft.row.get(key), date)]
     dates += [d.issued_on for d in draft.case.documents]
@@ -479,8 +485,28 @@ def _ceremony(draft: Draft) -> None:
 
 
 def _recognition(draft: Draft) -> None:
-    if not draft.at_least("recognition_review") or draft.case.ceremony_on is None:
+    if not draft.at_least("recognition_committee") or draft.case.ceremony_on is None:
+        return
+    if draft.state == "recognition_committee" and _grassroots(draft):
+        draft.refuse("state", _l("The host cell is a grassroots cell: after its recognition "
+                                 "vote the case awaits the decision, without a committee "
+                                 "review."))
         return
     ctx = _context(draft, "recognition_cell_on", _vote_data(draft, "recognition"))
     _run(draft, "recognition_cell_on", ctx, g.recognition_documents, g.recognition_cell_vote,
          fx.recognition_cell)
+
+
+def _recognition_committee(draft: Draft) -> None:
+    if not draft.at_least("recognition_review") or draft.case.recognition_cell_on is None:
+        return
+    draft.case.recognition_decision_extended = sd.flag(draft.row,
+                                                       "recognition_decision_extended")
+    if not _grassroots(draft):
+        ctx = _context(draft, "recognition_committee_on",
+                       _vote_data(draft, "recognition_committee"))
+        _run(draft, "recognition_committee_on", ctx, g.recognition_committee_vote,
+             fx.recognition_committee)
+    elif draft.has("recognition_committee_on"):
+        draft.refuse("recognition_committee_on", _l(
+            "The host cell is a grassroots cell: there is no committee vote."))

@@ -32,6 +32,7 @@ VOTES = {
     "committee_approve": ("", "committee_vote"),
     "committee_reject": ("", "committee_vote"),
     "open_recognition": ("", "cell_vote"),
+    "recognition_committee_approve": ("", "committee_vote"),
     "recognise": ("committee_", "committee_vote"),
 }
 CLASS_RESULTS = frozenset({"pass_class", "fail_class"})
@@ -42,6 +43,8 @@ VERDICTS = {
     "committee_approve": _l("the grassroots committee agrees to propose admission"),
     "committee_reject": _l("the grassroots committee does not agree to propose admission"),
     "open_recognition": _l("the cell proposes recognition as an official member"),
+    "recognition_committee_approve": _l("the grassroots committee agrees to propose "
+                                        "recognition as an official member"),
     "recognise": _l("recognised as an official member"),
     "fail_class": _l("did not pass the awareness class"),
 }

@@ -38,7 +38,8 @@ from .transitions import CONFLICT, comment_text
 
 # A Party member from the admission decision until recognised (or removed): a transfer in
 # these states is a probationary member's, with its deadline.
-PROBATIONARY = frozenset({"admitted", "probation", "recognition_review"})
+PROBATIONARY = frozenset({"admitted", "probation", "recognition_committee",
+                          "recognition_review"})
 # Party nodes that receive cases (a CĐCS's receiving organisation).
 RECEIVING_KINDS = (PartyKind.commune.value, PartyKind.grassroots_committee.value,
                    PartyKind.grassroots_cell.value)

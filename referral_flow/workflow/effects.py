@@ -124,9 +124,16 @@ def recognition_cell(ctx: StepContext) -> None:
     ctx.case.recognition_cell_on = ctx.parsed["vote"]["held_on"]
 
 
+def recognition_committee(ctx: StepContext) -> None:
+    _vote(ctx, VoteKind.recognition_committee, "15-KNĐ")
+
+
+def extend_recognition(ctx: StepContext) -> None:
+    ctx.case.recognition_decision_extended = True
+
+
 def recognise(ctx: StepContext) -> None:
-    if "vote" in ctx.parsed:
-        _vote(ctx, VoteKind.recognition_committee, "15-KNĐ")
+    ctx.case.votes.append(Vote(kind=VoteKind.recognition_decision, **ctx.parsed["vote"]))
     decision = ctx.parsed["decision"]
     ctx.case.documents.append(Document(form_code="16-KNĐ", number=decision["number"],
                                        issued_on=decision["issued_on"], detail={}))

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (AwarenessClass, Case, Enrolment, EnrolmentResult, Organisation, PartyKind,
-                      PartyMember, Role, UnionKind)
+                      PartyMember, Role, UnionKind, VoteKind)
 from ..text import fold
 from . import stepdata as sd
 from .calendar import add_months, months_between
@@ -40,7 +40,10 @@ RECOGNITION_FORMS = {
     "10-KNĐ": _l("Self-assessment of the probationary member"),
     "11-KNĐ": _l("Assessment by the helping Party member"),
     "12-KNĐ": _l("Comments of the organisations and the residence cell during probation"),
+    "new_member_certificate": _l("Certificate of the political class for new Party members"),
 }
+# Forms whose number and issuer are part of the document (a certificate names both).
+NUMBERED_FORMS = frozenset({"new_member_certificate"})
 # Recorded one by one on the dossier (the 4A-KNĐ comes with the nomination itself).
 RECORDABLE_FORMS = {code: name for code, name in (DOSSIER_FORMS | RECOGNITION_FORMS).items()
                     if code != "4A-KNĐ"}
@@ -149,7 +152,7 @@ def refuse_if_member_or_open(member_id: int, other_than: int | None = None,
     if case.state == "official":
         raise GuardFailed(_l("This person is already an official Party member (since %(d)s).",
                              d=case.official_from.strftime("%d/%m/%Y")))
-    if case.state in ("probation", "recognition_review"):
+    if case.state in ("probation", "recognition_committee", "recognition_review"):
         raise GuardFailed(_l("This person is already a probationary Party member."))
     raise GuardFailed(_l("This person already has an open referral (at the step: %(state)s).",
                          state=STATES[case.state]))
@@ -413,9 +416,11 @@ def parse_document(raw, on: date) -> dict:
                                      "is written and no later than the step's date."))
     return {
         "form_code": form,
-        "number": sd.text(raw, "number", _l("Number"), required=False, limit=40),
+        "number": sd.text(raw, "number", _l("Number"), required=form in NUMBERED_FORMS,
+                          limit=40),
         "issued_on": issued_on,
-        "issuer": sd.text(raw, "issuer", _l("Issued by"), required=form == "3-KNĐ"),
+        "issuer": sd.text(raw, "issuer", _l("Issued by"),
+                          required=form == "3-KNĐ" or form in NUMBERED_FORMS),
         "verified": sd.flag(raw, "verified"),
         "certified_on": certified_on,
         "detail": detail,
@@ -591,16 +596,25 @@ def cell_vote_failed(ctx: StepContext) -> None:
     cell_vote(ctx, passing=False)
 
 
-def committee_vote(ctx: StepContext, passing: bool = True) -> None:
-    vote = read_vote(ctx)
-    members = ctx.case.party_org.committee_members
+def read_committee_vote(ctx: StepContext, committee: Organisation | None, after: date | None,
+                        prefix: str = "", passing: bool = True) -> dict:
+    """A committee's vote: all its members counted (when their number is known), at least
+    2/3 of them for (or short of it, for a refusal), held no earlier than ``after`` (the
+    resolution it considers)."""
+    vote = read_vote(ctx, prefix)
+    members = committee.committee_members if committee is not None else None
     if members and vote["eligible"] != members:
         raise InvalidStepData(_l("The committee has %(n)d members: count all of them.",
                                  n=members))
     check_vote(vote, ctx.rules["committee_vote"], "committee", passing)
-    if vote["held_on"] < (ctx.case.cell_resolution_on or vote["held_on"]):
+    if after is not None and vote["held_on"] < after:
         raise InvalidStepData(_l("The committee cannot meet before the cell's resolution."))
-    ctx.parsed["vote"] = vote
+    return vote
+
+
+def committee_vote(ctx: StepContext, passing: bool = True) -> None:
+    ctx.parsed["vote"] = read_committee_vote(ctx, ctx.case.party_org,
+                                             ctx.case.cell_resolution_on, passing=passing)
 
 
 def committee_vote_failed(ctx: StepContext) -> None:
@@ -629,6 +643,12 @@ def read_decision(ctx: StepContext) -> None:
 def not_yet_extended(ctx: StepContext) -> None:
     if ctx.case.decision_extended:
         raise GuardFailed(_l("The decision deadline has already been extended once."))
+
+
+def recognition_not_yet_extended(ctx: StepContext) -> None:
+    if ctx.case.recognition_decision_extended:
+        raise GuardFailed(_l("The recognition decision deadline has already been extended "
+                             "once."))
 
 
 def ceremony_in_time(ctx: StepContext) -> None:
@@ -680,12 +700,31 @@ def recognition_documents(ctx: StepContext) -> None:
     not_after(docs, ctx.on, RECOGNITION_FORMS)
 
 
+def recognition_committee_vote(ctx: StepContext) -> None:
+    """The grassroots committee's recognition resolution (15-KNĐ) on the cell's (13-KNĐ)."""
+    ctx.parsed["vote"] = read_committee_vote(ctx, ctx.case.party_org,
+                                             ctx.case.recognition_cell_on)
+
+
+def competent_body_of(case: Case) -> Organisation | None:
+    """The competent body over the case: the nearest node, from the receiving Party
+    organisation up, competent to decide."""
+    ids = [int(i) for i in case.party_org.path.strip("/").split("/") if i]
+    nodes = {o.id: o for o in db.session.scalars(
+        select(Organisation).where(Organisation.id.in_(ids)))}
+    return next((nodes[i] for i in reversed(ids) if nodes[i].competent_body), None)
+
+
 def recognition_decision(ctx: StepContext) -> None:
-    if not ctx.case.host_cell.is_grassroots_cell:
-        vote = read_vote(ctx, "committee_")
-        check_vote(vote, ctx.rules["committee_vote"], "committee")
-        ctx.parsed["vote"] = vote
+    """The competent body's decision (16-KNĐ) and its committee's vote on it, after the
+    resolutions it decides on."""
+    committee = ctx.case.latest_vote(VoteKind.recognition_committee)
+    after = committee.held_on if committee is not None else ctx.case.recognition_cell_on
+    vote = read_committee_vote(ctx, competent_body_of(ctx.case), after, "committee_")
     read_decision(ctx)
+    if ctx.parsed["decision"]["issued_on"] < vote["held_on"]:
+        raise InvalidStepData(_l("The decision cannot precede the committee's vote."))
+    ctx.parsed["vote"] = vote
 
 
 def reason_given(ctx: StepContext) -> None:

@@ -76,7 +76,10 @@ def printed_code(key: str, rules: RuleSet) -> str:
 def form_name(title, key: str, rules: RuleSet):
     """A form's name as shown (lazily translated): its title and its printed code under
     ``rules``."""
-    return _l("%(title)s (%(code)s)", title=title, code=printed_code(key, rules))
+    code = printed_code(key, rules)
+    if code == key and key not in FORM_KEYS:
+        return title        # a paper without a KNĐ number (a certificate)
+    return _l("%(title)s (%(code)s)", title=title, code=code)
 
 
 def form_order(key: str) -> tuple:

@@ -64,8 +64,10 @@ CLOCKS = (
           sort=("probation_ends_on", "ceremony_on")),
     Clock("recognition_decision", _l("Recognition decision due"),
           lambda c, r: c.recognition_cell_on, "recognition_decision_working_days",
+          "recognition_decision_extension_working_days",
+          extended=lambda c: c.recognition_decision_extended,
           met=lambda c: c.closed_on if c.state == "official" else None,
-          sort=("recognition_cell_on",)),
+          sort=("recognition_cell_on",), extended_column="recognition_decision_extended"),
 )
 CLOCK = {c.key: c for c in CLOCKS}
 
@@ -194,13 +196,25 @@ STEPS: tuple[Step, ...] = (
          records=(RECOGNITION,), shows=_BOTH, main_road=True,
          demo=Demo(("admitted", "hold_ceremony"), cases=5, gap=20),
          intake=("ceremony_on", "late_approval", "probation_ends_on")),
+    Step("recognition_committee", _l("Grassroots committee recognition review"),
+         _l("Your cell has proposed your recognition as an official member; the grassroots "
+            "Party committee is reviewing it."),
+         _l("The grassroots Party committee"), decided=True, deadline="recognition_decision",
+         shows=_BOTH, bypass=("probation", "recognition_review"),
+         bypass_note=_l("%(n)s went on without this review: their cell is a grassroots "
+                        "Party cell, whose recognition resolution goes straight to the "
+                        "competent body."),
+         main_road=True, demo=Demo(("probation", "open_recognition"), cases=3, gap=25),
+         pace=(5, 15), intake=("recognition_cell_on", *vote_fields("recognition_"))),
     Step("recognition_review", _l("Recognition review"),
-         _l("Your cell has proposed your recognition as an official member; the committees "
-            "are deciding."),
+         _l("Your recognition as an official member is before the competent Party committee "
+            "for decision."),
          _l("The competent Party committee"), decided=True, deadline="recognition_decision",
          shows=_BOTH, main_road=True,
-         demo=Demo(("probation", "open_recognition"), cases=3, gap=25), pace=(5, 30),
-         intake=("recognition_cell_on", *vote_fields("recognition_"))),
+         demo=Demo(("recognition_committee", "recognition_committee_approve"), cases=3,
+                   gap=25), pace=(5, 30),
+         intake=("recognition_committee_on", *vote_fields("recognition_committee_"),
+                 "recognition_decision_extended")),
     Step("official", _l("Official member"), _l("You are an official Party member."),
          end=True, decided=True, shows=_BOTH, main_road=True,
          demo=Demo(("recognition_review", "recognise"), cases=5, gap=30)),

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from referral_flow.extensions import db
 from referral_flow.models import Case, Organisation, PartyMember, PartyStatus
 from referral_flow.workflow.calendar import add_months
+from referral_flow.workflow.guards import competent_body_of
 
 from ..factories import TODAY as T0
 
@@ -222,12 +223,20 @@ def test_draft_to_official_through_the_ui(live_app, base_url, browser, login, sh
     cell.document("10-KNĐ", later)
     cell.document("11-KNĐ", later, issuer="Trần Văn Hùng")
     cell.document("12-KNĐ", later, issuer="Công đoàn cơ sở")
-    cell.act("open_recognition", "recognition_review", **vote(later, cells["CB-THEP-1"]))
+    cell.document("new_member_certificate", later, number="ĐVM-0457",
+                  issuer="Trung tâm chính trị phường Đông Hòa")
+    cell.act("open_recognition", "recognition_committee", **vote(later, cells["CB-THEP-1"]))
 
-    # 9. The competent body recognises the official member (with the committee's 15-KNĐ).
+    # 9. The grassroots committee records its own recognition resolution (15-KNĐ).
+    Step(officer, base_url, case_id).act("recognition_committee_approve",
+                                          "recognition_review", **vote(later, 9))
+
+    # 10. The competent body votes and recognises the official member (16-KNĐ).
+    with live_app.app_context():
+        body = competent_body_of(db.session.get(Case, case_id)).committee_members
     final = Step(competent, base_url, case_id)
     final.act("recognise", "official", decision_no="456-QĐ/ĐU",
-              decision_on=later.isoformat(), **vote(later, 9, prefix="committee_"))
+              decision_on=later.isoformat(), **vote(later, body, prefix="committee_"))
     shot(competent, "05-official")
     with live_app.app_context():
         done = db.session.get(Case, case_id)

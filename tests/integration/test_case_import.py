@@ -11,7 +11,7 @@ from flask_babel import force_locale
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from referral_flow.imports.cases import COLUMNS, check_cases, commit_cases
+from referral_flow.imports.cases import COLUMNS, _doc, check_cases, commit_cases
 from referral_flow.imports.report import ImportRefused
 from referral_flow.models import AuditEvent, Case, Organisation
 from referral_flow.services.deadlines import deadlines
@@ -50,10 +50,12 @@ def cells(world, values: dict) -> dict:
     for key, value in values.items():
         if key == "documents":
             for doc in value:
-                n = doc["form_code"].split("-")[0]
-                out[header(f"doc_{n}_on")] = doc["issued_on"]
+                key = _doc(doc["form_code"])
+                out[header(f"{key}_on")] = doc["issued_on"]
                 if doc.get("issuer"):
-                    out[header(f"doc_{n}_issuer")] = doc["issuer"]
+                    out[header(f"{key}_issuer")] = doc["issuer"]
+                if doc.get("number"):
+                    out[header(f"{key}_number")] = doc["number"]
                 if doc.get("verified"):
                     out[header("doc_2_verified")] = "x"
                 if doc.get("official"):
@@ -139,7 +141,8 @@ def test_cases_at_the_cell_and_the_recognition_review_bring_their_documents(worl
     db.session.commit()
     cell, recognition = db.session.scalars(select(Case).order_by(Case.id)).all()
     assert {d.form_code for d in cell.documents} >= {"1-KNĐ", "2-KNĐ", "3-KNĐ", "5-KNĐ"}
-    assert {d.form_code for d in recognition.documents} >= {"10-KNĐ", "11-KNĐ", "12-KNĐ"}
+    assert {d.form_code for d in recognition.documents} >= {"10-KNĐ", "11-KNĐ", "12-KNĐ",
+                                                            "new_member_certificate"}
     # Without them the step cannot be entered: the error names the form's column.
     missing = case_row(world, "cell_review", 3, since=D(2025, 4, 20))
     del missing[header("doc_5_on")], missing[header("doc_5_issuer")]
@@ -263,7 +266,7 @@ def test_the_template_explains_its_columns(world, client, auth, officer):
     wb = load_workbook(io.BytesIO(response.data), read_only=True)
     cases, notes = wb.worksheets
     headers = [c.value for c in next(cases.iter_rows(max_row=1))]
-    assert headers[:3] == ["Số CCCD", "Họ và tên", "Ngày sinh"] and len(headers) == 66
+    assert headers[:3] == ["Số CCCD", "Họ và tên", "Ngày sinh"] and len(headers) == 76
     text = " ".join(str(c.value) for r in notes.iter_rows() for c in r if c.value)
     assert "Chi bộ xét đề nghị kết nạp" in text and "để trống" in text
 

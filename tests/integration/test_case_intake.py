@@ -7,7 +7,7 @@ from datetime import date as D
 import pytest
 from sqlalchemy import func, select
 
-from referral_flow.models import Case, PartyMember, RuleSet
+from referral_flow.models import Case, PartyMember, RuleSet, VoteKind
 from referral_flow.security.permissions import INTAKE, can
 from referral_flow.services.case_intake import (STEPS, IntakeRefused, check_case, enter_case)
 from referral_flow.services.deadlines import deadlines
@@ -49,6 +49,8 @@ def facts(world) -> dict:
         "decision_no": "15-QĐ/ĐU", "decision_on": D(2025, 6, 16),
         "decision_received_on": D(2025, 6, 19), "ceremony_on": D(2025, 7, 3),
         "recognition_cell_on": D(2026, 7, 10), **vote("recognition_", None, 9, 9, "04/NQ-CB"),
+        "recognition_committee_on": D(2026, 7, 24),
+        **vote("recognition_committee_", None, 9, 6, "05/NQ-ĐU"),
     }
 
 
@@ -60,14 +62,17 @@ DOSSIER = [
     {"form_code": "5-KNĐ", "issued_on": D(2025, 4, 10), "issuer": "Tổ dân phố 3"},
 ]
 RECOGNITION = [{"form_code": code, "issued_on": D(2026, 7, 6), "issuer": "Chi bộ"}
-               for code in ("10-KNĐ", "11-KNĐ", "12-KNĐ")]
+               for code in ("10-KNĐ", "11-KNĐ", "12-KNĐ")] + [
+    {"form_code": "new_member_certificate", "issued_on": D(2025, 11, 20), "number": "ĐVM-7",
+     "issuer": "Trung tâm chính trị xã"}]
 
 
 def row(world, state, **over) -> dict:
     """The facts of the steps up to ``state`` (none of a later one), as a file row holds."""
     later = {key for s, keys in STEPS if ORDER.index(s) > ORDER.index(state) for key in keys}
     out = {k: v for k, v in facts(world).items() if k not in later}
-    docs = DOSSIER + (RECOGNITION if state == "recognition_review" else [])
+    recognised = ORDER.index(state) >= ORDER.index("recognition_committee")
+    docs = DOSSIER + (RECOGNITION if recognised else [])
     return {"state": state, "union_unit_id": world["unit_a"].id, **PERSON,
             "documents": docs} | out | over
 
@@ -113,10 +118,22 @@ def test_probationer_gets_the_recognition_window_and_joins_the_roster(world, db)
 
 
 def test_recognition_review_needs_its_documents_and_vote(world, db):
-    case = enter(world, "recognition_review")
+    case = enter(world, "recognition_review", recognition_decision_extended=True)
     assert case.recognition_cell_on == D(2026, 7, 10)
-    assert {d.key for d in deadlines(case, load_calendar(), TODAY) if d.active} == {
-        "recognition_decision"}
+    assert case.latest_vote(VoteKind.recognition_committee).votes_for == 6
+    assert case.latest_document("new_member_certificate").number == "ĐVM-7"
+    due = {d.key: d for d in deadlines(case, load_calendar(), TODAY) if d.active}
+    assert set(due) == {"recognition_decision"}
+    assert due["recognition_decision"].due == load_calendar().add(D(2026, 7, 10), 60)
+
+
+def test_recognition_committee_counts_all_its_members(world, db):
+    errors = refused(world, "recognition_review", recognition_committee_eligible=8,
+                     recognition_committee_present=8)
+    assert "recognition_committee_on" in errors
+    case = enter(world, "recognition_committee")
+    assert case.state == "recognition_committee" and not case.latest_vote(
+        VoteKind.recognition_committee)
 
 
 def test_one_audit_event_per_case_naming_its_source(world, db):
@@ -293,3 +310,15 @@ def test_the_screen_shows_the_refusal_by_field(world, client, auth):
     answer = client.post("/cases/intake?state=nominated", data=data)
     assert answer.status_code == 400
     assert 'name="confirm"' not in answer.text
+
+
+def test_the_recognition_steps_ask_for_their_own_fields(world, client, auth):
+    auth.login(world.users["party_officer_a"].username)
+    committee = client.get("/cases/intake?state=recognition_committee").text
+    review = client.get("/cases/intake?state=recognition_review").text
+    certificate = "Giấy chứng nhận lớp bồi dưỡng lý luận chính trị cho đảng viên mới"
+    assert certificate in committee and certificate in review
+    assert 'name="recognition_cell_on"' in committee
+    assert 'name="recognition_committee_on"' not in committee
+    assert 'name="recognition_committee_on"' in review
+    assert 'name="recognition_decision_extended"' in review

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from referral_flow.models import AuditEvent, Case, Member
 from referral_flow.services.cases import open_draft
+from referral_flow.workflow.calendar import months_between
 
 from .. import factories as f
 from ..conftest import counting
@@ -120,7 +121,7 @@ def test_both_formats_parse_back_equal_to_the_database(world, db, client, auth, 
     rows = parse(client.get(f"/cases/export?format={fmt}"), fmt)
     header, body = rows[0], rows[1:]
     assert header[:4] == ["Số hồ sơ", "Họ và tên", "Ngày sinh", "Số căn cước"]
-    assert len(header) == 21
+    assert len(header) == 22 and header[21] == "Tuổi đảng"
     by_id = {int(r[0]): r for r in body}
     assert set(by_id) == {c.id for c in cases}
     for case in db.session.scalars(select(Case)):
@@ -146,6 +147,11 @@ def test_both_formats_parse_back_equal_to_the_database(world, db, client, auth, 
         assert advanced[19] == ceremony.strftime("%d/%m/%Y")
     else:
         assert advanced[19].date() == ceremony
+    # The Party age, from the admission decision to the export's day, in years and months.
+    years, months = divmod(months_between(cases[0].decision_on, f.TODAY), 12)
+    assert advanced[21] == " ".join(filter(None, [f"{years} năm" if years else "",
+                                                  f"{months} tháng" if months else ""]))
+    assert by_id[cases[1].id][21] in ("", None)        # not admitted: no Party age
 
 
 def test_xlsx_cells_are_typed(world, db, client, auth):

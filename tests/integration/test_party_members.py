@@ -328,7 +328,7 @@ def test_ceremony_recognition_and_removal_write_the_roster(world, db):
     assert ceremony.data["roster"] == {"cell_id": cell.id, "status": "probationary"}
 
     on = case.probation_ends_on
-    for trigger in ("open_recognition", "recognise"):
+    for trigger in ("open_recognition", "recognition_committee_approve", "recognise"):
         on += timedelta(days=10)
         data, _comment = step_data(trigger, case, on, world.cells)
         fire(case, trigger, None, expected_version=case.version, data=data, on=on,

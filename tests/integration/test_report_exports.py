@@ -347,7 +347,7 @@ def test_every_export_is_logged(world, db, auth, client, due, targets):
     logged = events(db)
     assert [(e.trigger, e.actor_id, e.case_id) for e in logged] == [
         ("export", officer.id, None), ("export", officer.id, None), ("export", party.id, None)]
-    assert logged[0].data == {"report": "cohort", "format": "csv", "rows": 12 + 3 + 3,
+    assert logged[0].data == {"report": "cohort", "format": "csv", "rows": 13 + 3 + 3,
                               "filters": {"year": 2025, "node": None}}
     assert logged[1].data == {"report": "targets", "format": "xlsx", "rows": 3,
                               "filters": {"node": world["federation"].id, "year": YEAR}}

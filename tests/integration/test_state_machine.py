@@ -51,6 +51,7 @@ FORWARD = frozenset(PATHS["official"])
 DIMENSIONS = ("trigger", "user", "date", "data", "comment", "version")
 CELL_KINDS = (PartyKind.cell.value, PartyKind.grassroots_cell.value)
 DOSSIER = {"1-KNĐ", "2-KNĐ", "3-KNĐ", "4A-KNĐ", "5-KNĐ"}
+RECOGNITION = {"10-KNĐ", "11-KNĐ", "12-KNĐ", "new_member_certificate"}
 
 # PROCESS.md §2/§3, restated here rather than read back from the guards they check.
 UNION_PASS = (1, 2, True)        # more than half of the executive committee
@@ -288,12 +289,31 @@ def check_facts(trigger: str, case: Case, event: AuditEvent, on: date) -> None:
         vote = case.latest_vote(VoteKind.recognition_cell)
         assert on >= case.probation_ends_on and vote.held_on >= case.probation_ends_on
         assert passes(vote.votes_for, vote.eligible, TWO_THIRDS)
+        assert {d.form_code for d in case.documents} >= RECOGNITION
+        cert = case.latest_document("new_member_certificate")
+        assert cert.number.strip() and cert.issuer.strip() and cert.issued_on <= on
+        # a grassroots cell's resolution goes straight to the competent body
+        assert case.state == ("recognition_review" if case.host_cell.is_grassroots_cell
+                              else "recognition_committee")
+    elif trigger == "recognition_committee_approve":
+        vote = case.latest_vote(VoteKind.recognition_committee)
+        assert vote.eligible == case.party_org.committee_members
+        assert passes(vote.votes_for, vote.eligible, TWO_THIRDS)
+        assert case.recognition_cell_on <= vote.held_on <= on
+        assert case.latest_document("15-KNĐ").number == vote.resolution_no
+    elif trigger == "extend_recognition":
+        assert case.recognition_decision_extended
+        assert sum(e.trigger == "extend_recognition" for e in case_events(case.id)) == 1
     elif trigger == "recognise":
-        assert case.latest_document("16-KNĐ") is not None
+        decision = case.latest_document("16-KNĐ")
+        assert decision is not None and decision.issued_on == on
         assert case.official_from == case.probation_ends_on
+        vote = case.latest_vote(VoteKind.recognition_decision)
+        assert passes(vote.votes_for, vote.eligible, TWO_THIRDS) and vote.held_on <= on
         if not case.host_cell.is_grassroots_cell:
-            vote = case.latest_vote(VoteKind.recognition_committee)
-            assert passes(vote.votes_for, vote.eligible, TWO_THIRDS)
+            committee = case.latest_vote(VoteKind.recognition_committee)
+            assert passes(committee.votes_for, committee.eligible, TWO_THIRDS)
+            assert committee.held_on <= vote.held_on
     elif trigger == "remove":
         assert on >= case.probation_ends_on
     elif trigger in ("withdraw", "withdraw_self"):
