@@ -17,6 +17,8 @@ from referral_flow.workflow.rulesets import rule_set_on
 
 from ..factories import TODAY
 from .test_admin import post, rule_form_data
+from referral_flow.demo_steps import background_check
+
 from .test_guards import CELL_VOTE_ON, case_in, documents, refused, step, vote
 
 D = date
@@ -35,6 +37,7 @@ def test_application_and_history_expire_after_12_months(world, db, form, send_on
          {"documents": documents(case.state_since, {form: {"issued_on": D(2025, 5, 20)}})})
     doc = case.latest_document(form)
     assert doc.valid_until == D(2026, 5, 20)
+    background_check(case, send_on)
     if fresh:
         step(case, "send_to_cell", send_on)
         assert case.state == "cell_review"
