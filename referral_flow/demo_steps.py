@@ -134,6 +134,15 @@ def _recognise(case: Case, on: date, _cells) -> dict:
     return data
 
 
+STANDING_COMMITTEE = 7         # members of a commune committee's standing committee
+# What a dossier sent back lacks, in the demo: the residence cell's comments (5-KNĐ).
+MISSING = {"missing": ["5-KNĐ"], "missing_note": "Thiếu ý kiến của chi ủy nơi cư trú."}
+
+
+def _decision(case: Case, on: date) -> dict:
+    return {"decision_no": f"QĐ-{case.id:05d}", "decision_on": on, "received_on": on}
+
+
 # trigger -> (case, step date, cells) -> the step's data
 STEP_DATA = {
     "submit": lambda case, on, _c: vote_data(on, 9, 8, number="NQ/CĐ"),
@@ -149,8 +158,12 @@ STEP_DATA = {
                                                    number="NQ/CB"),
     "committee_approve": lambda case, on, _c: vote_data(
         on, case.party_org.committee_members or 9, number="NQ/ĐU"),
-    "admit": lambda case, on, _c: {"decision_no": f"QĐ-{case.id:05d}", "decision_on": on,
-                                   "received_on": on},
+    "committee_admit": lambda case, on, _c: vote_data(
+        on, case.party_org.committee_members, number="NQ/ĐU") | _decision(case, on),
+    "admit": lambda case, on, _c: _decision(case, on) | vote_data(
+        on, STANDING_COMMITTEE, prefix="standing_", number="NQ/BTV"),
+    "committee_return": lambda case, on, _c: MISSING,
+    "return_dossier": lambda case, on, _c: MISSING,
     "hold_ceremony": lambda case, on, _c: {"ceremony_on": on},
     "open_recognition": _recognition,
     "recognise": _recognise,

@@ -63,7 +63,7 @@ class IntakeForm(Form):
 
 
 for _kind, _body in (("union", "union"), ("cell", "cell"), ("committee", "committee"),
-                     ("recognition", "cell")):
+                     ("recognition", "cell"), ("standing", "standing")):
     for _name, _field in _vote(_kind, _body).items():
         setattr(IntakeForm, _name, _field)
 
@@ -142,7 +142,8 @@ def intake_page():
                  for kind, (prefix, date_key), threshold in (
                      (k, VOTES[k], t) for k, t in (("union", "union_vote"), ("cell", "cell_vote"),
                                                    ("committee", "committee_vote"),
-                                                   ("recognition", "cell_vote")))
+                                                   ("recognition", "cell_vote"),
+                                                   ("standing", "standing_committee_vote")))
                  if row.get(date_key)]
         return _page(form, documents, state, steps, token=shown, votes=votes,
                      deadlines=deadlines(case, load_calendar(), today))

@@ -46,6 +46,10 @@ class Case(db.Model):
     closed_on: Mapped[date | None] = mapped_column(Date)
     closed_at_state: Mapped[str | None] = mapped_column(String(24))
     close_reason: Mapped[str | None] = mapped_column(Text)
+    # Sent back for more papers: how many times the dossier was returned to the cell, and
+    # what the latest return said is missing (kept until the cell meets on it again).
+    dossier_returns: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    missing_items: Mapped[dict | None] = mapped_column(JSON)
 
     member: Mapped[Member] = relationship(lazy="joined", innerjoin=True)
     union_unit: Mapped[Organisation] = relationship(foreign_keys=[union_unit_id])
@@ -99,6 +103,7 @@ class VoteKind(str, enum.Enum):
     committee = "committee"                        # 8-KNĐ
     recognition_cell = "recognition_cell"          # 13-KNĐ
     recognition_committee = "recognition_committee"  # 15-KNĐ
+    standing_committee = "standing_committee"      # the decision's vote (9-KNĐ)
 
 
 class Vote(db.Model):
