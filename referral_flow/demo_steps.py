@@ -162,8 +162,6 @@ STEP_DATA = {
         on, case.party_org.committee_members, number="NQ/ĐU") | _decision(case, on),
     "admit": lambda case, on, _c: _decision(case, on) | vote_data(
         on, STANDING_COMMITTEE, prefix="standing_", number="NQ/BTV"),
-    "committee_return": lambda case, on, _c: MISSING,
-    "return_dossier": lambda case, on, _c: MISSING,
     "hold_ceremony": lambda case, on, _c: {"ceremony_on": on},
     "open_recognition": _recognition,
     "recognise": _recognise,
@@ -174,6 +172,8 @@ def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> 
         eligible = case.host_cell.official_members
         return (vote_data(on, eligible, eligible // 2, number="NQ/CB"),
                 "Chi bộ biểu quyết không đạt 2/3.")
+    if trigger in ("committee_return", "return_dossier"):
+        return dict(MISSING), "Hồ sơ còn thiếu, đề nghị chi bộ bổ sung."
     if trigger in STEP_DATA:
         return STEP_DATA[trigger](case, on, cells), ""
     return {}, "Lý do được ghi trong dữ liệu mẫu."
