@@ -28,6 +28,7 @@ from .demo_province import (AREAS, BLOC_CODE, CUTOVER, FEDERATION_NAME, MARKER, 
                             build_party_tree, build_units, reorganise_2025)
 from .demo_steps import background_check, earliest_on, goes_without, step_data
 from .workflow.steps import STEP, STEPS, demo_path
+from .workflow.transitions import routes
 
 DEMO_PASSWORD = "demo-only-2026"   # listed in the README; demo load is refused in production
 
@@ -36,6 +37,7 @@ DEMO_PASSWORD = "demo-only-2026"   # listed in the README; demo load is refused 
 # the demo makes in each: (target state, how many, days between steps), from the steps'
 # specification.
 PATHS = {s.id: demo_path(s.id) for s in STEPS if s.demo}
+DETOURS = {s.id: demo_path(s.id, detour=True) for s in STEPS if s.demo and s.demo.detour}
 PLAN = [(s.id, s.demo.cases, s.demo.gap) for s in STEPS if s.demo]
 
 
@@ -166,6 +168,13 @@ def walk(case, path, start: date, gap: int, users, cells, today):
     for trigger in path:
         if goes_without(trigger, case):
             continue        # a grassroots cell's resolution goes straight to the decision
+        if trigger == "committee_approve" and routes("committee_admit", case):
+            trigger = "committee_admit"     # an authorised committee decides itself
+        if trigger in ("admit", "return_dossier") and case.state != "decision_pending":
+            # decided by an authorised committee; its return is the committee's
+            if trigger == "admit":
+                continue
+            trigger = "committee_return"
         step = min(gap, 20) if trigger == "hold_ceremony" else gap   # within 30 working days
         on = min(earliest_on(trigger, case, on + timedelta(days=step)), today)
         yield on
@@ -194,7 +203,7 @@ def _days_needed(path, gap) -> int:
 
 
 def _planned(members: list[Member], own_unit: Organisation, today: date):
-    """(member, target state, first day, gap) of each hand-made case, earliest first.
+    """(member, target state, first day, gap, path) of each hand-made case, earliest first.
     Every other case belongs to the demo accounts' unit, so each login has work in every
     step; the rest spread over the province. An overdue case took its last step long ago
     and has waited since; cases of one step did not all move on the same day."""
@@ -206,9 +215,11 @@ def _planned(members: list[Member], own_unit: Organisation, today: date):
         for k in range(how_many):
             overdue = k == 0 and STEP[state].demo.overdue
             gap_here = gap + 3 * k
-            start = today - timedelta(days=_days_needed(PATHS[state], gap_here) + 7 * k
+            start = today - timedelta(days=_days_needed(DETOURS.get(state, PATHS[state]),
+                                                        gap_here) + 7 * k
                                       + (150 if overdue else 0))
-            plan.append((queue[index], state, start, gap_here))
+            path = DETOURS[state] if k == how_many - 1 and state in DETOURS else PATHS[state]
+            plan.append((queue[index], state, start, gap_here, path))
             index += 1
     return plan
 
@@ -230,12 +241,12 @@ def load(today: date | None = None, seed: int = 2024) -> bool:
     until = CUTOVER if reorganised else date.max
     own_unit = unions.units[0]
     paused, later, login_case = [], [], None
-    for member, state, start, gap in _planned(members, own_unit, today):
+    for member, state, start, gap, path in _planned(members, own_unit, today):
         if start >= until:
-            later.append((member, state, start, gap))
+            later.append((member, state, start, gap, path))
             continue
         case = open_draft(member, None, year=start.year, today=start, check_permission=False)
-        steps = walk(case, PATHS[state], start, gap, users, cells, today)
+        steps = walk(case, path, start, gap, users, cells, today)
         if _walk_until(steps, until):
             paused.append(steps)
         if state == "dossier" and member.unit_id == own_unit.id and login_case is None:
@@ -247,9 +258,9 @@ def load(today: date | None = None, seed: int = 2024) -> bool:
     build_classes(party, today)
     for steps in paused:
         _walk_until(steps, date.max)
-    for member, state, start, gap in later:
+    for member, state, start, gap, path in later:
         case = open_draft(member, None, year=start.year, today=start, check_permission=False)
-        _walk_until(walk(case, PATHS[state], start, gap, users, cells, today), date.max)
+        _walk_until(walk(case, path, start, gap, users, cells, today), date.max)
         if state == "dossier" and member.unit_id == own_unit.id and login_case is None:
             login_case = case
     member_user = users[Role.member]

@@ -147,14 +147,19 @@ def build_units(party: dict[str, Organisation]) -> tuple[Unions, list[Organisati
         commune[key] = _union(ccode, UnionKind.upper, cname, fed, opened_on=CUTOVER)
     uppers = provincial | district
     units, cells, area = [], [], {}
+    committees = 0
     for i, (code, name, kind, upper, has_party) in enumerate(UNITS):
         if has_party:
             big = i % 3 != 1
             pkind = PartyKind.grassroots_committee if big else PartyKind.grassroots_cell
             prefix = "Đảng ủy" if big else "Chi bộ"
+            # The second enterprise committee (not the demo accounts') is authorised to admit
+            # (06-HD/TW §3.7a): its cases are decided by it, without the competent body.
             receiver = _party(f"P-{code}", pkind, f"{prefix} {name}", party["KHOI"],
                               grassroots_committee=big, committee_members=9 if big else None,
-                              official_members=None if big else 7 + i % 5)
+                              official_members=None if big else 7 + i % 5,
+                              authorised_to_admit=big and committees == 1)
+            committees += big
             if big:
                 workshop = "Phân xưởng" if kind != EnterpriseKind.public else "Khoa"
                 for j in (1, 2):

@@ -209,6 +209,15 @@ def readmission_data(on: date) -> dict:
             "readmission_consent": f"Công văn 12-CV/TU ngày {on - timedelta(days=30):%d/%m/%Y}"}
 
 
+STANDING_COMMITTEE = 7         # members of a commune committee's standing committee
+# What a dossier sent back lacks, in the demo: the residence cell's comments (5-KNĐ).
+MISSING = {"missing": ["5-KNĐ"], "missing_note": "Thiếu ý kiến của chi ủy nơi cư trú."}
+
+
+def _decision(case: Case, on: date) -> dict:
+    return {"decision_no": f"QĐ-{case.id:05d}", "decision_on": on, "received_on": on}
+
+
 # trigger -> (case, step date, cells) -> the step's data
 STEP_DATA = {
     "submit": _submit,
@@ -225,8 +234,10 @@ STEP_DATA = {
                                                    number="NQ/CB"),
     "committee_approve": lambda case, on, _c: vote_data(
         on, case.party_org.committee_members or 9, number="NQ/ĐU"),
-    "admit": lambda case, on, _c: {"decision_no": f"QĐ-{case.id:05d}", "decision_on": on,
-                                   "received_on": on},
+    "committee_admit": lambda case, on, _c: vote_data(
+        on, case.party_org.committee_members, number="NQ/ĐU") | _decision(case, on),
+    "admit": lambda case, on, _c: _decision(case, on) | vote_data(
+        on, STANDING_COMMITTEE, prefix="standing_", number="NQ/BTV"),
     "hold_ceremony": lambda case, on, _c: {"ceremony_on": on},
     "open_recognition": _recognition,
     "recognition_committee_approve": lambda case, on, _c: vote_data(
@@ -241,6 +252,8 @@ def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> 
         eligible = case.host_cell.official_members
         return (vote_data(on, eligible, eligible // 2, number="NQ/CB"),
                 "Chi bộ biểu quyết không đạt 2/3.")
+    if trigger in ("committee_return", "return_dossier"):
+        return dict(MISSING), "Hồ sơ còn thiếu, đề nghị chi bộ bổ sung."
     if trigger in STEP_DATA:
         return STEP_DATA[trigger](case, on, cells), ""
     return {}, "Lý do được ghi trong dữ liệu mẫu."

@@ -21,8 +21,8 @@ from sqlalchemy import bindparam, func, insert, select, text
 
 from . import clock
 from .demo_people import GIVEN_F, GIVEN_M, JOBS, MIDDLE_F, MIDDLE_M, SURNAMES, roster_person
-from .demo_steps import (RESIDENCE_CELL, RESIDENCE_SUMMARY, VERIFIED_BY, dossier_documents,
-                         recognition_documents, vote_data)
+from .demo_steps import (RESIDENCE_CELL, RESIDENCE_SUMMARY, STANDING_COMMITTEE, VERIFIED_BY,
+                         dossier_documents, recognition_documents, vote_data)
 from .extensions import db
 from .models import (Answer, AuditEvent, AwarenessClass, Case, CaseHelper, Document,
                      EnrolmentResult, Enrolment, EnterpriseKind, Member, Organisation, PartyKind,
@@ -634,11 +634,18 @@ class Walk:
         decided = max(decided, self.gap(last, 3, 10))
         received = self.gap(decided, 0, 5) if self.rng.random() < 0.8 else decided
         number = f"QĐ-{self.case['id']:05d}"
+        # The standing committee's vote on the decision, held the day it is signed.
+        standing = vote_data(decided, STANDING_COMMITTEE,
+                             STANDING_COMMITTEE - self.rng.randint(0, 1), prefix="standing_",
+                             number="NQ/BTV")
         self.emit(Step("admit", "admitted", received,
-                       {"decision_no": number, "decision_on": decided, "received_on": received},
+                       {"decision_no": number, "decision_on": decided, "received_on": received}
+                       | standing,
                        sets={"decision_no": number, "decision_on": decided,
                              "decision_received_on": received},
-                       records=[(Document, _document("9-KNĐ", decided, number))]))
+                       records=[(Document, _document("9-KNĐ", decided, number)),
+                                (Vote, _vote(VoteKind.standing_committee, standing,
+                                             "standing_"))]))
         return received
 
     def _probation(self, received: date) -> None:
@@ -706,10 +713,9 @@ def _closed(on: date, state: str, reason: str) -> dict:
     return {"closed_on": on, "closed_at_state": state, "close_reason": reason}
 
 
-def _vote(kind: VoteKind, vote: dict) -> dict:
-    return {"kind": kind, "held_on": vote["held_on"], "eligible": vote["eligible"],
-            "present": vote["present"], "votes_for": vote["votes_for"],
-            "votes_against": vote["votes_against"], "resolution_no": vote["resolution_no"]}
+def _vote(kind: VoteKind, vote: dict, prefix: str = "") -> dict:
+    return {"kind": kind} | {name: vote[prefix + name] for name in (
+        "held_on", "eligible", "present", "votes_for", "votes_against", "resolution_no")}
 
 
 def _document(form: str, issued_on: date, number: str = "", issuer: str = "",

@@ -13,6 +13,7 @@ from .extensions import csrf, db, limiter, login_manager
 from .menu import landing_page, shown_to
 from .models import User
 from .services import sessions
+from .workflow.guards import MISSING_CHOICES
 
 
 def trust_proxies(app: Flask) -> None:
@@ -60,6 +61,9 @@ def register(app: Flask) -> None:
                       classes_bp, workflow_bp, targets_bp, reports_bp, admin_bp, account_bp,
                       jobs_bp):
         app.register_blueprint(blueprint)
+
+    # The papers a returned dossier may lack, by code (macros/cases.html ``sent_back``).
+    app.jinja_env.globals["missing_forms"] = MISSING_CHOICES
 
     @app.context_processor
     def navigation():

@@ -70,6 +70,8 @@ class PartyNodeForm(NodeForm):
     runs_classes = BooleanField(_l("Runs awareness classes and issues certificates"))
     competent_body = BooleanField(_l("Competent to decide admission"))
     grassroots_committee = BooleanField(_l("Votes as a grassroots committee"))
+    authorised_to_admit = BooleanField(_l("Authorised to admit (decides with 2/3 of all its "
+                                          "committee members, 06-HD/TW §3.7a)"))
     official_members = NumberField(_l("Official members"), validators=[optional],
                                    low=0, high=100_000)
     committee_members = NumberField(_l("Committee members"), validators=[optional],
@@ -185,6 +187,8 @@ PARAMS: list[tuple[str, object, str, int, int]] = [
     ("cell_vote", _l("Cell vote (of eligible official members)"), "threshold", 1, 100),
     ("committee_vote", _l("Grassroots committee vote (of committee members)"), "threshold",
      1, 100),
+    ("standing_committee_vote", _l("Standing committee vote on the admission decision (of "
+                                   "its members)"), "threshold", 1, 100),
     ("min_cell_official_members", _l("Minimum official members of the cell"), "int", 1, 100),
     ("decision_working_days", _l("Admission decision due (working days after the cell "
                                  "resolution)"), "int", 1, 365),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -17,16 +18,16 @@ from ..services import party_members
 from ..services.meetings import MEETINGS, meeting_trigger, record_meeting
 from ..services.transitions import fire
 from ..workflow.guards import CELL_KINDS, competent_body_of, meets
-from ..workflow.transitions import Transition, spec
+from ..workflow.transitions import Transition, routes, spec
 from ..workflow.rulesets import form_name, rule_set_on
 from .forms import AcceptForm, ActionForm, RecogniseForm, VoteForm, form_for
 
 # Refusals are recorded by the meeting form of the approval: the vote decides.
 DECIDED_BY_MEETING = frozenset(refuse for _approve, refuse, _t in MEETINGS.values())
-MEETING_OF = {refuse: approve for approve, refuse, _t in MEETINGS.values()}
 MEETING_LABELS = {
     "cell_approve": _l("Record the cell meeting on admission (6-KNĐ)"),
     "committee_approve": _l("Record the grassroots committee meeting on admission (8-KNĐ)"),
+    "committee_admit": _l("Record the authorised committee's meeting and admission decision"),
 }
 # The form a step records, whose printed code (a label of the rule set in force on the
 # step's date) follows the step's name: the sources number the recognition forms
@@ -125,10 +126,12 @@ def build_form(trigger: str, case: Case, formdata=None, data: dict | None = None
 def explain_vote(form: VoteForm, case: Case, filled: bool) -> None:
     """Say what the vote needs, from the rule set in force today: "at least 2/3 in favour:
     6 of 9" when the body's size is known (and fill it in on a blank form)."""
-    threshold = {"union": "union_vote", "cell": "cell_vote", "committee": "committee_vote"}
+    threshold = {"union": "union_vote", "cell": "cell_vote", "committee": "committee_vote",
+                 "standing": "standing_committee_vote"}
     rule = rule_set_on(clock.today())[threshold[form.BODY]]
     committee = competent_body_of(case) if isinstance(form, RecogniseForm) else case.party_org
-    size = {"union": None, "committee": committee.committee_members if committee else None,
+    size = {"union": None, "standing": None,
+            "committee": committee.committee_members if committee else None,
             "cell": case.host_cell.official_members if case.host_cell else None}[form.BODY]
     prefix = form.VOTE_PREFIX
     ratio = f"{rule['num']}/{rule['den']}"
@@ -204,14 +207,20 @@ class CorrectionFields:
         return all(checked)
 
 
-def correction_action(event: AuditEvent) -> str:
-    """The action that records the corrected step again (a meeting's, for its refusal)."""
-    return MEETING_OF.get(event.trigger, event.trigger)
+def correction_action(event: AuditEvent, case: Case) -> str:
+    """The action that records the corrected step again (a meeting's, for its refusal: the
+    meeting that routes the case, from the state the step left)."""
+    if event.trigger not in DECIDED_BY_MEETING:
+        return event.trigger
+    before = SimpleNamespace(state=event.from_state, host_cell=case.host_cell,
+                             party_org=case.party_org)
+    return next(approve for approve, refuse, _t in MEETINGS.values()
+                if refuse == event.trigger and routes(approve, before))
 
 
 def correction_form(event: AuditEvent, case: Case, formdata=None) -> ActionForm:
     """The corrected step's form, filled with what was recorded, plus the reason."""
-    action = correction_action(event)
+    action = correction_action(event, case)
     base = form_for(action, spec(action).reason, case)
     form_class = type("CorrectionForm", (CorrectionFields, base), {})
     recorded = {k: v for k, v in event.data.items() if k not in ("undo", "comment_visible")}

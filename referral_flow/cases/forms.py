@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired
 from ..forms import (ChoiceField, DayField, Form, NoteField, NumberField, TextField, longest,
                      optional, required)
 from ..models import Case
-from ..workflow.guards import EXIT_GROUNDS, FORMER_EXITS, nominated_by_union
+from ..workflow.guards import EXIT_GROUNDS, FORMER_EXITS, MISSING_CHOICES, nominated_by_union
 
 MAX_COUNT = 10_000
 
@@ -66,6 +66,10 @@ VOTERS = {
     "committee": (_l("Members of the Party committee"), _l("Committee members present"),
                   _l("Committee members in favour"), _l("Committee members against"),
                   _l("All sitting members of the grassroots Party committee.")),
+    "standing": (_l("Members of the standing committee"), _l("Standing committee members present"),
+                 _l("Standing committee members in favour"),
+                 _l("Standing committee members against"),
+                 _l("All sitting members of the competent committee's standing committee.")),
 }
 
 
@@ -113,13 +117,6 @@ def _id_or_none(value):
         return None
 
 
-def _id_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class AcceptForm(ActionForm):
     host_cell_id = ChoiceField(_l("Host cell"), coerce=int, validators=[required])
     # Official members of the cells under the receiving organisation, grouped by cell
@@ -144,6 +141,31 @@ class DecisionForm(ActionForm):
     decision_no = _text(_l("Decision number"), 40)
     decision_on = DayField(_l("Decision date"), validators=[required])
     received_on = DayField(_l("Date received by the cell"), validators=[optional])
+
+
+class AdmitForm(VoteForm, DecisionForm):
+    """The competent body's decision (9-KNĐ) with its standing committee's vote."""
+    BODY = "standing"
+    VOTE_PREFIX = "standing_"
+
+
+for _name, _field in vote_fields("standing", "standing_").items():
+    setattr(AdmitForm, _name, _field)
+
+
+class CommitteeDecisionForm(CommitteeMeetingForm, DecisionForm):
+    """An authorised committee's meeting (2/3 of all its members) and the decision it signs."""
+
+
+class ReturnForm(ReasonForm):
+    """A dossier sent back to the cell: what is missing, by form and in words."""
+    missing = SelectMultipleField(_l("Missing from the dossier"), choices=[],
+                                  render_kw={"size": 6})
+    missing_note = NoteField(_l("Other missing items"), validators=[optional, longest(1000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.missing.choices = list(MISSING_CHOICES.items())
 
 
 class CeremonyForm(ActionForm):
@@ -227,7 +249,10 @@ FORMS: dict[str, type[ActionForm]] = {
     "skip_class": CertificateForm,
     "cell_approve": CellMeetingForm,
     "committee_approve": CommitteeMeetingForm,
-    "admit": DecisionForm,
+    "committee_admit": CommitteeDecisionForm,
+    "committee_return": ReturnForm,
+    "admit": AdmitForm,
+    "return_dossier": ReturnForm,
     "hold_ceremony": CeremonyForm,
     "open_recognition": CellVoteForm,
     "recognition_committee_approve": CommitteeVoteForm,

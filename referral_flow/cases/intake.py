@@ -66,7 +66,8 @@ class IntakeForm(Form):
 
 
 for _kind, _body in (("union", "union"), ("cell", "cell"), ("committee", "committee"),
-                     ("recognition", "cell"), ("recognition_committee", "committee")):
+                     ("recognition", "cell"), ("recognition_committee", "committee"),
+                     ("standing", "standing")):
     for _name, _field in _vote(_kind, _body).items():
         setattr(IntakeForm, _name, _field)
 
@@ -148,7 +149,8 @@ def intake_page():
                                                    ("committee", "committee_vote"),
                                                    ("recognition", "cell_vote"),
                                                    ("recognition_committee",
-                                                    "committee_vote")))
+                                                    "committee_vote"),
+                                                   ("standing", "standing_committee_vote")))
                  if row.get(date_key)]
         return _page(form, documents, state, steps, token=shown, votes=votes,
                      deadlines=deadlines(case, load_calendar(), today))

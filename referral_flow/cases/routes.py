@@ -150,7 +150,7 @@ def correct_step(case_id: int, event_id: int):
         return _detail_page(case, error=_("Only the case's latest step can be corrected, by its "
                                           "author on the day it was recorded or by the "
                                           "competent body above.")), 409
-    action = correction_action(allowed.event)
+    action = correction_action(allowed.event, case)
     form = correction_form(allowed.event, case, formdata=request.form)
     if not form.validate_on_submit():
         return _detail_page(case, fix=form), 400

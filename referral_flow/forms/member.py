@@ -89,7 +89,7 @@ class MemberFields(Form):
         description=_l("Only for a candidate without a lower-secondary diploma: the "
                        "document that grants the exception."),
         validators=[optional, longest(500), no_markup])
-    # Candidates outside a CĐCS (workflow.guards.member_in_unit, union_introduces).
+    # Candidates outside a CĐCS (workflow.guards.member_in_unit, nominated_by_union).
     employer = TextField(_l("Employer"), validators=[optional, longest(200), no_markup],
                          description=_l("Required on the roster of a union above grassroots: "
                                         "the enterprise without a CĐCS where the worker "

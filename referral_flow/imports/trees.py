@@ -31,7 +31,7 @@ TREE_WORDS = {"union": Tree.union, "cong doan": Tree.union, "party": Tree.party,
               "dang": Tree.party}
 YES, NO = {"1", "x", "co", "yes", "true"}, {"", "0", "khong", "no", "false"}
 FLAGS = ("has_party_org", "has_youth_union", "runs_classes", "competent_body",
-         "grassroots_committee")
+         "grassroots_committee", "authorised_to_admit")
 COUNTS = ("official_members", "committee_members")
 # What an import may change on a kept node (its place and dates belong to reorganisation).
 UPDATABLE = ("name", "enterprise_kind", "receiving_party_id", *FLAGS, *COUNTS)
@@ -55,6 +55,7 @@ COLUMNS = Columns([
     Column("runs_classes", ("Mở lớp bồi dưỡng",), _l("Runs awareness classes")),
     Column("competent_body", ("Cấp có thẩm quyền kết nạp",), _l("Competent body")),
     Column("grassroots_committee", ("Đảng ủy cơ sở",), _l("Grassroots committee")),
+    Column("authorised_to_admit", ("Được ủy quyền kết nạp",), _l("Authorised to admit")),
     Column("official_members", ("Số đảng viên chính thức",), _l("Official members")),
     Column("committee_members", ("Số ủy viên",), _l("Committee members")),
 ])
@@ -73,7 +74,8 @@ def export_rows() -> Iterator[list]:
         yield [n.code, codes.get(n.parent_id), n.tree.value, n.kind, n.name, n.opened_on,
                n.closed_on, n.enterprise_kind.value if n.enterprise_kind else None,
                n.has_party_org, n.has_youth_union, codes.get(n.receiving_party_id),
-               n.runs_classes, n.competent_body, n.grassroots_committee, n.official_members,
+               n.runs_classes, n.competent_body, n.grassroots_committee, n.authorised_to_admit,
+               n.official_members,
                n.committee_members]
 
 

@@ -10,17 +10,13 @@ from ..services.deadlines import Deadline, deadlines
 from ..services.dossier import ChecklistRow
 from ..workflow.calendar import load_calendar
 from ..workflow.states import OPEN, ORDER, STATES
-from ..workflow.steps import STEP, STEPS
-from ..workflow.guards import host_cell_is_grassroots
+from ..workflow.steps import STEPS
 from ..workflow.transitions import TRANSITIONS, spec
 
 # The main road, for "what comes next" (side roads and ends have no next step).
 MAIN_ROAD = [s.id for s in STEPS if s.main_road]
 # Documents count for the cell's vote: their validity matters until the cell has voted.
 VALIDITY_MATTERS_UNTIL = ORDER.index("cell_review")
-# The roads a grassroots host cell takes past a step (its resolution goes straight on).
-GRASSROOTS_ROADS = frozenset((src, t.dest) for t in TRANSITIONS
-                             if t.route is host_cell_is_grassroots for src in t.source)
 
 
 @dataclass
@@ -31,14 +27,25 @@ class Stop:
     where: str = "done"          # done | current | ahead
 
 
+def bypassed(case: Case) -> set[str]:
+    """The steps the case's routing takes it past: the transition that bypasses a step is
+    routed for this case (a grassroots cell's approval goes straight to the competent body;
+    an authorised committee decides itself), and the case does not skip where it starts."""
+    out: set[str] = set()
+    for s in STEPS:
+        if s.bypass and s.bypass[0] not in out and any(
+                s.bypass[0] in t.source and t.dest == s.bypass[1] and t.route is not None
+                and t.route(case) for t in TRANSITIONS):
+            out.add(s.id)
+    return out
+
+
 def following(case: Case) -> list[str]:
-    """The steps still ahead on the main road (the committee's reviews are skipped where the
-    host cell is itself grassroots)."""
+    """The steps still ahead on the main road, without those its routing bypasses."""
     if case.state not in MAIN_ROAD[:-1]:
         return []
-    grassroots = bool(case.host_cell and case.host_cell.is_grassroots_cell)
-    return [s for s in MAIN_ROAD[MAIN_ROAD.index(case.state) + 1:]
-            if not (grassroots and STEP[s].bypass in GRASSROOTS_ROADS)]
+    skipped = bypassed(case)
+    return [s for s in MAIN_ROAD[MAIN_ROAD.index(case.state) + 1:] if s not in skipped]
 
 
 def road(case: Case, events: list[AuditEvent]) -> list[Stop]:

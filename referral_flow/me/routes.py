@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..extensions import db
@@ -28,7 +29,9 @@ nav_entry("me.index", _l("My case"), lambda user: has_role(user, {Role.member}),
 def index():
     cases = []
     if current_user.member_id and has_role(current_user, {Role.member}):
+        # The receiving organisation comes along: its flags route the road ahead.
         cases = db.session.scalars(select(Case).where(Case.member_id == current_user.member_id)
+                                   .options(joinedload(Case.party_org))
                                    .order_by(Case.id.desc())).all()
     case = cases[0] if cases else None
     if case is None:

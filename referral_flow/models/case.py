@@ -61,6 +61,10 @@ class Case(db.Model):
     readmission_consent: Mapped[str | None] = mapped_column(String(200))
     former_readmitted: Mapped[bool] = mapped_column(Boolean, default=False,
                                                     server_default=false())
+    # Sent back for more papers: how many times the dossier was returned to the cell, and
+    # what the latest return said is missing (kept until the cell meets on it again).
+    dossier_returns: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    missing_items: Mapped[dict | None] = mapped_column(JSON)
 
     member: Mapped[Member] = relationship(lazy="joined", innerjoin=True)
     union_unit: Mapped[Organisation] = relationship(foreign_keys=[union_unit_id])
@@ -115,6 +119,7 @@ class VoteKind(str, enum.Enum):
     recognition_cell = "recognition_cell"          # 13-KNĐ
     recognition_committee = "recognition_committee"  # 15-KNĐ
     recognition_decision = "recognition_decision"    # the competent body's, on 16-KNĐ
+    standing_committee = "standing_committee"      # the decision's vote (9-KNĐ)
 
 
 class Vote(db.Model):

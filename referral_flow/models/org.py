@@ -64,6 +64,10 @@ class Organisation(db.Model):
     runs_classes: Mapped[bool] = mapped_column(Boolean, default=False)
     competent_body: Mapped[bool] = mapped_column(Boolean, default=False)
     grassroots_committee: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A grassroots committee authorised to admit (06-HD/TW §3.7a): it decides itself, with
+    # 2/3 of all its members, without proposing to the competent body (8-KNĐ).
+    authorised_to_admit: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                      server_default=false())
     official_members: Mapped[int | None] = mapped_column(Integer)
     # A cell whose roster (party_member) is kept: official_members follows it.
     roster_kept: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -35,11 +35,6 @@ PERIOD_STEPS = tuple(s.id for s in SPEC if s.period)
 DUE_LISTS = tuple(s.id for s in SPEC if s.due_list)
 SKIPPED_BY = {s.id: s.bypass for s in SPEC if s.bypass}
 DUE_LIMIT = 50
-# Steps some cases go on without, each with the transition (from, to) that bypasses it: a
-# candidate who already holds a valid certificate goes from "accepted" straight to
-# "certified"; a grassroots Party cell sends its approval straight to the competent body.
-SKIPPED_BY = {"in_class": ("accepted", "certified"),
-              "committee_review": ("cell_review", "decision_pending")}
 
 
 def party_subtree(node: Organisation) -> ColumnElement[bool]:

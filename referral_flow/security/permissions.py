@@ -8,7 +8,7 @@ from sqlalchemy.orm import aliased
 
 from .. import clock
 from ..models import Case, Organisation, Role, TransferRequest, TransferState, User
-from ..workflow.transitions import BY_TRIGGER, TRANSITIONS, spec, triggers_from
+from ..workflow.transitions import BY_TRIGGER, TRANSITIONS, routes, spec, triggers_from
 from .scope import PARTY_SIDE, UNION_SIDE, CellOrg, PartyOrg, UnionOrg, under
 
 
@@ -125,7 +125,8 @@ def can(user: User | None, action: str, case: Case | TransferRequest,
 
 def allowed_triggers(user: User, case: Case, day: date | None = None) -> list[str]:
     """Triggers that leave the case's state and that the user's grants allow."""
-    return [t for t in triggers_from(case.state) if can(user, t, case, day)]
+    return [t for t in triggers_from(case.state)
+            if routes(t, case) and can(user, t, case, day)]
 
 
 def is_open(trigger: str, case: Case, horizon: date) -> bool:

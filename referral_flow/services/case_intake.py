@@ -14,7 +14,8 @@ Names are flat, so that a file's columns and a form's fields are the same:
   ``issuer``, ``verified``, ``official``, ``months_together``);
 - the cell's vote ``cell_*`` (its date ``cell_resolution_on``), ``over_age_approval``;
 - the committee's vote ``committee_*`` (``committee_resolution_on``);
-- ``decision_no``, ``decision_on``, ``decision_received_on``, ``decision_extended``;
+- ``decision_no``, ``decision_on``, ``decision_received_on``, ``decision_extended``, and,
+  optional, the standing committee's vote ``standing_*`` (``standing_held_on``);
 - ``ceremony_on``, ``late_approval``, ``probation_ends_on`` (checked, else computed);
 - the cell's recognition vote ``recognition_*`` (``recognition_cell_on``) with the recognition
   dossier's documents;
@@ -73,12 +74,14 @@ INTAKE_STATES = tuple(state for state, _ in STEPS)
 VOTES = {"union": ("union_", "union_held_on"), "cell": ("cell_", "cell_resolution_on"),
          "committee": ("committee_", "committee_resolution_on"),
          "recognition": ("recognition_", "recognition_cell_on"),
-         "recognition_committee": ("recognition_committee_", "recognition_committee_on")}
+         "recognition_committee": ("recognition_committee_", "recognition_committee_on"),
+         "standing": ("standing_", "standing_held_on")}
 # The key dates in the order the road takes them (the certificate may predate the rest).
 DATE_ORDER = ("nominated_on", "accepted_on", "cell_resolution_on", "committee_resolution_on",
               "decision_on", "decision_received_on", "ceremony_on", "recognition_cell_on",
               "recognition_committee_on")
-DATES = DATE_ORDER + ("union_held_on", "certified_on", "probation_ends_on", "since")
+DATES = DATE_ORDER + ("union_held_on", "certified_on", "probation_ends_on", "since",
+                      "standing_held_on")
 PERSON = ("full_name", "date_of_birth", "gender", "citizen_id", "job", "direct_production")
 
 LABELS = {
@@ -96,6 +99,7 @@ LABELS = {
     "committee_resolution_on": _l("Grassroots committee meeting (8-KNĐ)"),
     "decision_on": _l("Admission decision (9-KNĐ)"),
     "decision_received_on": _l("Date received by the cell"),
+    "standing_held_on": _l("Standing committee meeting on the decision"),
     "ceremony_on": _l("Ceremony date"), "probation_ends_on": _l("Probation ends"),
     "recognition_cell_on": _l("Cell recognition meeting"),
     "recognition_committee_on": _l("Grassroots committee recognition meeting"),
@@ -465,7 +469,14 @@ def _decision(draft: Draft) -> None:
     ctx = _context(draft, "decision_on", {"decision_no": draft.row.get("decision_no"),
                                           "decision_on": draft.row.get("decision_on"),
                                           "received_on": draft.row.get("decision_received_on")})
-    _run(draft, "decision_on", ctx, g.read_decision, fx.admit)
+    # The standing committee's vote is checked when given; old files rarely hold it, and
+    # requiring it would keep decided cases out.
+    checks = (g.read_decision, g.standing_committee_vote) if draft.has("standing_held_on") \
+        else (g.read_decision,)
+    if ctx is not None:
+        ctx.data |= {"standing_" + name: draft.row.get("standing_" + name)
+                     for name in ("held_on", *VOTE_FIELDS)}
+    _run(draft, "decision_on", ctx, *checks, fx.admit)
 
 
 def _ceremony(draft: Draft) -> None:

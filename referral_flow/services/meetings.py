@@ -18,6 +18,7 @@ from .transitions import fire, step_day
 MEETINGS = {
     "cell_approve": ("cell_approve", "cell_reject", "cell_vote"),
     "committee_approve": ("committee_approve", "committee_reject", "committee_vote"),
+    "committee_admit": ("committee_admit", "committee_reject", "committee_vote"),
 }
 
 

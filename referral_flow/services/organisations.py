@@ -28,8 +28,8 @@ RANKS = {Tree.union: UNION_RANK, Tree.party: PARTY_RANK}
 LEAF_KINDS = {UnionKind.grassroots.value, PartyKind.grassroots_cell.value, PartyKind.cell.value}
 ROOT_KINDS = {UnionKind.national.value, UnionKind.federation.value, PartyKind.provincial.value}
 # The fields a Party node carries besides its code, name, kind and dates.
-PARTY_FIELDS = ("runs_classes", "competent_body", "grassroots_committee", "official_members",
-                "committee_members")
+PARTY_FIELDS = ("runs_classes", "competent_body", "grassroots_committee",
+                "authorised_to_admit", "official_members", "committee_members")
 
 
 def node_by_code(code: str) -> Organisation | None:
@@ -129,7 +129,8 @@ def create_node(tree: Tree, *, kind: str, code: str, name: str, opened_on: date,
     """A new node of ``tree`` under the node ``parent_code`` (empty: a root), open from
     ``opened_on``. ``given`` holds the kind's own fields: a CĐCS's ``enterprise_kind``,
     ``has_party_org``, ``has_youth_union`` and ``receiving_code``; a Party node's
-    ``runs_classes``, ``competent_body``, ``grassroots_committee``, ``official_members`` and
+    ``runs_classes``, ``competent_body``, ``grassroots_committee``, ``authorised_to_admit``,
+    ``official_members`` and
     ``committee_members``. Every broken rule is reported at once (``Refused``)."""
     problems, parent, extra = check_node(tree, kind=kind, code=code, opened_on=opened_on,
                                          parent_code=parent_code, **given)

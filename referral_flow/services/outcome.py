@@ -31,6 +31,7 @@ VOTES = {
     "cell_reject": ("", "cell_vote"),
     "committee_approve": ("", "committee_vote"),
     "committee_reject": ("", "committee_vote"),
+    "committee_admit": ("", "committee_vote"),
     "open_recognition": ("", "cell_vote"),
     "recognition_committee_approve": ("", "committee_vote"),
     "recognise": ("committee_", "committee_vote"),
@@ -42,6 +43,7 @@ VERDICTS = {
     "cell_reject": _l("the cell does not propose admission"),
     "committee_approve": _l("the grassroots committee agrees to propose admission"),
     "committee_reject": _l("the grassroots committee does not agree to propose admission"),
+    "committee_admit": _l("the authorised grassroots committee admits the candidate"),
     "open_recognition": _l("the cell proposes recognition as an official member"),
     "recognition_committee_approve": _l("the grassroots committee agrees to propose "
                                         "recognition as an official member"),

@@ -44,6 +44,23 @@ def send_back(ctx: StepContext) -> None:
     """A send-back keeps the records; the reason is in the audit event."""
 
 
+def return_dossier(ctx: StepContext) -> None:
+    """Back to the cell for more papers: the list of what is missing stays on the case until
+    it goes back to the cell meeting; the decision clock restarts from the new resolution."""
+    case = ctx.case
+    case.dossier_returns = (case.dossier_returns or 0) + 1
+    case.missing_items = ctx.parsed["missing"] | {"on": ctx.on.isoformat(),
+                                                  "from": case.state}
+    case.cell_resolution_on = case.committee_resolution_on = None
+    case.decision_extended = False
+
+
+def resubmit(ctx: StepContext) -> None:
+    """To the cell meeting with the documents supplied: what was missing is answered."""
+    record_documents(ctx)
+    ctx.case.missing_items = None
+
+
 def accept(ctx: StepContext) -> None:
     ctx.case.host_cell = ctx.parsed["cell"]
     ctx.case.helpers = [CaseHelper(full_name=p.full_name, party_member=p)
@@ -98,11 +115,22 @@ def committee_resolution(ctx: StepContext) -> None:
     ctx.case.committee_resolution_on = ctx.parsed["vote"]["held_on"]
 
 
+def committee_decides(ctx: StepContext) -> None:
+    """An authorised committee's decision: its vote (2/3 of all its members) and the
+    decision itself, without a proposal to the competent body (no 8-KNĐ)."""
+    ctx.case.votes.append(Vote(kind=VoteKind.committee, **ctx.parsed["vote"]))
+    ctx.case.committee_resolution_on = ctx.parsed["vote"]["held_on"]
+    admit(ctx)
+
+
 def extend_decision(ctx: StepContext) -> None:
     ctx.case.decision_extended = True
 
 
 def admit(ctx: StepContext) -> None:
+    if "standing_vote" in ctx.parsed:
+        ctx.case.votes.append(Vote(kind=VoteKind.standing_committee,
+                                   **ctx.parsed["standing_vote"]))
     decision = ctx.parsed["decision"]
     ctx.case.decision_no = decision["number"]
     ctx.case.decision_on = decision["issued_on"]

@@ -55,7 +55,8 @@ def meets(votes_for: int, base: int, threshold: dict) -> bool:
     return left > right if threshold["strict"] else left >= right
 
 
-BODY = {"cell": _l("cell"), "committee": _l("committee")}
+BODY = {"cell": _l("cell"), "committee": _l("committee"),
+        "standing": _l("standing committee")}
 
 
 def check_vote(vote: dict, threshold: dict, body: str, passing: bool = True) -> None:
@@ -182,10 +183,6 @@ def nominated_by_union(case: Case) -> bool:
     if case.state == "draft":
         return not case.member.not_union_member
     return case.latest_document("4A-KNĐ") is not None
-
-
-def union_introduces(ctx: StepContext) -> bool:
-    return nominated_by_union(ctx.case)
 
 
 def introducers_letters(ctx: StepContext) -> None:
@@ -621,6 +618,17 @@ def committee_vote_failed(ctx: StepContext) -> None:
     committee_vote(ctx, passing=False)
 
 
+def committee_decision(ctx: StepContext) -> None:
+    """An authorised committee admits with at least 2/3 of ALL its members (06-HD/TW §3.7a):
+    its size must be on record, and the decision it signs follows its meeting."""
+    if not ctx.case.party_org.committee_members:
+        raise GuardFailed(_l("Record the number of the committee's members on the organisation "
+                             "first: an authorised committee decides with 2/3 of all its "
+                             "members."))
+    committee_vote(ctx)         # its meeting is not after the decision, the step's date
+    read_decision(ctx)
+
+
 # --- decision, ceremony, probation, recognition ---------------------------------------
 
 def read_decision(ctx: StepContext) -> None:
@@ -638,6 +646,20 @@ def read_decision(ctx: StepContext) -> None:
     if decision["received_on"] and decision["received_on"] < decision["issued_on"]:
         raise InvalidStepData(_l("The decision cannot be received before it was signed."))
     ctx.parsed["decision"] = decision
+
+
+def standing_committee_vote(ctx: StepContext) -> None:
+    """The standing committee's vote on the admission decision (9-KNĐ), after
+    ``read_decision``: at least the rule set's share of its members, held between the cell's
+    resolution and the decision."""
+    vote = read_vote(ctx, "standing_")
+    check_vote(vote, ctx.rules["standing_committee_vote"], "standing")
+    if vote["held_on"] > ctx.parsed["decision"]["issued_on"]:
+        raise InvalidStepData(_l("The standing committee meets before the decision is signed."))
+    if vote["held_on"] < (ctx.case.cell_resolution_on or vote["held_on"]):
+        raise InvalidStepData(_l("The standing committee cannot meet before the cell's "
+                                 "resolution."))
+    ctx.parsed["standing_vote"] = vote
 
 
 def not_yet_extended(ctx: StepContext) -> None:
@@ -727,13 +749,42 @@ def recognition_decision(ctx: StepContext) -> None:
     ctx.parsed["vote"] = vote
 
 
+# The papers a body returning the dossier may list as missing: the dossier's forms and the
+# awareness-class certificate (plus free text for anything else).
+MISSING_CHOICES = {**DOSSIER_FORMS, "certificate": _l("Awareness-class certificate")}
+
+
+def missing_items(ctx: StepContext) -> None:
+    """A dossier sent back says what is missing: forms of the dossier, a note, or both."""
+    raw = ctx.data.get("missing") or []
+    codes = [raw] if isinstance(raw, str) else list(raw)
+    unknown = [c for c in codes if c not in MISSING_CHOICES]
+    if unknown:
+        raise InvalidStepData(_l("Unknown form %(f)s.", f=", ".join(map(str, unknown))))
+    note = sd.text(ctx.data, "missing_note", _l("Other missing items"), required=False,
+                   limit=1000)
+    forms = [c for c in MISSING_CHOICES if c in codes]      # in the dossier's order
+    if not forms and not note:
+        raise InvalidStepData(_l("List what is missing: choose the forms or describe it."))
+    ctx.parsed["missing"] = {"forms": forms, "note": note}
+    ctx.data["missing"] = forms         # recorded in the step's audit event as read
+
+
 def reason_given(ctx: StepContext) -> None:
     if not ctx.comment.strip():
         raise InvalidStepData(_l("Give the reason."))
 
 
-def host_cell_is_grassroots(ctx: StepContext) -> bool:
-    return bool(ctx.case.host_cell and ctx.case.host_cell.is_grassroots_cell)
+# --- routing: read the case only (``transitions.routes`` asks them of a case) -------------
+
+def host_cell_is_grassroots(case: Case) -> bool:
+    return bool(case.host_cell and case.host_cell.is_grassroots_cell)
+
+
+def committee_admits(case: Case) -> bool:
+    """The receiving Party organisation is a grassroots committee authorised to admit
+    (06-HD/TW §3.7a): it decides itself, without the proposal to the competent body."""
+    return bool(case.party_org and case.party_org.authorised_to_admit)
 
 
 # --- re-admission (kết nạp lại, 294-QĐ/TW §3.5) ---------------------------------------------

@@ -21,7 +21,7 @@ def _condition(guard):
 
 
 def _routing(test):
-    return lambda event: bool(test(event.kwargs["ctx"]))
+    return lambda event: bool(test(event.kwargs["ctx"].case))
 
 
 def _before(effect):

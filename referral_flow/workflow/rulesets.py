@@ -19,7 +19,8 @@ from ..extensions import db
 from ..models import RuleSet
 
 REQUIRED_KEYS = frozenset({
-    "union_vote", "cell_vote", "committee_vote", "min_cell_official_members",
+    "union_vote", "cell_vote", "committee_vote", "standing_committee_vote",
+    "min_cell_official_members",
     "decision_working_days", "decision_extension_working_days", "ceremony_working_days",
     "probation_months", "recognition_cell_working_days", "recognition_decision_working_days",
     "recognition_decision_extension_working_days", "certificate_validity_months",

@@ -82,11 +82,13 @@ class DueList:
 @dataclass(frozen=True)
 class Demo:
     """The demo's cases at a step: reached from ``via`` = (state, trigger), ``cases`` of
-    them, ``gap`` days apart per step; the first one ``overdue`` when set."""
+    them, ``gap`` days apart per step; the first one ``overdue`` when set; the last one by
+    ``detour`` when set (a dossier sent back)."""
     via: tuple[str, str] | None
     cases: int = 4
     gap: int = 10
     overdue: bool = False
+    detour: tuple[str, str] | None = None   # the last case comes this way instead
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,8 @@ STEPS: tuple[Step, ...] = (
             "introducer's letter and comments."),
          _l("Your Party cell and you (documents)"), records=_ADMISSION_ON,
          shows=_ADMISSION_ON, main_road=True,
-         demo=Demo(("certified", "open_dossier"), gap=12), pace=(10, 30),
+         demo=Demo(("certified", "open_dossier"), gap=12,
+                   detour=("decision_pending", "return_dossier")), pace=(10, 30),
          intake=()),
     Step("cell_review", _l("Cell review"),
          _l("Your Party cell will consider your admission at its meeting."),
@@ -178,7 +181,10 @@ STEPS: tuple[Step, ...] = (
          _l("Your admission is before the competent Party committee for decision."),
          _l("The competent Party committee"), deadline="decision",
          due_list=DueList(_l("Admission decisions due"), _l("Decisions due")),
-         shows=_ADMISSION_ON, main_road=True,
+         shows=_ADMISSION_ON, bypass=("committee_review", "admitted"),
+         bypass_note=_l("%(n)s went on without it: their grassroots committee is authorised "
+                        "to admit and decided itself."),
+         main_road=True,
          demo=Demo(("committee_review", "committee_approve"), cases=5, gap=20, overdue=True),
          intake=("committee_resolution_on", *vote_fields("committee_"), "decision_extended")),
     Step("admitted", _l("Admission decided"),
@@ -188,7 +194,8 @@ STEPS: tuple[Step, ...] = (
          due_list=DueList(_l("Admission ceremonies due"), _l("Ceremonies due")),
          shows=_ADMISSION_ON, period=_l("Admitted"), main_road=True,
          demo=Demo(("decision_pending", "admit"), gap=15, overdue=True),
-         intake=("decision_no", "decision_on", "decision_received_on")),
+         intake=("decision_no", "decision_on", "decision_received_on", "standing_held_on",
+                 *vote_fields("standing_"))),
     Step("probation", _l("Probationary member"),
          _l("You are a probationary Party member until the end of your probation."),
          _l("Your Party cell"), decided=True, deadline="recognition",
@@ -233,10 +240,13 @@ STEPS: tuple[Step, ...] = (
 STEP = {s.id: s for s in STEPS}
 
 
-def demo_path(state: str) -> list[str]:
-    """The triggers the demo fires, from a draft, to bring a case to ``state``."""
+def demo_path(state: str, detour: bool = False) -> list[str]:
+    """The triggers the demo fires, from a draft, to bring a case to ``state`` (by its
+    ``detour`` when asked)."""
     path: list[str] = []
-    while STEP[state].demo.via is not None:
-        state, trigger = STEP[state].demo.via
+    via = STEP[state].demo.detour if detour else STEP[state].demo.via
+    while via is not None:
+        state, trigger = via
         path.insert(0, trigger)
+        via = STEP[state].demo.via
     return path

@@ -42,7 +42,7 @@ class Transition:
     effect: Callable = fx.send_back
     reason: bool = False
     capability: str | None = None
-    route: Callable | None = None        # extra routing condition (returns bool)
+    route: Callable | None = None        # extra routing condition on the case (returns bool)
     unless: Callable | None = None
     send_back: bool = False
     work: bool = True
@@ -67,9 +67,9 @@ TRANSITIONS: list[Transition] = [
     # of the union above it for a worker of an enterprise without one; a worker who is not
     # a union member: the letters of two official Party members instead (README).
     T("submit", "draft", "nominated", _l("Submit to the Party organisation"), {CHAIR}, "union",
-      [*NOMINATION, g.union_resolution], fx.nominate, route=g.union_introduces),
+      [*NOMINATION, g.union_resolution], fx.nominate, route=g.nominated_by_union),
     T("submit", "draft", "nominated", _l("Submit to the Party organisation"), {CHAIR}, "union",
-      [*NOMINATION, g.introducers_letters], fx.nominate_introduced, unless=g.union_introduces),
+      [*NOMINATION, g.introducers_letters], fx.nominate_introduced, unless=g.nominated_by_union),
     T("record_readmission", "draft", "draft",
       _l("Record a re-admission (a former Party member)"), {CHAIR}, "union",
       [g.read_former_membership], fx.record_readmission, work=False),
@@ -91,7 +91,7 @@ TRANSITIONS: list[Transition] = [
       "cell", [g.read_documents], fx.record_documents),
     T("send_to_cell", "dossier", "cell_review", _l("Send to the cell meeting"),
       {SECRETARY, OFFICER}, "cell", [g.read_documents, g.dossier_complete, g.background_verified],
-      fx.record_documents),
+      fx.resubmit),
     T("cell_approve", "cell_review", "decision_pending", _l("Record the cell's approval (6-KNĐ)"),
       {SECRETARY}, "cell", [g.cell_vote, g.thcs_diploma], fx.cell_resolution,
       route=g.host_cell_is_grassroots, dated_by="held_on"),
@@ -105,20 +105,29 @@ TRANSITIONS: list[Transition] = [
       "cell", [g.reason_given], reason=True, send_back=True),
     T("committee_approve", "committee_review", "decision_pending",
       _l("Record the committee's approval (8-KNĐ)"), {OFFICER}, "party", [g.committee_vote],
-      fx.committee_resolution, capability="grassroots_committee", dated_by="held_on"),
+      fx.committee_resolution, capability="grassroots_committee", dated_by="held_on",
+      unless=g.committee_admits),
+    T("committee_admit", "committee_review", "admitted",
+      _l("Record the authorised committee's admission decision"), {OFFICER}, "party",
+      [g.committee_decision], fx.committee_decides, capability="grassroots_committee",
+      route=g.committee_admits, dated_by="decision_on"),
     T("committee_reject", "committee_review", "rejected", _l("Record the committee's refusal"),
       {OFFICER}, "party", [g.reason_given, g.committee_vote_failed], fx.close, reason=True,
       capability="grassroots_committee", dated_by="held_on"),
     T("committee_return", "committee_review", "dossier", _l("Return to the cell"), {OFFICER},
-      "party", [g.reason_given], reason=True, capability="grassroots_committee",
-      send_back=True),
+      "party", [g.reason_given, g.missing_items], fx.return_dossier, reason=True,
+      capability="grassroots_committee", send_back=True),
     T("extend_decision", "decision_pending", "decision_pending",
       _l("Extend the decision deadline"), {COMPETENT}, "party",
       [g.reason_given, g.not_yet_extended], fx.extend_decision, reason=True,
       capability="competent_body", work=False),
     T("admit", "decision_pending", "admitted", _l("Record the admission decision (9-KNĐ)"),
-      {COMPETENT}, "party", [g.read_decision], fx.admit, capability="competent_body",
-      dated_by="decision_on"),
+      {COMPETENT}, "party", [g.read_decision, g.standing_committee_vote], fx.admit,
+      capability="competent_body", dated_by="decision_on"),
+    T("return_dossier", "decision_pending", "dossier",
+      _l("Send the dossier back to the cell for more papers"), {COMPETENT}, "party",
+      [g.reason_given, g.missing_items], fx.return_dossier, reason=True,
+      capability="competent_body", send_back=True),
     T("decline", "decision_pending", "rejected", _l("Decide not to admit"), {COMPETENT}, "party",
       [g.reason_given], fx.close, reason=True, capability="competent_body"),
     T("hold_ceremony", "admitted", "probation", _l("Record the admission ceremony"),
@@ -159,6 +168,13 @@ BY_TRIGGER: dict[str, list[Transition]] = {}
 for _t in TRANSITIONS:
     BY_TRIGGER.setdefault(_t.trigger, []).append(_t)
 TRIGGERS = tuple(BY_TRIGGER)
+
+
+def routes(trigger: str, case) -> bool:
+    """Does some row of ``trigger`` from the case's state route this case (its ``route`` and
+    ``unless``, which read the case only)? An authorised committee decides; others propose."""
+    return any(case.state in t.source and (t.route is None or t.route(case))
+               and (t.unless is None or not t.unless(case)) for t in BY_TRIGGER[trigger])
 
 
 def triggers_from(state: str) -> list[str]:

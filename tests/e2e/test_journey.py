@@ -209,15 +209,35 @@ def test_draft_to_official_through_the_ui(live_app, base_url, browser, login, sh
     # 5. The grassroots committee votes (8-KNĐ).
     Step(officer, base_url, case_id).act("committee_approve", "decision_pending",
                                           **vote(day, 9))
-    # 6. The competent body decides (9-KNĐ).
+    # 6. The competent body sends the dossier back for more papers: the cell sees what is
+    # missing, and the case comes back the same way (dossier -> cell -> committee).
     competent = as_user("thamquyen")
+    Step(competent, base_url, case_id).act(
+        "return_dossier", "dossier", missing="5-KNĐ",
+        missing_note="Xác nhận của chi ủy nơi cư trú", comment="Đề nghị chi bộ bổ sung.")
+    secretary.goto(f"{base_url}/inbox/")
+    assert "Xác nhận của chi ủy nơi cư trú" in secretary.content()
+    cell.open()
+    assert "Xác nhận của chi ủy nơi cư trú" in secretary.locator(".sent-back").inner_text()
+    shot(secretary, "05-sent-back")
+    cell.document("5-KNĐ", day, issuer="Chi ủy nơi cư trú")
+    cell.act("send_to_cell", "cell_review")
+    assert not secretary.locator(".sent-back").count()
+    cell.act("cell_approve", "committee_review", **vote(day, cells["CB-THEP-1"]))
+    Step(officer, base_url, case_id).act("committee_approve", "decision_pending",
+                                          **vote(day, 9))
+    with live_app.app_context():
+        returned = db.session.get(Case, case_id)
+        assert returned.dossier_returns == 1 and returned.cell_resolution_on == day
+    # 7. The competent body decides (9-KNĐ), with its standing committee's vote.
     Step(competent, base_url, case_id).act("admit", "admitted", decision_no="123-QĐ/ĐU",
                                             decision_on=day.isoformat(),
-                                            received_on=day.isoformat())
-    # 7. The cell holds the ceremony: probation starts.
+                                            received_on=day.isoformat(),
+                                            **vote(day, 7, prefix="standing_"))
+    # 8. The cell holds the ceremony: probation starts.
     cell.act("hold_ceremony", "probation", ceremony_on=day.isoformat())
 
-    # 8. Twelve months later: the recognition dossier and the cell's resolution (13-KNĐ).
+    # 9. Twelve months later: the recognition dossier and the cell's resolution (13-KNĐ).
     later = add_months(day, 12) + timedelta(days=3)
     clock(later)
     cell.document("10-KNĐ", later)

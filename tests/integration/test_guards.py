@@ -21,7 +21,7 @@ from referral_flow.workflow.calendar import load_calendar
 from referral_flow.workflow.errors import GuardFailed, InvalidStepData
 from referral_flow.workflow.rulesets import rule_set_on
 
-from referral_flow.demo_steps import background_check, earliest_on
+from referral_flow.demo_steps import MISSING, background_check, earliest_on
 
 from ..factories import TODAY, advance, new_case
 
@@ -275,7 +275,8 @@ def failed_cell_vote(on):
     ("in_class", "fail_class", "accepted", None),
     ("cell_review", "cell_defer", "dossier", None),
     ("cell_review", "cell_reject", "rejected", failed_cell_vote),
-    ("committee_review", "committee_return", "dossier", None),
+    ("committee_review", "committee_return", "dossier", lambda on: dict(MISSING)),
+    ("decision_pending", "return_dossier", "dossier", lambda on: dict(MISSING)),
     ("committee_review", "committee_reject", "rejected", failed_cell_vote),
     ("decision_pending", "decline", "rejected", None),
     ("decision_pending", "extend_decision", "decision_pending", None),
@@ -362,7 +363,8 @@ def test_ceremony_within_30_working_days(world, db, decision_on, received_on, ce
                                          approval, due):
     case = case_in(world, "decision_pending", start=D(2025, 10, 1))
     step(case, "admit", received_on or decision_on,
-         {"decision_no": "QĐ-1", "decision_on": decision_on, "received_on": received_on})
+         {"decision_no": "QĐ-1", "decision_on": decision_on, "received_on": received_on}
+         | vote(decision_on, 7, 5, prefix="standing_"))
     data = {"ceremony_on": ceremony_on, "late_approval": approval}
     if due is None:
         step(case, "hold_ceremony", ceremony_on, data)

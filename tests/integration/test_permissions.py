@@ -35,14 +35,15 @@ EXPECTED: dict[Role, frozenset[str]] = {
     Role.union_chair: frozenset({"submit", "record_readmission", "withdraw"}),
     Role.party_officer: frozenset({
         "return_to_union", "accept", "skip_class", "open_dossier", "send_to_cell",
-        "committee_approve", "committee_reject", "committee_return",
+        "committee_approve", "committee_admit", "committee_reject", "committee_return",
         "recognition_committee_approve"}),
     Role.class_organiser: frozenset({"enroll", "pass_class", "fail_class"}),
     Role.cell_secretary: frozenset({
         "open_dossier", "send_to_cell", "cell_approve", "cell_reject", "cell_defer",
         "hold_ceremony", "open_recognition"}),
     Role.competent_officer: frozenset({
-        "extend_decision", "admit", "decline", "extend_recognition", "recognise", "remove"}),
+        "extend_decision", "admit", "return_dossier", "decline", "extend_recognition",
+        "recognise", "remove"}),
     Role.member: frozenset({"withdraw_self"}),
 }
 

@@ -40,14 +40,15 @@ from referral_flow.workflow.errors import Conflict, NotAllowed, NotAvailable, Wo
 from referral_flow.workflow.states import BEFORE_DECISION, FINAL, OPEN
 from referral_flow.workflow.steps import STEP
 from referral_flow.workflow.verification import records_of
-from referral_flow.workflow.transitions import BY_TRIGGER, TRANSITIONS, TRIGGERS, spec
+from referral_flow.workflow.transitions import TRANSITIONS, TRIGGERS, routes, spec
 
 from ..factories import TODAY, new_case, user
 
 # (trigger, from, to) rows of the table: the only moves an audit trail may show.
 EDGES = frozenset((t.trigger, src, t.dest) for t in TRANSITIONS for src in t.source)
-# The triggers of the road to "official", which an honest step prefers.
-FORWARD = frozenset(PATHS["official"])
+# The triggers of the road to "official", which an honest step prefers (an authorised
+# committee's decision is its road).
+FORWARD = frozenset(PATHS["official"]) | {"committee_admit"}
 DIMENSIONS = ("trigger", "user", "date", "data", "comment", "version")
 CELL_KINDS = (PartyKind.cell.value, PartyKind.grassroots_cell.value)
 DOSSIER = {"1-KNĐ", "2-KNĐ", "3-KNĐ", "4A-KNĐ", "5-KNĐ"}
@@ -89,7 +90,9 @@ KNOWN_KEYS = sorted({
     "committee_votes_against", "committee_resolution_no", "host_cell_id", "helpers",
     "class_id", "certificate_no", "certificate_issuer", "certificate_on", "documents",
     "decision_no", "decision_on", "received_on", "ceremony_on", "late_approval",
-    "over_age_approval",
+    "over_age_approval", "standing_held_on", "standing_eligible", "standing_present",
+    "standing_votes_for", "standing_votes_against", "standing_resolution_no", "missing",
+    "missing_note",
 })
 GARBAGE = st.dictionaries(st.one_of(st.sampled_from(KNOWN_KEYS), SAFE_TEXT), JUNK, max_size=6)
 
@@ -119,7 +122,7 @@ def mutate(draw, trigger: str, data: dict, on: date) -> dict:
                     label="mutation")
         if kind == "fail_vote":
             rule = UNION_PASS if trigger == "submit" else TWO_THIRDS
-            for prefix in ("", "committee_"):
+            for prefix in ("", "committee_", "standing_"):
                 if isinstance(data.get(prefix + "eligible"), int):
                     eligible = data[prefix + "eligible"]
                     data[prefix + "votes_for"] = largest_failing(eligible, rule)
@@ -272,10 +275,25 @@ def check_facts(trigger: str, case: Case, event: AuditEvent, on: date) -> None:
         assert vote.eligible == case.party_org.committee_members
         assert passes(vote.votes_for, vote.eligible, TWO_THIRDS) == (trigger == "committee_approve")
         assert vote.held_on >= case.cell_resolution_on
+    elif trigger == "committee_admit":        # 2/3 of ALL the committee's members
+        assert case.party_org.authorised_to_admit
+        vote = case.latest_vote(VoteKind.committee)
+        assert vote.eligible == case.party_org.committee_members
+        assert passes(vote.votes_for, vote.eligible, TWO_THIRDS)
+        assert vote.held_on <= case.decision_on <= on
+        assert case.latest_document("9-KNĐ").number == case.decision_no
+        assert case.latest_document("8-KNĐ") is None
+    elif trigger in ("return_dossier", "committee_return"):
+        assert case.missing_items["forms"] or case.missing_items["note"].strip()
+        assert case.cell_resolution_on is None and not case.decision_extended
     elif trigger == "extend_decision":
         assert case.decision_extended
         assert sum(e.trigger == "extend_decision" for e in case_events(case.id)) == 1
     elif trigger == "admit":
+        vote = case.latest_vote(VoteKind.standing_committee)
+        assert passes(vote.votes_for, vote.eligible, TWO_THIRDS)
+        assert vote.held_on <= case.decision_on
+        assert not case.party_org.authorised_to_admit
         assert case.decision_no and case.decision_on <= on
         assert case.decision_on >= case.cell_resolution_on
         assert case.latest_document("9-KNĐ").number == case.decision_no
@@ -335,8 +353,11 @@ class CaseMachine(RuleBasedStateMachine):
         self.successes = 0
 
     # where the case lives ---------------------------------------------------------------
-    @initialize(unit=st.sampled_from(["unit", "gunit"]), outside=st.booleans())
-    def open_case(self, unit, outside):
+    @initialize(unit=st.sampled_from(["unit", "gunit"]), outside=st.booleans(),
+                authorised=st.booleans())
+    def open_case(self, unit, outside, authorised):
+        # The receiving committee may be authorised to admit: it then decides itself.
+        self.world["committee_a"].authorised_to_admit = authorised
         case = new_case(self.world, "a", unit=unit)
         # a worker who is not a union member: two Party members introduce him
         case.member.not_union_member = outside
@@ -468,8 +489,8 @@ class CaseMachine(RuleBasedStateMachine):
         if expected != before.version and not isinstance(exc, NotAllowed):
             assert isinstance(exc, Conflict), f"stale version {expected}: {exc!r}"
         if isinstance(exc, NotAvailable):
-            assert not any(before.state in t.source for t in BY_TRIGGER[trigger]), \
-                f"{trigger} leaves {before.state} in the table, yet was not available"
+            assert not routes(trigger, self.case), \
+                f"{trigger} leaves {before.state} in the table for this case, yet was not available"
 
     def after_success(self, before, trigger, actor, expected, on):
         self.successes += 1
@@ -539,6 +560,16 @@ class CaseMachine(RuleBasedStateMachine):
             return
         assert first.state in FINAL
         self.db.session.rollback()      # the walk goes on with the first case
+
+    @invariant()
+    def returns_are_counted_and_listed_until_the_cell(self):
+        case = self.case
+        returns = [e for e in case_events(self.case_id)
+                   if e.trigger in ("return_dossier", "committee_return")]
+        assert case.dossier_returns == len(returns)
+        if case.missing_items is not None:
+            assert case.state == "dossier" and returns
+            assert case.missing_items["forms"] == returns[-1].data.get("missing")
 
     @invariant()
     def chain_verifies(self):

@@ -14,7 +14,8 @@ from referral_flow import demo
 from referral_flow.demo_province import BLOC_CODE, CUTOVER
 from referral_flow.models import (AuditEvent, AwarenessClass, Case, CaseMove, Document,
                                   Enrolment, EnrolmentResult, EnterpriseKind, Member, MoveKind,
-                                  Organisation, PartyKind, Target, Tree, UnionKind, Vote)
+                                  Organisation, PartyKind, Target, Tree, UnionKind, Vote,
+                                  VoteKind)
 from referral_flow.services import verification
 from referral_flow.services.audit import verify
 from referral_flow.services.cases import open_draft
@@ -245,6 +246,24 @@ def test_demo_example_year(db):
         AuditEvent.case_id.in_(own), AuditEvent.trigger == "submit",
         AuditEvent.actor_id.is_(None)))
     assert verify().ok
+
+
+def test_demo_sends_a_dossier_back_and_lets_a_committee_decide(db):
+    """At least one dossier returned to its cell with what is missing, and one case
+    decided by a grassroots committee authorised to admit (no decision_pending)."""
+    demo.load(today=TODAY)
+    db.session.commit()
+    returned = db.session.scalars(select(Case).where(Case.dossier_returns > 0)).all()
+    assert any(c.state == "dossier" and c.missing_items["forms"] == ["5-KNĐ"]
+               for c in returned)
+    decided = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.trigger == "committee_admit")).all()
+    assert decided and all(e.to_state == "admitted" for e in decided)
+    for e in decided:
+        assert not db.session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.case_id == e.case_id, AuditEvent.to_state == "decision_pending"))
+    assert db.session.scalar(select(func.count(Vote.id)).where(
+        Vote.kind == VoteKind.standing_committee))
 
 
 def test_demo_is_a_fictional_province_after_the_2025_reorganisation(db):
