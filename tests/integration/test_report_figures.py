@@ -301,7 +301,7 @@ def report_with(**figures) -> Report:
     rows = [ClassRow(klass, 44, 44, 0, 0, True), ClassRow(english, 3, 3, 3, 3, True)]
     return Report(SimpleNamespace(name="Liên đoàn Lao động tỉnh Hòa Lâm (hư cấu)"),
                   Period(2024), [],
-                  Figures(**figures), [], [], [], {}, [], 0, rows)
+                  Figures(**figures), [], None, [], [], {}, [], 0, rows)
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -349,7 +349,7 @@ def test_the_extra_dedicated_classes_are_named(app):
                                      starts_on=date(2026, 7, i), ends_on=date(2026, 9, i),
                                      id=i), 10 - i, 10 - i, 0, 0, True) for i in range(1, 5)]
     report = Report(SimpleNamespace(name="LĐLĐ"), Period(2026), [], Figures(introduced=4),
-                    [], [], [], {}, [], 0, rows)
+                    [], None, [], [], {}, [], 0, rows)
     with app.test_request_context():
         lines = summary(report)
     assert lines[-1] == ("Ngoài ra, 1 lớp khác cũng chỉ gồm đoàn viên ở doanh nghiệp chưa có "
