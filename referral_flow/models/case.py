@@ -99,6 +99,8 @@ class VoteKind(str, enum.Enum):
     committee = "committee"                        # 8-KNĐ
     recognition_cell = "recognition_cell"          # 13-KNĐ
     recognition_committee = "recognition_committee"  # 15-KNĐ
+    removal_cell = "removal_cell"                  # the cell's resolution proposing removal
+    undecided_cell = "undecided_cell"              # reached neither 2/3 (29/24 §4.2c)
 
 
 class Vote(db.Model):

@@ -114,6 +114,23 @@ def recognition_cell(ctx: StepContext) -> None:
     ctx.case.recognition_cell_on = ctx.parsed["vote"]["held_on"]
 
 
+def removal_cell(ctx: StepContext) -> None:
+    """The cell's resolution proposing removal: its date starts the competent body's
+    clock, as a recognition resolution's does."""
+    ctx.case.votes.append(Vote(kind=VoteKind.removal_cell, **ctx.parsed["vote"]))
+    ctx.case.recognition_cell_on = ctx.parsed["vote"]["held_on"]
+
+
+def undecided_vote(ctx: StepContext) -> None:
+    ctx.case.votes.append(Vote(kind=VoteKind.undecided_cell, **ctx.parsed["vote"]))
+
+
+def refer_up(ctx: StepContext) -> None:
+    """The last undecided vote sends the case up; its date starts the decision's clock."""
+    undecided_vote(ctx)
+    ctx.case.recognition_cell_on = ctx.parsed["vote"]["held_on"]
+
+
 def recognise(ctx: StepContext) -> None:
     if "vote" in ctx.parsed:
         _vote(ctx, VoteKind.recognition_committee, "15-KNĐ")

@@ -23,7 +23,7 @@ REQUIRED_KEYS = frozenset({
     "recognition_decision_extension_working_days", "certificate_validity_months",
     "document_validity_months", "min_age_months", "max_age_months", "introducer_min_months",
     "min_introducer_letters", "youth_route_enabled", "youth_route_max_age_years",
-    "probation_transfer_working_days",
+    "probation_transfer_working_days", "recognition_undecided_votes",
 })
 
 

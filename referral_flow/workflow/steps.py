@@ -79,12 +79,14 @@ class DueList:
 
 @dataclass(frozen=True)
 class Demo:
-    """The demo's cases at a step: reached from ``via`` = (state, trigger), ``cases`` of
+    """The demo's cases at a step: reached from ``via`` = (state, trigger), the trigger
+    fired ``repeat`` times (a vote recorded again until the case goes up), ``cases`` of
     them, ``gap`` days apart per step; the first one ``overdue`` when set."""
     via: tuple[str, str] | None
     cases: int = 4
     gap: int = 10
     overdue: bool = False
+    repeat: int = 1
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,23 @@ STEPS: tuple[Step, ...] = (
          shows=_BOTH, main_road=True,
          demo=Demo(("probation", "open_recognition"), cases=3, gap=25), pace=(5, 30),
          intake=("recognition_cell_on", *vote_fields("recognition_"))),
+    # The end of probation when the cell does not propose recognition: it proposes removal
+    # (2/3 of its official members), or after repeated votes reaching neither 2/3 the case
+    # goes up (29/24-QĐ/TW §4.2c); the competent body removes or recognises.
+    Step("removal_review", _l("Removal proposed"),
+         _l("Your cell has proposed removing you from the list of probationary members; the "
+            "competent Party committee is deciding."),
+         _l("The competent Party committee"), decided=True, deadline="recognition_decision",
+         funnel=False, shows=_BOTH,
+         demo=Demo(("probation", "propose_removal"), cases=2, gap=25), pace=(5, 30)),
+    Step("referred_up", _l("Referred to the superior committee"),
+         _l("Your cell's votes reached neither recognition nor removal; the superior Party "
+            "committee is deciding."),
+         _l("The competent Party committee"), decided=True, deadline="recognition_decision",
+         funnel=False, shows=_BOTH,
+         # the shipped rule sets' ``recognition_undecided_votes``
+         demo=Demo(("probation", "record_undecided"), cases=1, gap=25, repeat=3),
+         pace=(5, 30)),
     Step("official", _l("Official member"), _l("You are an official Party member."),
          end=True, decided=True, shows=_BOTH, main_road=True,
          demo=Demo(("recognition_review", "recognise"), cases=5, gap=30)),
@@ -214,7 +233,25 @@ STEPS: tuple[Step, ...] = (
     Step("removed", _l("Removed from the probationary list"),
          _l("You were removed from the list of probationary members."),
          end=True, decided=True, funnel=False, shows=_BOTH,
-         demo=Demo(("probation", "remove"), cases=2, gap=30)),
+         demo=Demo(("removal_review", "remove"), cases=2, gap=30)),
+    # Endings during the process (issue 11 item 7): each its own state, counted apart.
+    Step("deceased", _l("Deceased"), _l("The case was closed on the candidate's death."),
+         end=True, funnel=False, shows=_ADMISSION_ON,
+         demo=Demo(("probation", "record_death"), cases=1, gap=30)),
+    Step("left", _l("Left without transfer"),
+         _l("The case was closed: you left your work or place of residence without a "
+            "transfer of your Party papers."),
+         end=True, decided=True, funnel=False, shows=_BOTH,
+         demo=Demo(("probation", "record_leaving"), cases=1, gap=30)),
+    Step("resigned", _l("Withdrew after the decision"),
+         _l("The case was closed at your own request after the admission decision."),
+         end=True, decided=True, funnel=False, shows=_BOTH,
+         demo=Demo(("admitted", "record_resignation"), cases=1, gap=20)),
+    Step("disciplined", _l("Removed for discipline"),
+         _l("You were removed from the list of probationary members for a breach of "
+            "discipline."),
+         end=True, decided=True, funnel=False, shows=_BOTH,
+         demo=Demo(("probation", "remove_for_discipline"), cases=1, gap=30)),
 )
 STEP = {s.id: s for s in STEPS}
 
@@ -223,6 +260,7 @@ def demo_path(state: str) -> list[str]:
     """The triggers the demo fires, from a draft, to bring a case to ``state``."""
     path: list[str] = []
     while STEP[state].demo.via is not None:
-        state, trigger = STEP[state].demo.via
-        path.insert(0, trigger)
+        demo = STEP[state].demo
+        state, trigger = demo.via
+        path[:0] = [trigger] * demo.repeat
     return path
