@@ -171,7 +171,8 @@ def test_each_ending_from_allowed_and_refused_states(world, db, trigger, dest, s
 
 def test_death_needs_its_date_and_discipline_its_decision(world, db):
     case, on = in_probation(world)
-    assert refused(case, "record_death", on, {}, error=InvalidStepData) == "Date of death is required."
+    assert refused(case, "record_death", on, {},
+                   error=InvalidStepData) == "Date of death is required."
     assert "Decision number" in refused(case, "remove_for_discipline", on,
                                         {"decision_on": on}, "Vi phạm.", error=InvalidStepData)
     with pytest.raises(WorkflowError):       # no death dated in the future
