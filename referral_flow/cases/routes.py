@@ -33,7 +33,7 @@ from ..services.outcome import Outcome, needs_confirmation, preview
 from ..workflow.errors import Conflict, WorkflowError
 from ..workflow.rulesets import rule_book
 from ..workflow.states import FINAL, STATES, label
-from ..workflow.guards import RECORDABLE_FORMS
+from ..workflow.guards import RECORDABLE_FORMS, undecided_votes
 from ..workflow.transitions import BY_TRIGGER
 from .actions import (available, build_form, correction_action, correction_form, perform,
                       step_trigger)
@@ -294,6 +294,7 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                            actions=available(current_user, case, bound, today),
                            deadlines=deadlines(case, load_calendar(), today, rule_book()),
                            states=STATES, triggers=BY_TRIGGER, own=_is_own_case(current_user, case),
+                           undecided=undecided_votes(case),
                            corrected={e.corrects_id: e for e in events if e.corrects_id},
                            error=error, conflict=conflict,
                            failed=failed or next(iter(bound or {}), "correction" if fix and (

@@ -198,3 +198,20 @@ def test_the_cohort_counts_each_ending_apart(world, db):
 def test_demo_paths_reach_the_new_states():
     assert PATHS["referred_up"][-3:] == ["record_undecided"] * 3
     assert PATHS["removed"][-2:] == ["propose_removal", "remove"]
+
+
+def test_the_case_page_counts_the_undecided_votes_and_offers_the_cells_three_votes(
+        world, db, auth, client):
+    case, on = in_probation(world)
+    step(case, "record_undecided", on, undecided(on, 9, 5, 3))
+    secretary = world.users["cell_secretary_a"]
+    secretary.locale = "en"
+    db.session.commit()
+    auth.login(secretary.username)
+    page = client.get(f"/cases/{case.id}").text
+    assert "Cell votes reaching neither 2/3 (recognition, removal)</dt><dd>1</dd>" in page
+    for label in ("Record the cell's resolution proposing removal",
+                  "Record a vote reaching neither recognition nor removal",
+                  "Official members in favour of removal", "Official members for recognition",
+                  "Record the candidate's death"):
+        assert label in page, label
