@@ -28,7 +28,7 @@ from .demo_province import (AREAS, BLOC_CODE, CUTOVER, FEDERATION_NAME, MARKER, 
                             build_party_tree, build_units, reorganise_2025)
 from .demo_steps import background_check, earliest_on, goes_without, step_data
 from .workflow.steps import STEP, STEPS, demo_path
-from .workflow.transitions import routes
+from .workflow.transitions import routes, spec
 
 DEMO_PASSWORD = "demo-only-2026"   # listed in the README; demo load is refused in production
 
@@ -199,7 +199,8 @@ def _walk_until(steps, until: date) -> bool:
 
 
 def _days_needed(path, gap) -> int:
-    return gap * len(path) + (400 if {"open_recognition", "remove"} & set(path) else 0) + 10
+    after_probation = any(spec(t).opens == "probation_ends_on" for t in path)
+    return gap * len(path) + (400 if after_probation else 0) + 10
 
 
 def _planned(members: list[Member], own_unit: Organisation, today: date):

@@ -10,7 +10,7 @@ from .models import AwarenessClass, Case, Enrolment, Organisation, PartyKind
 from .services import party_members, verification
 from .services.classes import next_number
 from .workflow.guards import competent_body_of, nominated_by_union, pending_enrolment
-from .workflow.transitions import BY_TRIGGER
+from .workflow.transitions import BY_TRIGGER, spec
 from .workflow.verification import records_of
 
 
@@ -142,7 +142,7 @@ def earliest_on(trigger: str, case: Case, on: date) -> date:
     klass = current_class(case) if trigger in ("pass_class", "fail_class") else None
     if klass is not None:
         return max(on, klass.ends_on)
-    if trigger in ("open_recognition", "remove") and case.probation_ends_on:
+    if spec(trigger).opens == "probation_ends_on" and case.probation_ends_on:
         return max(on, case.probation_ends_on)
     return on
 
@@ -243,18 +243,41 @@ STEP_DATA = {
     "recognition_committee_approve": lambda case, on, _c: vote_data(
         on, case.party_org.committee_members or 9, number="NQ/ĐU-CT"),
     "recognise": _recognise,
+    # the cell's official members: all for removal; or 1/2 for recognition, 1/3 for removal
+    "propose_removal": lambda case, on, _c: vote_data(on, case.host_cell.official_members,
+                                                      number="NQ/CB-XT"),
+    "record_undecided": lambda case, on, _c: _undecided(case.host_cell.official_members, on),
+    "record_death": lambda case, on, _c: {"died_on": on},
+    "remove_for_discipline": lambda case, on, _c: {"decision_no": f"QĐ-KL-{case.id:05d}",
+                                                   "decision_on": on},
 }
 
 
+REASONS = {
+    "cell_reject": "Chi bộ biểu quyết không đạt 2/3.",
+    "committee_return": "Hồ sơ còn thiếu, đề nghị chi bộ bổ sung.",
+    "return_dossier": "Hồ sơ còn thiếu, đề nghị chi bộ bổ sung.",
+    "propose_removal": "Không hoàn thành nhiệm vụ trong thời gian dự bị.",
+    "record_leaving": "Ra nước ngoài lao động, không làm thủ tục chuyển sinh hoạt đảng.",
+    "record_resignation": "Có đơn xin thôi, không tiếp tục phấn đấu vào Đảng.",
+    "remove_for_discipline": "Vi phạm tư cách đảng viên trong thời gian dự bị.",
+}
+
+
+def _undecided(eligible: int, on: date) -> dict:
+    """A vote reaching neither 2/3: half for recognition, a third for removal, the rest
+    abstaining."""
+    return vote_data(on, eligible, eligible // 2, number="NQ/CB-CT") | {
+        "votes_against": eligible // 3}
 def step_data(trigger: str, case: Case, on: date, cells: list[Organisation]) -> tuple[dict, str]:
     """(data, comment) that satisfy the guards of ``trigger`` for a well-formed case."""
     if trigger == "cell_reject":
         eligible = case.host_cell.official_members
-        return (vote_data(on, eligible, eligible // 2, number="NQ/CB"),
-                "Chi bộ biểu quyết không đạt 2/3.")
+        return vote_data(on, eligible, eligible // 2, number="NQ/CB"), REASONS[trigger]
+    data = STEP_DATA[trigger](case, on, cells) if trigger in STEP_DATA else {}
     if trigger in ("committee_return", "return_dossier"):
-        return dict(MISSING), "Hồ sơ còn thiếu, đề nghị chi bộ bổ sung."
-    if trigger in STEP_DATA:
-        return STEP_DATA[trigger](case, on, cells), ""
-    return {}, "Lý do được ghi trong dữ liệu mẫu."
+        data = dict(MISSING)
+    if trigger in REASONS or spec(trigger).reason:
+        return data, REASONS.get(trigger, "Lý do được ghi trong dữ liệu mẫu.")
+    return data, ""
 

@@ -658,13 +658,25 @@ class Walk:
         self.emit(Step("hold_ceremony", "probation", ceremony, data,
                        sets={"ceremony_on": ceremony, "probation_ends_on": ends}))
         if self.outcome == "remove":
-            on = self.gap(ends, 5, 20)
-            self.emit(Step("remove", "removed", on,
-                           {"roster": {"cell_id": self.cell.id, "left_on": on}},
-                           REASONS["remove"], _closed(on, "probation", REASONS["remove"])))
+            self._removal(ends)
             return
         held = self.gap(ends, 31, 45) if self.rng.random() < 0.05 else self.gap(ends, 1, 25)
         self._recognition(held, ends)
+
+    def _removal(self, ends: date) -> None:
+        """The cell's resolution proposing removal (2/3 of its official members), then the
+        competent body's removal."""
+        held = self.gap(ends, 1, 25)
+        eligible = self.cell.official_members
+        vote = vote_data(held, eligible, eligible - self.rng.randint(0, eligible // 4),
+                         number="NQ/CB-XT")
+        self.emit(Step("propose_removal", "removal_review", held, vote, REASONS["remove"],
+                       sets={"recognition_cell_on": held},
+                       records=[(Vote, _vote(VoteKind.removal_cell, vote))]))
+        on = self.pace(held, "removal_review")
+        self.emit(Step("remove", "removed", on,
+                       {"roster": {"cell_id": self.cell.id, "left_on": on}},
+                       REASONS["remove"], _closed(on, "removal_review", REASONS["remove"])))
 
     def _recognition(self, held: date, ends: date) -> None:
         """The cell's resolution (13-KNĐ) with the recognition dossier; under a grassroots

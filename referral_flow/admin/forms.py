@@ -205,6 +205,8 @@ PARAMS: list[tuple[str, object, str, int, int]] = [
      "int", 1, 365),
     ("recognition_decision_extension_working_days",
      _l("Recognition: decision extension (working days)"), "int", 0, 365),
+    ("recognition_undecided_votes", _l("Recognition: cell votes reaching neither 2/3 before "
+                                       "the case goes to the superior committee"), "int", 1, 10),
     ("certificate_validity_months", _l("Awareness-class certificate valid for (months)"),
      "int", 1, 240),
     ("document_validity_months", _l("Dossier documents valid for (months)"), "months_by_doc",

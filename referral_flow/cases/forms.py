@@ -52,6 +52,8 @@ def _text(label, limit, *, blank_ok=False):
     return TextField(label, validators=[optional if blank_ok else required, longest(limit)])
 
 
+_CELL_VOTERS = _l("Probationary members do not vote. Official members exempted from Party "
+                  "work and activities, or on temporary transfer, are not counted when absent.")
 # Who votes, body by body: (everyone counted, present, in favour, against, who is counted).
 VOTERS = {
     "union": (_l("Members of the union executive committee"),
@@ -60,9 +62,13 @@ VOTERS = {
               _l("Executive committee members against"),
               _l("The sitting members of the grassroots union's executive committee.")),
     "cell": (_l("Official members of the cell"), _l("Official members present"),
-             _l("Official members in favour"), _l("Official members against"),
-             _l("Probationary members do not vote. Official members exempted from Party work "
-                "and activities, or on temporary transfer, are not counted when absent.")),
+             _l("Official members in favour"), _l("Official members against"), _CELL_VOTERS),
+    "removal": (_l("Official members of the cell"), _l("Official members present"),
+                _l("Official members in favour of removal"),
+                _l("Official members against removal"), _CELL_VOTERS),
+    "undecided": (_l("Official members of the cell"), _l("Official members present"),
+                  _l("Official members for recognition"), _l("Official members for removal"),
+                  _CELL_VOTERS),
     "committee": (_l("Members of the Party committee"), _l("Committee members present"),
                   _l("Committee members in favour"), _l("Committee members against"),
                   _l("All sitting members of the grassroots Party committee.")),
@@ -242,6 +248,24 @@ class ReadmissionForm(ActionForm):
     former_readmitted = BooleanField(_l("The person was already re-admitted once"))
 
 
+# The cell's resolution proposing removal (its votes for are for removal; the reason says
+# why the member does not qualify), and a vote reaching neither 2/3 (both counts).
+RemovalVoteForm = type("RemovalVoteForm", (VoteForm,), {
+    "BODY": "cell", **vote_fields("removal"),
+    "comment": NoteField(_l("Why the member does not qualify"),
+                         validators=[required, longest(2000)])})
+UndecidedVoteForm = type("UndecidedVoteForm", (ActionForm,), vote_fields("undecided"))
+
+
+class DeathForm(ActionForm):
+    died_on = DayField(_l("Date of death"), validators=[required])
+
+
+class DisciplineForm(ReasonForm):
+    decision_no = _text(_l("Decision number"), 40)
+    decision_on = DayField(_l("Decision date"), validators=[required])
+
+
 FORMS: dict[str, type[ActionForm]] = {
     "submit": UnionVoteForm,
     "accept": AcceptForm,
@@ -258,6 +282,10 @@ FORMS: dict[str, type[ActionForm]] = {
     "recognition_committee_approve": CommitteeVoteForm,
     "recognise": RecogniseForm,
     "record_readmission": ReadmissionForm,
+    "propose_removal": RemovalVoteForm,
+    "record_undecided": UndecidedVoteForm,
+    "record_death": DeathForm,
+    "remove_for_discipline": DisciplineForm,
 }
 
 

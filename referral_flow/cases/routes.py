@@ -34,7 +34,7 @@ from ..services.outcome import Outcome, needs_confirmation, preview
 from ..workflow.errors import Conflict, WorkflowError
 from ..workflow.rulesets import rule_book
 from ..workflow.states import FINAL, STATES, label
-from ..workflow.guards import EXIT_GROUNDS, FORMER_EXITS, RECORDABLE_FORMS
+from ..workflow.guards import EXIT_GROUNDS, FORMER_EXITS, RECORDABLE_FORMS, undecided_votes
 from ..workflow.transitions import BY_TRIGGER
 from .actions import (available, build_form, correction_action, correction_form, perform,
                       step_label, step_trigger)
@@ -329,6 +329,7 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                            deadlines=deadlines(case, calendar, today, book),
                            states=STATES, step_label=partial(step_label, rules_on=book),
                            own=own, exits=FORMER_EXITS, grounds=EXIT_GROUNDS,
+                           undecided=undecided_votes(case),
                            corrected={e.corrects_id: e for e in events if e.corrects_id},
                            error=error, conflict=conflict,
                            failed=failed or next(iter(bound or {}), "correction" if fix and (

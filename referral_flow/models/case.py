@@ -120,6 +120,8 @@ class VoteKind(str, enum.Enum):
     recognition_committee = "recognition_committee"  # 15-KNĐ
     recognition_decision = "recognition_decision"    # the competent body's, on 16-KNĐ
     standing_committee = "standing_committee"      # the decision's vote (9-KNĐ)
+    removal_cell = "removal_cell"                  # the cell's resolution proposing removal
+    undecided_cell = "undecided_cell"              # reached neither 2/3 (29/24 §4.2c)
 
 
 class Vote(db.Model):

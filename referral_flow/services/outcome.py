@@ -34,6 +34,8 @@ VOTES = {
     "committee_admit": ("", "committee_vote"),
     "open_recognition": ("", "cell_vote"),
     "recognition_committee_approve": ("", "committee_vote"),
+    "propose_removal": ("", "cell_vote"),
+    "record_undecided": ("", "cell_vote"),
     "recognise": ("committee_", "committee_vote"),
 }
 CLASS_RESULTS = frozenset({"pass_class", "fail_class"})
@@ -47,7 +49,14 @@ VERDICTS = {
     "open_recognition": _l("the cell proposes recognition as an official member"),
     "recognition_committee_approve": _l("the grassroots committee agrees to propose "
                                         "recognition as an official member"),
+    "propose_removal": _l("the cell proposes removal from the list of probationary members"),
+    "record_undecided": _l("the cell's vote reaches neither recognition nor removal"),
     "recognise": _l("recognised as an official member"),
+    "remove": _l("removed from the list of probationary members"),
+    "record_death": _l("the candidate has died"),
+    "record_leaving": _l("left without a transfer"),
+    "record_resignation": _l("stopped at the member's own request"),
+    "remove_for_discipline": _l("removed for a breach of discipline"),
     "fail_class": _l("did not pass the awareness class"),
 }
 

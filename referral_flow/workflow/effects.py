@@ -159,6 +159,22 @@ def recognition_committee(ctx: StepContext) -> None:
 def extend_recognition(ctx: StepContext) -> None:
     ctx.case.recognition_decision_extended = True
 
+def removal_cell(ctx: StepContext) -> None:
+    """The cell's resolution proposing removal: its date starts the competent body's
+    clock, as a recognition resolution's does."""
+    ctx.case.votes.append(Vote(kind=VoteKind.removal_cell, **ctx.parsed["vote"]))
+    ctx.case.recognition_cell_on = ctx.parsed["vote"]["held_on"]
+
+
+def undecided_vote(ctx: StepContext) -> None:
+    ctx.case.votes.append(Vote(kind=VoteKind.undecided_cell, **ctx.parsed["vote"]))
+
+
+def refer_up(ctx: StepContext) -> None:
+    """The last undecided vote sends the case up; its date starts the decision's clock."""
+    undecided_vote(ctx)
+    ctx.case.recognition_cell_on = ctx.parsed["vote"]["held_on"]
+
 
 def recognise(ctx: StepContext) -> None:
     ctx.case.votes.append(Vote(kind=VoteKind.recognition_decision, **ctx.parsed["vote"]))

@@ -698,7 +698,9 @@ def probation_over(ctx: StepContext) -> None:
                              if ctx.case.probation_ends_on else "?"))
 
 
-def recognition_cell_vote(ctx: StepContext) -> None:
+def end_of_probation_vote(ctx: StepContext) -> dict:
+    """The cell's vote at the end of probation (on recognition, or on removal): after the
+    probation, of no more members than the cell's official ones."""
     probation_over(ctx)
     vote = read_vote(ctx)
     cell = ctx.case.host_cell
@@ -706,8 +708,55 @@ def recognition_cell_vote(ctx: StepContext) -> None:
         raise InvalidStepData(_l("More members entitled to vote than the cell's official members."))
     if vote["held_on"] < ctx.case.probation_ends_on:
         raise InvalidStepData(_l("The cell reviews recognition after probation ends."))
-    check_vote(vote, ctx.rules["cell_vote"], "cell")
     ctx.parsed["vote"] = vote
+    return vote
+
+
+def recognition_cell_vote(ctx: StepContext) -> None:
+    check_vote(end_of_probation_vote(ctx), ctx.rules["cell_vote"], "cell")
+
+
+def removal_cell_vote(ctx: StepContext) -> None:
+    """The cell's resolution proposing removal: its votes for (removal) reach the cell's
+    threshold (2/3 of the official members)."""
+    vote = end_of_probation_vote(ctx)
+    if not meets(vote["votes_for"], vote["eligible"], ctx.rules["cell_vote"]):
+        rule = ctx.rules["cell_vote"]
+        raise GuardFailed(_l("The vote for removal did not reach %(num)d/%(den)d: %(f)d for of "
+                             "%(e)d entitled to vote.", num=rule["num"], den=rule["den"],
+                             f=vote["votes_for"], e=vote["eligible"]))
+
+
+def undecided_cell_vote(ctx: StepContext) -> None:
+    """A vote reaching neither the threshold for recognition (votes for) nor the threshold
+    for removal (votes against recognition, that is for removal)."""
+    vote = end_of_probation_vote(ctx)
+    rule = ctx.rules["cell_vote"]
+    args = {"num": rule["num"], "den": rule["den"], "e": vote["eligible"]}
+    if meets(vote["votes_for"], vote["eligible"], rule):
+        raise GuardFailed(_l("The vote reached %(num)d/%(den)d for recognition (%(f)d of %(e)d): "
+                             "record the cell's recognition resolution.",
+                             f=vote["votes_for"], **args))
+    if meets(vote["votes_against"], vote["eligible"], rule):
+        raise GuardFailed(_l("The vote reached %(num)d/%(den)d for removal (%(f)d of %(e)d): "
+                             "record the cell's resolution proposing removal.",
+                             f=vote["votes_against"], **args))
+
+
+def undecided_votes(case: Case) -> int:
+    """The cell's votes at the end of probation that reached neither 2/3 (not voided)."""
+    return sum(v.kind == VoteKind.undecided_cell and v.voided_on is None for v in case.votes)
+
+
+def undecided_goes_up(ctx: StepContext) -> bool:
+    """This undecided vote makes the rule set's number: the case goes to the body above."""
+    return undecided_votes(ctx.case) + 1 >= ctx.rules["recognition_undecided_votes"]
+
+
+def death_recorded(ctx: StepContext) -> None:
+    died = sd.day(ctx.data, "died_on", _l("Date of death"))
+    if died > ctx.on:
+        raise InvalidStepData(_l("The date of death cannot be after the step's date."))
 
 
 def recognition_documents(ctx: StepContext) -> None:

@@ -28,7 +28,7 @@ REQUIRED_KEYS = frozenset({
     "min_introducer_letters", "youth_route_enabled", "youth_route_max_age_years",
     "probation_transfer_working_days", "form_labels", "thcs_required",
     "readmission_min_months", "readmission_after_conviction_months",
-    "introducers_without_union",
+    "introducers_without_union", "recognition_undecided_votes",
 })
 # Not a parameter: which parameters (True) or which of their entries (a list of keys) are
 # still to confirm against the primary text; shown by `flask rules show` and the admin page.

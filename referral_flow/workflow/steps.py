@@ -81,7 +81,8 @@ class DueList:
 
 @dataclass(frozen=True)
 class Demo:
-    """The demo's cases at a step: reached from ``via`` = (state, trigger), ``cases`` of
+    """The demo's cases at a step: reached from ``via`` = (state, trigger), the trigger
+    fired ``repeat`` times (a vote recorded again until the case goes up), ``cases`` of
     them, ``gap`` days apart per step; the first one ``overdue`` when set; the last one by
     ``detour`` when set (a dossier sent back)."""
     via: tuple[str, str] | None
@@ -89,6 +90,7 @@ class Demo:
     gap: int = 10
     overdue: bool = False
     detour: tuple[str, str] | None = None   # the last case comes this way instead
+    repeat: int = 1
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,23 @@ STEPS: tuple[Step, ...] = (
                    gap=25), pace=(5, 30),
          intake=("recognition_committee_on", *vote_fields("recognition_committee_"),
                  "recognition_decision_extended")),
+    # The end of probation when the cell does not propose recognition: it proposes removal
+    # (2/3 of its official members), or after repeated votes reaching neither 2/3 the case
+    # goes up (29/24-QĐ/TW §4.2c); the competent body removes or recognises.
+    Step("removal_review", _l("Removal proposed"),
+         _l("Your cell has proposed removing you from the list of probationary members; the "
+            "competent Party committee is deciding."),
+         _l("The competent Party committee"), decided=True, deadline="recognition_decision",
+         funnel=False, shows=_BOTH,
+         demo=Demo(("probation", "propose_removal"), cases=2, gap=25), pace=(5, 30)),
+    Step("referred_up", _l("Referred to the superior committee"),
+         _l("Your cell's votes reached neither recognition nor removal; the superior Party "
+            "committee is deciding."),
+         _l("The competent Party committee"), decided=True, deadline="recognition_decision",
+         funnel=False, shows=_BOTH,
+         # the shipped rule sets' ``recognition_undecided_votes``
+         demo=Demo(("probation", "record_undecided"), cases=1, gap=25, repeat=3),
+         pace=(5, 30)),
     Step("official", _l("Official member"), _l("You are an official Party member."),
          end=True, decided=True, shows=_BOTH, main_road=True,
          demo=Demo(("recognition_review", "recognise"), cases=5, gap=30)),
@@ -235,7 +254,25 @@ STEPS: tuple[Step, ...] = (
     Step("removed", _l("Removed from the probationary list"),
          _l("You were removed from the list of probationary members."),
          end=True, decided=True, funnel=False, shows=_BOTH,
-         demo=Demo(("probation", "remove"), cases=2, gap=30)),
+         demo=Demo(("removal_review", "remove"), cases=2, gap=30)),
+    # Endings during the process (issue 11 item 7): each its own state, counted apart.
+    Step("deceased", _l("Deceased"), _l("The case was closed on the candidate's death."),
+         end=True, funnel=False, shows=_ADMISSION_ON,
+         demo=Demo(("probation", "record_death"), cases=1, gap=30)),
+    Step("left", _l("Left without transfer"),
+         _l("The case was closed: you left your work or place of residence without a "
+            "transfer of your Party papers."),
+         end=True, decided=True, funnel=False, shows=_BOTH,
+         demo=Demo(("probation", "record_leaving"), cases=1, gap=30)),
+    Step("resigned", _l("Withdrew after the decision"),
+         _l("The case was closed at your own request after the admission decision."),
+         end=True, decided=True, funnel=False, shows=_BOTH,
+         demo=Demo(("admitted", "record_resignation"), cases=1, gap=20)),
+    Step("disciplined", _l("Removed for discipline"),
+         _l("You were removed from the list of probationary members for a breach of "
+            "discipline."),
+         end=True, decided=True, funnel=False, shows=_BOTH,
+         demo=Demo(("probation", "remove_for_discipline"), cases=1, gap=30)),
 )
 STEP = {s.id: s for s in STEPS}
 
@@ -244,9 +281,11 @@ def demo_path(state: str, detour: bool = False) -> list[str]:
     """The triggers the demo fires, from a draft, to bring a case to ``state`` (by its
     ``detour`` when asked)."""
     path: list[str] = []
-    via = STEP[state].demo.detour if detour else STEP[state].demo.via
+    demo = STEP[state].demo
+    via = demo.detour if detour else demo.via
     while via is not None:
         state, trigger = via
-        path.insert(0, trigger)
-        via = STEP[state].demo.via
+        path[:0] = [trigger] * demo.repeat
+        demo = STEP[state].demo
+        via = demo.via
     return path

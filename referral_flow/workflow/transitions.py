@@ -7,7 +7,7 @@ case). ``capability``, when set, is a flag the granted Party node must carry.
 
 ``work`` says whether the step is the work a case waits for at its state (the inbox's
 "to do"); side roads that are always open to someone (withdraw, extend, skip the class
-with a certificate already held, remove) are not. ``opens`` names the case's date from
+with a certificate already held, the endings) are not. ``opens`` names the case's date from
 which the step can be taken (the end of probation); the inbox shows it a configurable
 number of working days before.
 
@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from ..models.user import Role
 from . import effects as fx
 from . import guards as g
-from .states import BEFORE_DECISION
+from .states import BEFORE_DECISION, DECIDED, OPEN, ORDER
 
 R = Role
 
@@ -55,6 +55,9 @@ def T(trigger, source, dest, label, roles, anchor, guards=(), effect=fx.send_bac
     return Transition(trigger, source, dest, label, frozenset(roles), anchor, tuple(guards),
                       effect, **kw)
 
+
+# The open states from the acceptance on: the case has a host cell, which records a death.
+WITH_CELL = tuple(s for s in ORDER[ORDER.index("accepted"):] if s in OPEN)
 
 CHAIR, OFFICER, ORGANISER = R.union_chair, R.party_officer, R.class_organiser
 SECRETARY, COMPETENT, MEMBER = R.cell_secretary, R.competent_officer, R.member
@@ -138,7 +141,7 @@ TRANSITIONS: list[Transition] = [
       fx.recognition_cell, route=g.host_cell_is_grassroots, opens="probation_ends_on",
       dated_by="held_on"),
     T("open_recognition", "probation", "recognition_committee",
-      _l("Record the cell's recognition resolution (13-KNĐ)"), {SECRETARY}, "cell",
+      _l("Record the cell's recognition resolution"), {SECRETARY}, "cell",
       [g.read_documents, g.recognition_documents, g.recognition_cell_vote],
       fx.recognition_cell, unless=g.host_cell_is_grassroots, opens="probation_ends_on",
       dated_by="held_on"),
@@ -150,14 +153,42 @@ TRANSITIONS: list[Transition] = [
       _l("Extend the recognition decision deadline"), {COMPETENT}, "party",
       [g.reason_given, g.recognition_not_yet_extended], fx.extend_recognition, reason=True,
       capability="competent_body", work=False),
-    T("recognise", "recognition_review", "official",
-      _l("Recognise as an official member"), {COMPETENT}, "party",
-      [g.recognition_decision], fx.recognise, capability="competent_body",
-      dated_by="decision_on"),
-    T("remove", ("probation", "recognition_review"), "removed",
+    T("propose_removal", "probation", "removal_review",
+      _l("Record the cell's resolution proposing removal"), {SECRETARY}, "cell",
+      [g.reason_given, g.removal_cell_vote], fx.removal_cell, reason=True,
+      opens="probation_ends_on", dated_by="held_on"),
+    # A vote reaching neither 2/3 for recognition nor 2/3 for removal stays in probation;
+    # the one that makes ``recognition_undecided_votes`` sends the case up (29/24 §4.2c).
+    T("record_undecided", "probation", "referred_up",
+      _l("Record a vote reaching neither recognition nor removal"), {SECRETARY}, "cell",
+      [g.undecided_cell_vote], fx.refer_up, route=g.undecided_goes_up,
+      opens="probation_ends_on", dated_by="held_on"),
+    T("record_undecided", "probation", "probation",
+      _l("Record a vote reaching neither recognition nor removal"), {SECRETARY}, "cell",
+      [g.undecided_cell_vote], fx.undecided_vote, unless=g.undecided_goes_up,
+      opens="probation_ends_on", dated_by="held_on"),
+    # The competent body decides; it may recognise a member the cell proposed to remove,
+    # with its own committee's vote where the cell is not grassroots (README).
+    T("recognise", ("recognition_review", "removal_review", "referred_up"), "official",
+      _l("Recognise as an official member"), {COMPETENT}, "party", [g.recognition_decision],
+      fx.recognise, capability="competent_body", dated_by="decision_on"),
+    T("remove", ("recognition_review", "removal_review", "referred_up"), "removed",
       _l("Remove from the probationary list"), {COMPETENT}, "party",
       [g.reason_given, g.probation_over],
-      fx.close, reason=True, capability="competent_body", work=False, opens="probation_ends_on"),
+      fx.close, reason=True, capability="competent_body", opens="probation_ends_on"),
+    # Endings during the process (issue 11 item 7).
+    T("record_death", WITH_CELL, "deceased", _l("Record the candidate's death"),
+      {SECRETARY, OFFICER}, "cell", [g.death_recorded], fx.close, work=False,
+      dated_by="died_on"),
+    T("record_leaving", DECIDED, "left", _l("Record leaving without transfer"), {COMPETENT},
+      "party", [g.reason_given], fx.close, reason=True, capability="competent_body",
+      work=False),
+    T("record_resignation", DECIDED, "resigned", _l("Record the request to stop"),
+      {COMPETENT}, "party", [g.reason_given], fx.close, reason=True,
+      capability="competent_body", work=False),
+    T("remove_for_discipline", DECIDED, "disciplined", _l("Remove for a breach of discipline"),
+      {COMPETENT}, "party", [g.reason_given, g.read_decision], fx.close, reason=True,
+      capability="competent_body", work=False, dated_by="decision_on"),
     T("withdraw", BEFORE_DECISION, "withdrawn", _l("Withdraw the referral"), {CHAIR}, "union",
       [g.reason_given], fx.close, reason=True, work=False),
     T("withdraw_self", BEFORE_DECISION, "withdrawn", _l("Withdraw my application"), {MEMBER},
@@ -188,7 +219,7 @@ def triggers_from(state: str) -> list[str]:
 
 # The labels of the fields that carry a step's own date (``dated_by``).
 STEP_DATE_LABELS = {"held_on": _l("Meeting date"), "decision_on": _l("Decision date"),
-                    "ceremony_on": _l("Ceremony date")}
+                    "ceremony_on": _l("Ceremony date"), "died_on": _l("Date of death")}
 
 
 def spec(trigger: str) -> Transition:

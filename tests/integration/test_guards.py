@@ -282,7 +282,9 @@ def failed_cell_vote(on):
     ("decision_pending", "extend_decision", "decision_pending", None),
     ("accepted", "withdraw", "withdrawn", None),
     ("decision_pending", "withdraw_self", "withdrawn", None),
-    ("probation", "remove", "removed", None),
+    ("removal_review", "remove", "removed", None),
+    ("probation", "record_leaving", "left", None),
+    ("admitted", "record_resignation", "resigned", None),
 ])
 def test_reason_is_mandatory(world, db, state, trigger, dest, data):
     case = case_in(world, state, start=D(2024, 6, 1))

@@ -36,14 +36,16 @@ EXPECTED: dict[Role, frozenset[str]] = {
     Role.party_officer: frozenset({
         "return_to_union", "accept", "skip_class", "open_dossier", "send_to_cell",
         "committee_approve", "committee_admit", "committee_reject", "committee_return",
-        "recognition_committee_approve"}),
+        "recognition_committee_approve", "record_death"}),
     Role.class_organiser: frozenset({"enroll", "pass_class", "fail_class"}),
     Role.cell_secretary: frozenset({
         "open_dossier", "send_to_cell", "cell_approve", "cell_reject", "cell_defer",
-        "hold_ceremony", "open_recognition"}),
+        "hold_ceremony", "open_recognition", "propose_removal", "record_undecided",
+        "record_death"}),
     Role.competent_officer: frozenset({
         "extend_decision", "admit", "return_dossier", "decline", "extend_recognition",
-        "recognise", "remove"}),
+        "recognise", "remove", "record_leaving", "record_resignation",
+        "remove_for_discipline"}),
     Role.member: frozenset({"withdraw_self"}),
 }
 

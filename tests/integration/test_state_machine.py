@@ -37,7 +37,7 @@ from referral_flow.services.deadlines import deadlines
 from referral_flow.services.transitions import MAX_COMMENT, fire, step_day
 from referral_flow.workflow.calendar import add_months, load_calendar
 from referral_flow.workflow.errors import Conflict, NotAllowed, NotAvailable, WorkflowError
-from referral_flow.workflow.states import BEFORE_DECISION, FINAL, OPEN
+from referral_flow.workflow.states import BEFORE_DECISION, DECIDED, FINAL, OPEN
 from referral_flow.workflow.steps import STEP
 from referral_flow.workflow.verification import records_of
 from referral_flow.workflow.transitions import TRANSITIONS, TRIGGERS, routes, spec
@@ -46,9 +46,13 @@ from ..factories import TODAY, new_case, user
 
 # (trigger, from, to) rows of the table: the only moves an audit trail may show.
 EDGES = frozenset((t.trigger, src, t.dest) for t in TRANSITIONS for src in t.source)
-# The triggers of the road to "official", which an honest step prefers (an authorised
-# committee's decision is its road).
-FORWARD = frozenset(PATHS["official"]) | {"committee_admit"}
+# The triggers of the roads to "official" (an authorised committee's decision is its road),
+# to removal by the cell's resolution, and up after the undecided votes, which an honest
+# step prefers.
+FORWARD = (frozenset(PATHS["official"] + PATHS["removed"] + PATHS["referred_up"])
+           | {"committee_admit"})
+ENDINGS = frozenset({"record_death", "record_leaving", "record_resignation",
+                     "remove_for_discipline"})
 DIMENSIONS = ("trigger", "user", "date", "data", "comment", "version")
 CELL_KINDS = (PartyKind.cell.value, PartyKind.grassroots_cell.value)
 DOSSIER = {"1-KNĐ", "2-KNĐ", "3-KNĐ", "4A-KNĐ", "5-KNĐ"}
@@ -63,6 +67,7 @@ READMISSION_MONTHS = 36          # since leaving the Party (294-QĐ/TW §3.5.1)
 BARRED = {"abandoned", "quit_request", "disunity", "corruption", "serious_crime"}  # §3.5.2
 CERTIFICATE_MONTHS = 60
 CEREMONY_WORKING_DAYS = 30
+UNDECIDED_VOTES = 3              # 29/24-QĐ/TW §4.2c
 
 
 def passes(votes_for: int, eligible: int, rule: tuple[int, int, bool]) -> bool:
@@ -92,7 +97,7 @@ KNOWN_KEYS = sorted({
     "decision_no", "decision_on", "received_on", "ceremony_on", "late_approval",
     "over_age_approval", "standing_held_on", "standing_eligible", "standing_present",
     "standing_votes_for", "standing_votes_against", "standing_resolution_no", "missing",
-    "missing_note",
+    "missing_note", "died_on",
 })
 GARBAGE = st.dictionaries(st.one_of(st.sampled_from(KNOWN_KEYS), SAFE_TEXT), JUNK, max_size=6)
 
@@ -334,11 +339,31 @@ def check_facts(trigger: str, case: Case, event: AuditEvent, on: date) -> None:
             assert committee.held_on <= vote.held_on
     elif trigger == "remove":
         assert on >= case.probation_ends_on
+        assert event.from_state in ("recognition_review", "removal_review", "referred_up")
+    elif trigger == "propose_removal":
+        vote = case.latest_vote(VoteKind.removal_cell)
+        assert on >= case.probation_ends_on and vote.held_on >= case.probation_ends_on
+        assert vote.eligible <= case.host_cell.official_members
+        assert passes(vote.votes_for, vote.eligible, TWO_THIRDS)
+        assert case.recognition_cell_on == vote.held_on
+    elif trigger == "record_undecided":
+        votes = [v for v in case.votes if v.kind == VoteKind.undecided_cell]
+        vote = votes[-1]
+        assert vote.held_on >= case.probation_ends_on
+        assert not passes(vote.votes_for, vote.eligible, TWO_THIRDS)
+        assert not passes(vote.votes_against, vote.eligible, TWO_THIRDS)
+        # the third goes up (the shipped rule sets), the others stay in probation
+        assert case.state == ("referred_up" if len(votes) >= UNDECIDED_VOTES else "probation")
+    elif trigger == "record_death":
+        assert event.from_state not in ("draft", "nominated")
+        assert event.data["died_on"] == on.isoformat()
+    elif trigger in ("record_leaving", "record_resignation", "remove_for_discipline"):
+        assert event.from_state in DECIDED
     elif trigger in ("withdraw", "withdraw_self"):
         assert event.from_state in BEFORE_DECISION
-    if case.state in ("rejected", "withdrawn", "removed"):
+    if case.state in FINAL - {"official"}:
         assert case.closed_on == on and case.closed_at_state == event.from_state
-        assert case.close_reason
+        assert case.close_reason or case.state == "deceased"
 
 
 # --- the machine -----------------------------------------------------------------------------
@@ -402,7 +427,7 @@ class CaseMachine(RuleBasedStateMachine):
             return case.state_since - timedelta(days=draw(st.integers(1, 60), label="days"))
         on = self.on + timedelta(days=draw(st.integers(0, 20 if kind == "next" else 90),
                                            label="days"))
-        if trigger in ("open_recognition", "remove") and case.probation_ends_on and (
+        if spec(trigger).opens == "probation_ends_on" and case.probation_ends_on and (
                 kind == "next" or draw(st.booleans(), label="after probation")):
             on = max(on, case.probation_ends_on)
         if trigger in ("pass_class", "fail_class") and kind == "next":
@@ -424,6 +449,13 @@ class CaseMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def corrupt_data_step(self, data):
         self.attempt(data.draw, frozenset({"data"}))
+
+    @precondition(lambda self: self.state in DECIDED)
+    @rule(data=st.data())
+    def honest_ending(self, data):
+        """After the decision, one of the endings (death, leaving, the request to stop,
+        removal for discipline), as honestly as a step on the road."""
+        self.attempt(data.draw, frozenset(), pool=ENDINGS)
 
     @rule(data=st.data(), perturb=st.sets(st.sampled_from(DIMENSIONS), min_size=1, max_size=3))
     def perturbed_step(self, data, perturb):
@@ -461,10 +493,11 @@ class CaseMachine(RuleBasedStateMachine):
                 "received_on": day, "summary": "Tốt"}, **kw)
         self.db.session.commit()
 
-    def attempt(self, draw, perturb: frozenset[str]):
+    def attempt(self, draw, perturb: frozenset[str], pool: frozenset[str] | None = None):
         before = self.snapshot()
         case = self.case
-        trigger = self.draw_trigger(draw, case.state, perturb)
+        trigger = (draw(st.sampled_from(sorted(pool)), label="ending") if pool
+                   else self.draw_trigger(draw, case.state, perturb))
         actor = self.draw_user(draw, trigger, case, perturb)
         on = self.draw_on(draw, trigger, case, perturb)
         payload, comment = draw_data(draw, trigger, case, on, self.world.cells, perturb)
