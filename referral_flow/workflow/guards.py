@@ -748,9 +748,12 @@ def undecided_votes(case: Case) -> int:
     return sum(v.kind == VoteKind.undecided_cell and v.voided_on is None for v in case.votes)
 
 
-def undecided_goes_up(ctx: StepContext) -> bool:
-    """This undecided vote makes the rule set's number: the case goes to the body above."""
-    return undecided_votes(ctx.case) + 1 >= ctx.rules["recognition_undecided_votes"]
+def undecided_goes_up(case: Case) -> bool:
+    """This undecided vote makes the rule set's number: the case goes to the body above.
+    A routing reads the case only (``transitions.routes``): the number is the one of the
+    rule set in force when probation ended, when the votes became due."""
+    rules = rule_set_on(case.probation_ends_on)
+    return undecided_votes(case) + 1 >= rules["recognition_undecided_votes"]
 
 
 def death_recorded(ctx: StepContext) -> None:
