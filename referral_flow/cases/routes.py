@@ -316,13 +316,13 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                                                 Case.id != case.id)
         .order_by(Case.id.desc())).all()
     allowed = correctable(current_user, case, today)
-    stages = checklist(case, today)
+    book = rule_book()
+    stages = checklist(case, today, book)
     rows = [row for _stage, stage_rows in stages for row in stage_rows]
     if allowed is not None and fix is None:
         fix = correction_form(allowed.event, case)
     own = _is_own_case(current_user, case)
     calendar = load_calendar()      # one read of the working calendar for the whole page
-    book = rule_book()
     return render_template("cases/detail.html", case=case, events=events,
                            party_age=party_age(case, today),
                            actions=available(current_user, case, bound, today),

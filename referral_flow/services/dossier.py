@@ -140,10 +140,12 @@ class ChecklistRow:
         return self.form_code in RECORDABLE_FORMS
 
 
-def checklist(case: Case, today: date | None = None) -> list[tuple[Stage, list[ChecklistRow]]]:
-    """For each stage the case has reached, every document of each of its forms."""
+def checklist(case: Case, today: date | None = None, book=None
+              ) -> list[tuple[Stage, list[ChecklistRow]]]:
+    """For each stage the case has reached, every document of each of its forms (``book``:
+    the page's ``rule_book()``, if it has one)."""
     today = today or clock.today()
-    book = rule_book()
+    book = book or rule_book()
     rules = book(today)
     moves = transfers_of(case)
     out = []
