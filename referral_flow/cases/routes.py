@@ -39,7 +39,8 @@ from .actions import (available, build_form, correction_action, correction_form,
                       step_trigger)
 from ..case_export import case_export, export_list, file_name
 from ..security.reauth import fresh_authentication_required
-from .forms import DocumentCorrectionForm, WithdrawForm, document_form, document_values
+from .forms import (DocumentCorrectionForm, WithdrawForm, document_form, document_values,
+                    scan_forms)
 from .intake import intake_page
 from ..security.permissions import intake_nodes
 from .transfer_forms import answer_form, transfer_request_form, withdraw_form
@@ -276,7 +277,8 @@ def document_forms(case: Case, rows, bound: dict | None = None) -> dict:
 def _detail_page(case: Case, bound: dict | None = None, error: str | None = None,
                  conflict: bool = False, documents: dict | None = None,
                  outcome: Outcome | None = None, fix=None, failed: str | None = None,
-                 error_form: str | None = None, moving: dict | None = None) -> str:
+                 error_form: str | None = None, moving: dict | None = None,
+                 scans: dict | None = None) -> str:
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.subject == "case")
         .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)).all()
@@ -302,7 +304,8 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                            outcome=outcome, correctable=allowed if fix else None, fix=fix,
                            earlier=earlier, audits_reads=is_admin(current_user, today),
                            needs_confirmation=needs_confirmation,
-                           checklist=stages, forms=document_forms(case, rows, documents),
+                           checklist=stages, forms=document_forms(case, rows, documents)
+                           | scan_forms(current_user, case, rows, scans),
                            moves=_transfer_panel(case, today, moving or {}),
                            transfer_kinds=TRANSFER_KIND_LABELS,
                            transfer_states=TRANSFER_STATE_LABELS)

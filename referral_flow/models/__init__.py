@@ -15,6 +15,7 @@ from .jobs import Job, JobFile, JobFileRole, JobState
 from .moves import CaseMove, MoveKind, OrganisationMove
 from .transfers import TransferKind, TransferRequest, TransferState
 from .second_factor import RecoveryCode, SecondFactorPolicy, TotpFactor
+from .scans import Scan
 
 __all__ = [
     "Organisation", "Tree", "UnionKind", "PartyKind", "EnterpriseKind", "Member", "User",
@@ -25,4 +26,5 @@ __all__ = [
     "JobState",
     "TransferKind", "TransferRequest", "TransferState",
     "RecoveryCode", "SecondFactorPolicy", "TotpFactor",
+    "Scan",
 ]
