@@ -288,7 +288,7 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                                                 Case.id != case.id)
         .order_by(Case.id.desc())).all()
     allowed = correctable(current_user, case, today)
-    stages = checklist(case, today)
+    stages = checklist(case, today, with_scans=True)
     rows = [row for _stage, stage_rows in stages for row in stage_rows]
     if allowed is not None and fix is None:
         fix = correction_form(allowed.event, case)

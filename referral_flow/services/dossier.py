@@ -171,15 +171,16 @@ class ChecklistRow:
         return self.form_code in RECORDABLE_FORMS
 
 
-def checklist(case: Case, today: date | None = None) -> list[tuple[Stage, list[ChecklistRow]]]:
-    """For each stage the case has reached, every document of each of its forms, with
-    its signed scans; the papers its steps record once they are recorded."""
+def checklist(case: Case, today: date | None = None,
+              with_scans: bool = False) -> list[tuple[Stage, list[ChecklistRow]]]:
+    """For each stage the case has reached, every document of each of its forms (with its
+    signed scans when asked: one more query); the papers its steps record once recorded."""
     today = today or clock.today()
     rules = rule_set_on(today)
     moves = transfers_of(case)
     scans: dict[int, list[Scan]] = {}
     for scan in db.session.scalars(select(Scan).where(Scan.case_id == case.id)
-                                   .order_by(Scan.id)):
+                                   .order_by(Scan.id)) if with_scans else ():
         scans.setdefault(scan.document_id, []).append(scan)
     out = []
     for stage in STAGES:

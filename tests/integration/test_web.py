@@ -29,8 +29,9 @@ CASE_LINK = re.compile(r'href="/cases/(\d+)"')
 # Statements a page may issue whatever the number of rows (pattern 10).
 LIST_BOUND = 8
 # The detail page also looks up the rule set in force for each deadline it shows (at most
-# five kinds), so its bound is higher than the list's, but it does not grow with rows.
-DETAIL_BOUND = 20
+# five kinds) and the case's signed scans (one query), so its bound is higher than the
+# list's, but it does not grow with rows.
+DETAIL_BOUND = 21
 
 
 def vi(app, message, **variables) -> str:
