@@ -87,6 +87,12 @@ class Config:
     # The largest spreadsheet an import reads (roster, trees), in bytes: a 10,000-member
     # XLSX is about 0.6 MB, the same as CSV about 1.2 MB.
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", "10000000"))
+    # The signed scans of the papers (PDF, JPEG, PNG): the largest one accepted, in bytes
+    # (keep it below MAX_CONTENT_LENGTH), and the directory that keeps them, outside the
+    # web root, each file named by its SHA-256; created on demand. Back it up with the
+    # database: the database names the files, the directory holds them.
+    SCAN_MAX_BYTES = int(os.environ.get("SCAN_MAX_BYTES", "10000000"))
+    SCANS_DIR = os.environ.get("SCANS_DIR", str(INSTANCE / "scans"))
 
 
 def pinned_date(name: str) -> date | None:

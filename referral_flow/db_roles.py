@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 # Tables the application appends to and never changes.
-APPEND_ONLY_TABLES = ("audit_event", "read_event", "read_subject")
+APPEND_ONLY_TABLES = ("audit_event", "read_event", "read_subject", "scan")
 # Tables only the migrations write.
 MIGRATION_TABLES = ("alembic_version",)
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .extensions import db, login_manager
-from .i18n import format_number
+from .i18n import format_megabytes
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -29,10 +29,9 @@ def _page(code: int, message=None, reload: str | None = None):
 
 def _too_large(_error: RequestEntityTooLarge):
     """A body over this request's limit (F-8.2), refused before it is read."""
-    megabytes = (request.max_content_length or 0) / 1_000_000
     return _page(413, _l("The request is too large (at most %(limit)s MB). Send a smaller "
-                         "file or fewer rows at a time.", limit=format_number(
-                             int(megabytes) if megabytes.is_integer() else megabytes)))
+                         "file or fewer rows at a time.",
+                         limit=format_megabytes(request.max_content_length or 0)))
 
 
 def _database_unavailable(error: DBAPIError):

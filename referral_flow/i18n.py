@@ -77,6 +77,12 @@ def format_number(value, digits: int = 1) -> str:
     return format_decimal(shown(value, digits), _pattern(digits))
 
 
+def format_megabytes(size: int) -> str:
+    """A size in bytes as megabytes, the user's way (16; 2,5 in Vietnamese)."""
+    megabytes = size / 1_000_000
+    return format_number(int(megabytes) if megabytes.is_integer() else megabytes)
+
+
 def format_difference(value: int) -> str:
     """A difference with its sign, grouped the user's way (+1.150, −3, 0)."""
     return ("+" if value > 0 else "−" if value < 0 else "") + format_number(abs(value))

@@ -43,6 +43,7 @@ def register(app: Flask) -> None:
     from .inbox.routes import bp as inbox_bp
     from .me.routes import bp as me_bp
     from .cases.routes import bp as cases_bp
+    from .cases.scans import bp as scans_bp
     from .members.routes import bp as members_bp
     from .party_members.routes import bp as party_members_bp
     from .classes.routes import bp as classes_bp
@@ -57,7 +58,7 @@ def register(app: Flask) -> None:
     from .members import roster_import  # noqa: F401  (its routes join members' blueprint)
     from .cases import case_import  # noqa: F401  (its routes join cases' blueprint)
     from .admin import trees  # noqa: F401  (its routes join admin's blueprint)
-    for blueprint in (auth_bp, inbox_bp, me_bp, cases_bp, members_bp, party_members_bp,
+    for blueprint in (auth_bp, inbox_bp, me_bp, cases_bp, scans_bp, members_bp, party_members_bp,
                       classes_bp, workflow_bp, targets_bp, reports_bp, admin_bp, account_bp,
                       jobs_bp):
         app.register_blueprint(blueprint)

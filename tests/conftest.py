@@ -111,9 +111,11 @@ class FreshRequestClient(FlaskClient):
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    # Each test keeps its audit checkpoints in its own file, never the instance folder's.
+    # Each test keeps its audit checkpoints and scans in its own files, never the instance
+    # folder's.
     app = create_app(_config(database_url)
-                     | {"AUDIT_ANCHOR_FILE": str(tmp_path / "audit-anchors.log")})
+                     | {"AUDIT_ANCHOR_FILE": str(tmp_path / "audit-anchors.log"),
+                        "SCANS_DIR": str(tmp_path / "scans")})
     app.test_client_class = FreshRequestClient
     with app.app_context():
         yield app

@@ -10,6 +10,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, Label, SelectMultipleField
 from wtforms.validators import DataRequired
 
+from ..services.scans import may_attach
 from ..forms import (ChoiceField, DayField, Form, NoteField, NumberField, TextField, longest,
                      optional, required)
 from ..models import Case
@@ -368,3 +369,22 @@ class CaseImportForm(Form):
     """The file of cases already under way (imports.cases)."""
     file = FileField(_l("File of cases (.xlsx or .csv)"),
                      validators=[FileRequired(_l("Choose the file to import."))])
+
+
+class ScanForm(Form):
+    """The signed and stamped scan of one document (cases/scans.py); its type is told by
+    its content, whatever the name or the browser say."""
+    file = FileField(_l("Signed scan (PDF, JPEG or PNG)"),
+                     validators=[FileRequired(_l("Choose the scan to upload."))],
+                     render_kw={"accept": ".pdf,.jpg,.jpeg,.png"})
+
+
+def scan_forms(user, case, rows, bound: dict | None = None) -> dict:
+    """A scan upload form, by prefix (``scan<document id>``), for each document in force
+    on the checklist ``rows`` that ``user`` may attach a scan to."""
+    bound = bound or {}
+    return {f"scan{item.document.id}": bound.get(f"scan{item.document.id}")
+            or ScanForm(prefix=f"scan{item.document.id}")
+            for row in rows for item in row.documents
+            if may_attach(user, case, item.document)}
+

@@ -40,7 +40,8 @@ from .actions import (available, build_form, correction_action, correction_form,
                       step_label, step_trigger)
 from ..case_export import case_export, export_list, file_name
 from ..security.reauth import fresh_authentication_required
-from .forms import DocumentCorrectionForm, WithdrawForm, document_form, document_values
+from .forms import (DocumentCorrectionForm, WithdrawForm, document_form, document_values,
+                    scan_forms)
 from .intake import intake_page
 from ..security.permissions import intake_nodes
 from .transfer_forms import answer_form, transfer_request_form, withdraw_form
@@ -306,7 +307,7 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                  conflict: bool = False, documents: dict | None = None,
                  outcome: Outcome | None = None, fix=None, failed: str | None = None,
                  error_form: str | None = None, moving: dict | None = None,
-                 verifying: dict | None = None) -> str:
+                 verifying: dict | None = None, scans: dict | None = None) -> str:
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.subject == "case")
         .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)).all()
@@ -317,7 +318,7 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
         .order_by(Case.id.desc())).all()
     allowed = correctable(current_user, case, today)
     book = rule_book()
-    stages = checklist(case, today, book)
+    stages = checklist(case, today, book, with_scans=True)
     rows = [row for _stage, stage_rows in stages for row in stage_rows]
     if allowed is not None and fix is None:
         fix = correction_form(allowed.event, case)
@@ -338,7 +339,8 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                            outcome=outcome, correctable=allowed if fix else None, fix=fix,
                            earlier=earlier, audits_reads=is_admin(current_user, today),
                            needs_confirmation=needs_confirmation,
-                           checklist=stages, forms=document_forms(case, rows, documents),
+                           checklist=stages, forms=document_forms(case, rows, documents)
+                           | scan_forms(current_user, case, rows, scans),
                            moves=_transfer_panel(case, today, calendar, moving or {}),
                            verification=None if own else verification_panel(
                                case, current_user, today, calendar, verifying),

@@ -17,6 +17,7 @@ from .transfers import TransferKind, TransferRequest, TransferState
 from .second_factor import RecoveryCode, SecondFactorPolicy, TotpFactor
 from .verification import (Answer, CheckTopic, ExtraCheck, Relation, Relative, ResidenceOpinion,
                            VerificationRequest)
+from .scans import Scan
 
 __all__ = [
     "Organisation", "Tree", "UnionKind", "PartyKind", "EnterpriseKind", "Member", "User",
@@ -29,4 +30,5 @@ __all__ = [
     "RecoveryCode", "SecondFactorPolicy", "TotpFactor",
     "Answer", "CheckTopic", "ExtraCheck", "Relation", "Relative", "ResidenceOpinion",
     "VerificationRequest",
+    "Scan",
 ]

@@ -2,14 +2,16 @@
 recorded one by one, corrected or withdrawn with a reason, never deleted."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 
 from .. import clock
 from ..extensions import db
-from ..models import Case, Document, User
+from sqlalchemy import select
+
+from ..models import Case, Document, Scan, User
 from ..security import can
 from ..workflow.errors import NotAllowed, NotAvailable
 from ..workflow.moved import is_stale, transfers_of
@@ -35,23 +37,46 @@ class Stage:
     shown_in: frozenset[str]    # where its checklist is shown
     trigger: str                # the step they prepare: who may fire it may record them
     also_shown: tuple = ()      # (form, label) on the checklist but recorded elsewhere
+    papers: tuple = ()          # (form, label) the stage's steps record: shown once recorded
 
 
-def _stage(key: str, title, forms: dict, trigger: str, also_shown: tuple = ()) -> Stage:
+def _stage(key: str, title, forms: dict, trigger: str, also_shown: tuple = (),
+           papers: tuple = ()) -> Stage:
     """A stage recorded and shown in the states the step specification names for ``key``."""
     return Stage(title, forms, frozenset(s.id for s in STEPS if key in s.records),
-                 frozenset(s.id for s in STEPS if key in s.shows), trigger, also_shown)
+                 frozenset(s.id for s in STEPS if key in s.shows), trigger, also_shown, papers)
 
 
 STAGES = (
     _stage(ADMISSION, _l("Admission dossier"), DOSSIER_FORMS, "send_to_cell",
-           (("certificate", _l("Certificate of the Party awareness class")),)),
-    _stage(RECOGNITION, _l("Recognition dossier"), RECOGNITION_FORMS, "open_recognition"),
+           (("certificate", _l("Certificate of the Party awareness class")),),
+           (("6-KNĐ", _l("Cell resolution")),
+            ("8-KNĐ", _l("Committee resolution")),
+            ("9-KNĐ", _l("Admission decision")))),
+    _stage(RECOGNITION, _l("Recognition dossier"), RECOGNITION_FORMS, "open_recognition",
+           papers=(("13-KNĐ", _l("Cell recognition resolution")),
+                   ("15-KNĐ", _l("Committee recognition resolution")),
+                   ("16-KNĐ", _l("Recognition decision")))),
 )
+# The papers a step records itself (workflow/effects.py), with the steps that record them.
+STEP_PAPERS = {"4A-KNĐ": ("submit",), "certificate": ("pass_class", "skip_class"),
+               "6-KNĐ": ("cell_approve",), "8-KNĐ": ("committee_approve",),
+               "9-KNĐ": ("admit",), "13-KNĐ": ("open_recognition",),
+               "15-KNĐ": ("recognise",), "16-KNĐ": ("recognise",)}
 
 
 def stage_of(form_code: str) -> Stage | None:
     return next((s for s in STAGES if form_code in s.forms), None)
+
+
+def recorded_by(form_code: str) -> tuple[str, ...]:
+    """The steps whose takers record, or keep, the documents of ``form_code``: the step
+    that records the paper, and the step that a stage showing it prepares (the cell keeps
+    the admission dossier, the union's resolution and the decision included). Who may take
+    one of them may attach the signed scan (services/scans.py)."""
+    keepers = tuple(s.trigger for s in STAGES
+                    if form_code in s.forms or form_code in dict(s.also_shown + s.papers))
+    return tuple(dict.fromkeys(STEP_PAPERS.get(form_code, ()) + keepers))
 
 
 def may_record(user: User, case: Case) -> list[Stage]:
@@ -120,6 +145,12 @@ def correct_document(case: Case, document_id: int, user: User, reason: str, raw:
 class DocumentRow:
     document: Document
     status: str     # ok | expiring | expired | moved | unverified | not_qualifying | withdrawn
+    scans: list[Scan] = field(default_factory=list)     # its signed scans, oldest first
+
+    @property
+    def scan(self) -> Scan | None:
+        """The newest signed scan: the one in force."""
+        return self.scans[-1] if self.scans else None
 
 
 @dataclass
@@ -140,23 +171,30 @@ class ChecklistRow:
         return self.form_code in RECORDABLE_FORMS
 
 
-def checklist(case: Case, today: date | None = None, book=None
-              ) -> list[tuple[Stage, list[ChecklistRow]]]:
-    """For each stage the case has reached, every document of each of its forms (``book``:
-    the page's ``rule_book()``, if it has one)."""
+def checklist(case: Case, today: date | None = None, book=None,
+              with_scans: bool = False) -> list[tuple[Stage, list[ChecklistRow]]]:
+    """For each stage the case has reached, every document of each of its forms (with its
+    signed scans when asked: one more query); the papers its steps record once recorded
+    (``book``: the page's ``rule_book()``, if it has one)."""
     today = today or clock.today()
     book = book or rule_book()
     rules = book(today)
     moves = transfers_of(case)
+    scans: dict[int, list[Scan]] = {}
+    for scan in db.session.scalars(select(Scan).where(Scan.case_id == case.id)
+                                   .order_by(Scan.id)) if with_scans else ():
+        scans.setdefault(scan.document_id, []).append(scan)
     out = []
     for stage in STAGES:
         if case.state not in stage.shown_in:
             continue
         rows = []
-        for form, title in (*stage.forms.items(), *stage.also_shown):
+        # A step paper whose step was taken back (all withdrawn) shows again when recorded.
+        papers = [(form, name) for form, name in stage.papers if case.latest_document(form)]
+        for form, title in (*stage.forms.items(), *stage.also_shown, *papers):
             if form == "4A-KNĐ" and not nominated_by_union(case):
                 continue        # introduced by Party members' letters, not by the union
-            docs = [DocumentRow(d, _status(d, today, rules, moves))
+            docs = [DocumentRow(d, _status(d, today, rules, moves), scans.get(d.id, []))
                     for d in case.documents_of(form, withdrawn=True)]
             standing = [r.status for r in docs if r.status != "withdrawn"]
             best = min(standing, key=STANDINGS.index) if standing else "missing"

@@ -51,7 +51,8 @@ def live_app(tmp_path_factory):
 
     from referral_flow.demo import load
     path = tmp_path_factory.mktemp("e2e") / "e2e.db"
-    app = create_app(_config(f"sqlite:///{path}") | {"WTF_CSRF_ENABLED": True, **LONG_SESSIONS})
+    app = create_app(_config(f"sqlite:///{path}") | {"WTF_CSRF_ENABLED": True, **LONG_SESSIONS,
+                                                     "SCANS_DIR": str(path.parent / "scans")})
     with app.app_context():
         upgrade()
         load()

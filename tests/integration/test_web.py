@@ -29,10 +29,10 @@ CASE_LINK = re.compile(r'href="/cases/(\d+)"')
 # Statements a page may issue whatever the number of rows (pattern 10).
 LIST_BOUND = 8
 # The detail page also looks up the rule set in force for each deadline it shows (at most
-# five kinds), the background verification's four kinds of records and, on the decision's
-# form, the rule set that explains the standing committee's vote, so its bound is higher
-# than the list's, but it does not grow with rows.
-DETAIL_BOUND = 24
+# five kinds), the background verification's four kinds of records, the case's signed scans
+# (one query) and, on the decision's form, the rule set that explains the standing
+# committee's vote, so its bound is higher than the list's, but it does not grow with rows.
+DETAIL_BOUND = 25
 
 
 def vi(app, message, **variables) -> str:
