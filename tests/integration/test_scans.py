@@ -265,7 +265,8 @@ def test_the_checklist_shows_which_papers_are_signed(app, world, db, auth, clien
     assert rows["9-KNĐ"].documents[0].scan is not None
     assert rows["6-KNĐ"].documents[0].scan is None
     page = client.get(f"/cases/{case.id}").text
-    assert vi(app, "Admission decision (9-KNĐ)") in page
+    assert vi(app, "%(title)s (%(code)s)", title=vi(app, "Admission decision"),
+              code="9-KNĐ") in page
     assert vi(app, "signed and uploaded") in page and vi(app, "no signed scan") in page
     assert world.users["competent_officer_a"].full_name in page
     # The competent body may attach its decision, not the cell's resolution.
