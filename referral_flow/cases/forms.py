@@ -8,6 +8,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, Label, SelectMultipleField
 from wtforms.validators import DataRequired
 
+from ..papers.content import PAPERS
 from ..forms import (ChoiceField, DayField, Form, NoteField, NumberField, TextField, longest,
                      optional, required)
 
@@ -235,3 +236,13 @@ class CaseImportForm(Form):
     """The file of cases already under way (imports.cases)."""
     file = FileField(_l("File of cases (.xlsx or .csv)"),
                      validators=[FileRequired(_l("Choose the file to import."))])
+
+
+# The paper of every case of a list (referral_flow/papers), built in the background.
+FORMAT_CHOICES = (("pdf", _l("PDF, one file")), ("docx", _l("Word (DOCX), a ZIP of files")))
+
+
+class PapersForm(Form):
+    paper = ChoiceField(_l("Paper"), [required],
+                        choices=[(key, spec.label) for key, spec in PAPERS.items()])
+    fmt = ChoiceField(_l("Format"), [required], choices=FORMAT_CHOICES, default="pdf")
