@@ -383,6 +383,9 @@ class PaperSpec:
     triggers: tuple[str, ...]    # the steps whose recorded figures it prints
     build: Callable[[Source], Sheet | None]
     template: str = "papers/document.html"
+    # Whether the case's records hold the paper, read from its loaded rows without a query
+    # per paper (the case page's queries stay constant); the builder has the last word.
+    ready: Callable[[Case], bool] = lambda case: True
 
 
 PAPERS: dict[str, PaperSpec] = {p.key: p for p in (
@@ -390,7 +393,9 @@ PAPERS: dict[str, PaperSpec] = {p.key: p for p in (
     PaperSpec("certificate", "GCN", _l("Awareness-class certificate"),
               ("pass_class", "skip_class"), certificate, "papers/certificate.html"),
     PaperSpec("5", "5-KNĐ", _l("Consolidated comments (5-KNĐ)"),
-              ("send_to_cell", "open_dossier"), comments),
+              ("send_to_cell", "open_dossier"), comments,
+              ready=lambda case: case.host_cell_id is not None
+              and case.latest_document("5-KNĐ") is not None),
     PaperSpec("6", "6-KNĐ", _l("Cell resolution (6-KNĐ)"), ("cell_approve",), cell_resolution),
     PaperSpec("8", "8-KNĐ", _l("Committee resolution (8-KNĐ)"), ("committee_approve",),
               committee_resolution),
@@ -398,7 +403,10 @@ PAPERS: dict[str, PaperSpec] = {p.key: p for p in (
     PaperSpec("13", "13-KNĐ", _l("Cell recognition resolution (13-KNĐ)"),
               ("open_recognition",), recognition_cell),
     PaperSpec("15", "15-KNĐ", _l("Committee recognition resolution (15-KNĐ)"),
-              ("recognise",), recognition_committee),
+              ("recognise",), recognition_committee,
+              # the committee votes where the host cell is not itself grassroots (guards)
+              ready=lambda case: case.host_cell is not None
+              and not case.host_cell.is_grassroots_cell),
     PaperSpec("16", "16-KNĐ", _l("Recognition decision (16-KNĐ)"), ("recognise",),
               recognition_decision),
 )}
@@ -407,7 +415,7 @@ PAPERS: dict[str, PaperSpec] = {p.key: p for p in (
 def offered(case: Case, events: list[AuditEvent]) -> dict[int, list[PaperSpec]]:
     """The papers the case page offers, by the id of the step event that produced their
     figures: the latest step of each paper that no correction took back, when the case's
-    records hold what the paper prints."""
+    records hold what the paper prints (``ready``)."""
     corrected = {e.corrects_id for e in events if e.corrects_id}
     latest: dict[str, AuditEvent] = {}
     for event in events:
@@ -418,7 +426,7 @@ def offered(case: Case, events: list[AuditEvent]) -> dict[int, list[PaperSpec]]:
                 latest[spec.key] = event
     out: dict[int, list[PaperSpec]] = {}
     for key, event in latest.items():
-        if PAPERS[key].build(Source(case, event)) is not None:
+        if PAPERS[key].ready(case):
             out.setdefault(event.id, []).append(PAPERS[key])
     return out
 
@@ -431,6 +439,8 @@ def case_paper(case: Case, key: str,
             if spec.key == key:
                 event = next(e for e in events if e.id == event_id)
                 sheet = spec.build(Source(case, event))
+                if sheet is None:
+                    return None
                 return spec, Paper(download_name(spec.form, case.member.full_name), [sheet],
                                    [case.member_id])
     return None
