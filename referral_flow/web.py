@@ -57,6 +57,8 @@ def register(app: Flask) -> None:
     from .admin import passwords  # noqa: F401  (its routes join admin's blueprint)
     from .members import roster_import  # noqa: F401  (its routes join members' blueprint)
     from .cases import case_import  # noqa: F401  (its routes join cases' blueprint)
+    from .cases import paper_pages  # noqa: F401  (its routes join cases' blueprint)
+    from .classes import certificates  # noqa: F401  (its routes join classes' blueprint)
     from .admin import trees  # noqa: F401  (its routes join admin's blueprint)
     for blueprint in (auth_bp, inbox_bp, me_bp, cases_bp, scans_bp, members_bp, party_members_bp,
                       classes_bp, workflow_bp, targets_bp, reports_bp, admin_bp, account_bp,

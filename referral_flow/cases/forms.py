@@ -10,6 +10,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, Label, SelectMultipleField
 from wtforms.validators import DataRequired
 
+from ..papers.content import PAPERS
 from ..services.scans import may_attach
 from ..forms import (ChoiceField, DayField, Form, NoteField, NumberField, TextField, longest,
                      optional, required)
@@ -388,3 +389,12 @@ def scan_forms(user, case, rows, bound: dict | None = None) -> dict:
             for row in rows for item in row.documents
             if may_attach(user, case, item.document)}
 
+
+# The paper of every case of a list (referral_flow/papers), built in the background.
+FORMAT_CHOICES = (("pdf", _l("PDF, one file")), ("docx", _l("Word (DOCX), a ZIP of files")))
+
+
+class PapersForm(Form):
+    paper = ChoiceField(_l("Paper"), [required],
+                        choices=[(key, spec.label) for key, spec in PAPERS.items()])
+    fmt = ChoiceField(_l("Format"), [required], choices=FORMAT_CHOICES, default="pdf")

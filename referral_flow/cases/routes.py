@@ -18,6 +18,7 @@ from ..forms import query_text
 from ..labels import TRANSFER_KIND_LABELS, TRANSFER_STATE_LABELS, party_age
 from ..models import AuditEvent, Case, Member, Role, TransferKind, TransferRequest, User
 from ..paging import pager
+from ..papers.content import offered
 from ..read_log import log_page_read
 from ..security import can, get_case_or_404, scoped_cases
 from ..security.scope import MAX_ID
@@ -40,8 +41,8 @@ from .actions import (available, build_form, correction_action, correction_form,
                       step_label, step_trigger)
 from ..case_export import case_export, export_list, file_name
 from ..security.reauth import fresh_authentication_required
-from .forms import (DocumentCorrectionForm, WithdrawForm, document_form, document_values,
-                    scan_forms)
+from .forms import (DocumentCorrectionForm, PapersForm, WithdrawForm, document_form,
+                    document_values, scan_forms)
 from .intake import intake_page
 from ..security.permissions import intake_nodes
 from .transfer_forms import answer_form, transfer_request_form, withdraw_form
@@ -87,6 +88,7 @@ def index():
         stmt.options(joinedload(Case.union_unit), joinedload(Case.party_org))
         .order_by(Case.state_since, Case.id))).unique().all()
     page = render_template("cases/index.html", cases=rows, total=total, page=paging.page,
+                           papers_form=PapersForm(),
                            pages=paging.pages, state=state, q=query, states=STATES,
                            may_intake=intake_nodes(current_user, clock.today()) != [])
     log_page_read(members=[case.member_id for case in rows])
@@ -345,7 +347,8 @@ def _detail_page(case: Case, bound: dict | None = None, error: str | None = None
                            verification=None if own else verification_panel(
                                case, current_user, today, calendar, verifying),
                            transfer_kinds=TRANSFER_KIND_LABELS,
-                           transfer_states=TRANSFER_STATE_LABELS)
+                           transfer_states=TRANSFER_STATE_LABELS,
+                           papers=offered(case, events))
 
 
 def _is_own_case(user: User, case: Case) -> bool:
