@@ -24,7 +24,8 @@ from ..extensions import db
 from ..models import (AuditEvent, AwarenessClass, Case, Enrolment, EnrolmentResult,
                       Organisation, PartyKind, Tree, VoteKind)
 from ..models.member import Member
-from ..workflow.rulesets import NoRuleSet, rule_set_on
+from ..workflow.guards import committee_admits, competent_body_of
+from ..workflow.rulesets import NoRuleSet, printed_code, rule_set_on
 from .sheet import NATION_HEADING, PLACE, Line, Paper, Signature, Sheet
 from .words import date_words, number_words, share, short_date
 
@@ -38,10 +39,9 @@ def form_code(default: str, day: date | None) -> str:
     if day is None:
         return default
     try:
-        labels = rule_set_on(day).params.get("form_labels") or {}
+        return printed_code(default, rule_set_on(day))
     except NoRuleSet:
         return default
-    return str(labels.get(default) or default)
 
 
 # --- pieces shared by the papers -----------------------------------------------------------
@@ -91,12 +91,14 @@ def person(member: Member) -> str:
 
 
 def competent_body(case: Case) -> Organisation:
-    """The body that decides admission: the nearest competent node at or above the case's
-    Party organisation."""
-    node = case.party_org
-    while node is not None and not node.competent_body:
-        node = node.parent
-    return node or case.party_org
+    """The competent body over the case (else its receiving Party organisation)."""
+    return competent_body_of(case) or case.party_org
+
+
+def admitting_body(case: Case) -> Organisation:
+    """Who decided the admission: an authorised grassroots committee itself, else the
+    competent body."""
+    return case.party_org if committee_admits(case) else competent_body(case)
 
 
 def grassroots_committee(case: Case) -> Organisation:
@@ -244,9 +246,8 @@ def committee_resolution(src: Source) -> Sheet | None:
         f"{person(case.member)} vào Đảng Cộng sản Việt Nam.")
 
 
-def _decision(src: Source, code: str, number: str | None, on: date | None, subtitle: str,
-              articles: list[str], grounds: str) -> Sheet:
-    body = competent_body(src.case)
+def _decision(src: Source, body: Organisation, code: str, number: str | None,
+              on: date | None, subtitle: str, articles: list[str], grounds: str) -> Sheet:
     return Sheet(
         form=form_code(code, on), superior=party_body(body.parent), issuer=upper(body.name),
         number=numbered(number), dated=dated(on), title="QUYẾT ĐỊNH", subtitle=subtitle,
@@ -261,10 +262,10 @@ def _decision(src: Source, code: str, number: str | None, on: date | None, subti
                     else "Chi bộ;", "Như Điều 3;", "Lưu."))
 
 
-def _proposer(case: Case, kind: VoteKind) -> str:
+def _proposer(case: Case, kind: VoteKind | None) -> str:
     """Whose proposal a decision answers: the committee's vote when there was one, else the
     cell's."""
-    committee = case.latest_vote(kind)
+    committee = case.latest_vote(kind) if kind else None
     if committee is not None:
         return (f"Xét đề nghị của {nfc(grassroots_committee(case).name)} (Nghị quyết số "
                 f"{nfc(committee.resolution_no)}, {date_words(committee.held_on)}),")
@@ -277,15 +278,17 @@ def admission_decision(src: Source) -> Sheet | None:
     if case.decision_on is None:
         return None
     cell = nfc(case.host_cell.name) if case.host_cell else ""
+    itself = committee_admits(case)       # an authorised committee decided, no proposal
     return _decision(
-        src, "9-KNĐ", case.decision_no, case.decision_on, "Kết nạp đảng viên",
+        src, admitting_body(case), "9-KNĐ", case.decision_no, case.decision_on,
+        "Kết nạp đảng viên",
         [f"Kết nạp quần chúng {person(case.member)}, đơn vị {nfc(case.union_unit.name)}, "
          "vào Đảng Cộng sản Việt Nam.",
          f"Chi bộ {cell} tổ chức lễ kết nạp đảng viên theo quy định; thời gian dự bị là mười "
          "hai tháng, kể từ ngày chi bộ tổ chức lễ kết nạp.",
          "Các đồng chí cấp ủy, chi bộ có liên quan và đồng chí có tên tại Điều 1 thi hành "
          "Quyết định này."],
-        _proposer(case, VoteKind.committee))
+        _proposer(case, None if itself else VoteKind.committee))
 
 
 def recognition_cell(src: Source) -> Sheet | None:
@@ -321,7 +324,8 @@ def recognition_decision(src: Source) -> Sheet | None:
     if doc is None:
         return None
     return _decision(
-        src, "16-KNĐ", doc.number, doc.issued_on, "Công nhận đảng viên chính thức",
+        src, competent_body(case), "16-KNĐ", doc.number, doc.issued_on,
+        "Công nhận đảng viên chính thức",
         [f"Công nhận đảng viên dự bị {person(case.member)} là đảng viên chính thức, kể từ "
          f"{date_words(case.official_from)}.",
          "Tuổi đảng của đồng chí được tính từ " + date_words(case.decision_on) + ".",
@@ -399,14 +403,14 @@ PAPERS: dict[str, PaperSpec] = {p.key: p for p in (
     PaperSpec("6", "6-KNĐ", _l("Cell resolution (6-KNĐ)"), ("cell_approve",), cell_resolution),
     PaperSpec("8", "8-KNĐ", _l("Committee resolution (8-KNĐ)"), ("committee_approve",),
               committee_resolution),
-    PaperSpec("9", "9-KNĐ", _l("Admission decision (9-KNĐ)"), ("admit",), admission_decision),
+    PaperSpec("9", "9-KNĐ", _l("Admission decision (9-KNĐ)"), ("admit", "committee_admit"),
+              admission_decision),
     PaperSpec("13", "13-KNĐ", _l("Cell recognition resolution (13-KNĐ)"),
               ("open_recognition",), recognition_cell),
     PaperSpec("15", "15-KNĐ", _l("Committee recognition resolution (15-KNĐ)"),
-              ("recognise",), recognition_committee,
-              # the committee votes where the host cell is not itself grassroots (guards)
-              ready=lambda case: case.host_cell is not None
-              and not case.host_cell.is_grassroots_cell),
+              ("recognition_committee_approve",), recognition_committee,
+              # the committee's own step, where the host cell is not itself grassroots
+              ready=lambda case: case.latest_vote(VoteKind.recognition_committee) is not None),
     PaperSpec("16", "16-KNĐ", _l("Recognition decision (16-KNĐ)"), ("recognise",),
               recognition_decision),
 )}
