@@ -21,11 +21,9 @@ from ..workflow.states import FINAL, STATES
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
-ET.register_namespace("", SVG_NS)
-ET.register_namespace("xlink", XLINK_NS)
 
 DOT_TIMEOUT = 10            # seconds; dot takes ~100 ms for this graph
-BROAD = 2                   # a trigger leaving this many states or more is drawn dashed, unlabelled
+BROAD = 4                   # a trigger leaving this many states or more is drawn dashed, unlabelled
 
 
 class DiagramUnavailable(Exception):
@@ -84,7 +82,7 @@ def dot_source(nodes: list[Node], edges: list[Edge], href: dict[str, str],
                count_text: dict[str, str]) -> str:
     out = [
         "digraph workflow {",
-        '  graph [rankdir=TB, nodesep=0.35, ranksep=0.45, bgcolor="transparent",'
+        '  graph [rankdir=TB, nodesep=0.15, ranksep=0.45, bgcolor="transparent",'
         ' fontname="Helvetica"];',
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=13,'
         ' color="#8c96a3", fillcolor="#ffffff", fontcolor="#1d2430", margin="0.15,0.06"];',
@@ -107,6 +105,13 @@ def dot_source(nodes: list[Node], edges: list[Edge], href: dict[str, str],
         else:
             attrs.append(f"label={_wrapped(e.label, 22)}")
         out.append(f"  {_q(e.source)} -> {_q(e.dest)} [{', '.join(attrs)}];")
+    # The ends reached only from many steps (withdrawal, death, leaving …) come by dashed
+    # edges that do not rank them: keep them on the bottom row, else they float to the top
+    # and stretch the drawing.
+    ranked = {e.dest for e in edges if not e.broad}
+    ends = " ".join(_q(n.id) for n in nodes if n.final and n.id not in ranked)
+    if ends:
+        out.append(f"  {{ rank=sink; {ends} }}")
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -161,7 +166,20 @@ def sanitise(svg: bytes, allowed_hrefs: set[str]) -> str:
         root.attrib.pop(attr, None)
     root.set("class", "workflow-svg")
     root.set("role", "group")
-    return ET.tostring(root, encoding="unicode")
+    return ET.tostring(_plain_names(root), encoding="unicode")
+
+
+def _plain_names(root: ET.Element) -> ET.Element:
+    """Write SVG's names without ElementTree's namespace map, which is global: another
+    library (WeasyPrint) registers its own prefixes and would turn every tag into
+    "ns0:svg", which a browser does not draw."""
+    for el in root.iter():
+        el.tag = el.tag.removeprefix(f"{{{SVG_NS}}}")
+        for attr in [a for a in el.attrib if a.startswith(f"{{{XLINK_NS}}}")]:
+            el.set("xlink:" + attr.split("}", 1)[1], el.attrib.pop(attr))
+    root.set("xmlns", SVG_NS)
+    root.set("xmlns:xlink", XLINK_NS)
+    return root
 
 
 @lru_cache(maxsize=32)

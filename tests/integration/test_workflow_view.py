@@ -76,6 +76,8 @@ def test_svg_has_every_state_and_edge_each_node_links_to_the_case_list(world, au
     page = client.get("/workflow/")
     assert page.status_code == 200
     root = svg_of(page.text)
+    # Plain SVG names a browser draws (not "ns0:svg", whatever another library registered).
+    assert re.search(r'<svg [^>]*class="workflow-svg"', page.text) and "ns0:" not in page.text
     groups = {g.get("id"): g for g in root.iter(f"{SVG}g")}
     assert {i[len("state-"):] for i in groups if i.startswith("state-")} == set(STATES)
     edges = {tuple(i.split("-")[1:]) for i in groups if i.startswith("edge-")}
