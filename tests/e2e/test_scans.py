@@ -1,9 +1,12 @@
-"""In a real browser, the union chair brings back the signed union resolution (4A-KNĐ): he
-uploads its scan on the case page and the dossier checklist shows it signed, by him, with
-the scan to download. (Printing the 4A-KNĐ first joins this test with the paper forms.)"""
+"""In a real browser, the union chair prints the union resolution (4A-KNĐ) from the case
+page, and brings it back signed: he uploads its scan on the same page and the dossier
+checklist shows it signed, by him, with the scan to download."""
 from __future__ import annotations
 
+import io
+
 from playwright.sync_api import expect
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from referral_flow.extensions import db
@@ -29,6 +32,17 @@ def test_a_chair_uploads_the_signed_resolution_and_sees_it_in_the_checklist(
     assert case_id is not None
     login(page, "chutich")
     page.goto(f"{base_url}/cases/{case_id}")
+    # Print: the 4A-KNĐ as a PDF, filled from the case's own records.
+    printed = page.locator(".papers .paper", has_text="4A-KNĐ")
+    with page.expect_download() as download:
+        printed.locator("a:has-text('PDF')").click()
+    with open(download.value.path(), "rb") as pdf:
+        text = PdfReader(io.BytesIO(pdf.read())).pages[0].extract_text()
+    with live_app.app_context():
+        case = db.session.get(Case, case_id)
+        name, unit = case.member.full_name, case.union_unit.name
+    assert name in text and "NGHỊ QUYẾT" in text, text[:400]
+    assert unit.upper() in text.upper()
     row = page.locator("#doc-4a-knd")
     expect(row).to_contain_text("chưa có bản quét đã ký")
     row.locator("summary:has-text('Tải lên bản quét đã ký')").click()
