@@ -803,7 +803,8 @@ def recognition_decision(ctx: StepContext) -> None:
 
 # The papers a body returning the dossier may list as missing: the dossier's forms and the
 # awareness-class certificate (plus free text for anything else).
-MISSING_CHOICES = {**DOSSIER_FORMS, "certificate": _l("Awareness-class certificate")}
+MISSING_CHOICES = {code: form_name(title, code, None) for code, title in
+                   {**DOSSIER_FORMS, "certificate": _l("Awareness-class certificate")}.items()}
 
 
 def missing_items(ctx: StepContext) -> None:

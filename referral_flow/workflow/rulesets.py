@@ -68,13 +68,14 @@ def rule_book():
     return on
 
 
-def printed_code(key: str, rules: RuleSet) -> str:
+def printed_code(key: str, rules: RuleSet | None) -> str:
     """The code printed on the form ``key`` under ``rules`` (the key itself when the set has
-    no label for it, e.g. a set older than the labels)."""
-    return (rules.params.get("form_labels") or {}).get(key, key)
+    no label for it, e.g. a set older than the labels, or without a set: forms 1- to 9-KNĐ,
+    numbered alike in every source)."""
+    return (rules.params.get("form_labels") or {}).get(key, key) if rules else key
 
 
-def form_name(title, key: str, rules: RuleSet):
+def form_name(title, key: str, rules: RuleSet | None):
     """A form's name as shown (lazily translated): its title and its printed code under
     ``rules``."""
     code = printed_code(key, rules)
