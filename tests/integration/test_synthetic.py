@@ -3,15 +3,19 @@ with the state and the events, a verifiable chain, classes within capacity; repl
 generated case through ``fire`` gives the same case. And the demo's public example year."""
 from __future__ import annotations
 
+import io
 from collections import Counter, defaultdict
 from datetime import date
 from itertools import pairwise
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from referral_flow import demo
 from referral_flow.demo_province import BLOC_CODE, CUTOVER
+from referral_flow.papers import render
+from referral_flow.papers.content import PAPERS, class_paper
 from referral_flow.models import (AuditEvent, AwarenessClass, Case, CaseMove, Document,
                                   Enrolment, EnrolmentResult, EnterpriseKind, Member, MoveKind,
                                   Organisation, PartyKind, Target, Tree, UnionKind, Vote,
@@ -239,6 +243,11 @@ def test_demo_example_year(db):
                and e.certificate_on == joint[0].ends_on == c.certified_on for e, c, _u in rows)
     assert len({e.certificate_no for e, _c, _u in rows}) == 44
     assert joint[0].certificate_seq == 44
+    # Its certificates print as one file, a page per certified member (issue 12).
+    pages = PdfReader(io.BytesIO(render.pdf(class_paper(joint[0]),
+                                            PAPERS["certificate"].template))).pages
+    assert len(pages) == 44
+    assert rows[0][1].member.full_name in "".join(p.extract_text() for p in pages)
     # Other 2024 cases went to other classes.
     assert db.session.scalar(select(func.count(Enrolment.id)).join(
         AwarenessClass, AwarenessClass.id == Enrolment.class_id).where(
