@@ -177,11 +177,16 @@ def _recognition(case: Case, on: date, _cells) -> dict:
         "documents": documents}
 
 
-def _recognise(case: Case, on: date, _cells) -> dict:
+def competent_vote(case: Case, on: date, number: str) -> dict:
+    """The competent body's committee vote at the end of probation: all its members for."""
     body = competent_body_of(case)
+    return vote_data(on, (body.committee_members if body else None) or 9, prefix="committee_",
+                     number=number)
+
+
+def _recognise(case: Case, on: date, _cells) -> dict:
     return {"decision_no": f"QĐ-CT-{case.id:05d}", "decision_on": on, "received_on": on} | (
-        vote_data(on, (body.committee_members if body else None) or 9, prefix="committee_",
-                  number="NQ/BTV-CT"))
+        competent_vote(case, on, "NQ/BTV-CT"))
 
 
 def introducers_letters(on: date) -> list[dict]:
@@ -238,11 +243,16 @@ STEP_DATA = {
         on, case.party_org.committee_members, number="NQ/ĐU") | _decision(case, on),
     "admit": lambda case, on, _c: _decision(case, on) | vote_data(
         on, STANDING_COMMITTEE, prefix="standing_", number="NQ/BTV"),
+    # the standing committee's vote short of 2/3: 4 of 7
+    "decline": lambda case, on, _c: vote_data(
+        on, STANDING_COMMITTEE, STANDING_COMMITTEE // 2 + 1, prefix="standing_",
+        number="NQ/BTV"),
     "hold_ceremony": lambda case, on, _c: {"ceremony_on": on},
     "open_recognition": _recognition,
     "recognition_committee_approve": lambda case, on, _c: vote_data(
         on, case.party_org.committee_members or 9, number="NQ/ĐU-CT"),
     "recognise": _recognise,
+    "remove": lambda case, on, _c: competent_vote(case, on, "NQ/BTV-XT"),
     # the cell's official members: all for removal; or 1/2 for recognition, 1/3 for removal
     "propose_removal": lambda case, on, _c: vote_data(on, case.host_cell.official_members,
                                                       number="NQ/CB-XT"),

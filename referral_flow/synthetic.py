@@ -619,8 +619,12 @@ class Walk:
         cell_on, r = self.cell_on, self.rng.random()
         if self.outcome == "decline":
             on = max(self.gap(cell_on, 20, 55), self.gap(last, 1, 5))
-            self.emit(Step("decline", "rejected", on, {}, REASONS["decline"],
-                           _closed(on, "decision_pending", REASONS["decline"])))
+            # the standing committee's vote, short of 2/3
+            standing = vote_data(on, STANDING_COMMITTEE, STANDING_COMMITTEE // 2 + 1,
+                                 prefix="standing_", number="NQ/BTV")
+            self.emit(Step("decline", "rejected", on, standing, REASONS["decline"],
+                           _closed(on, "decision_pending", REASONS["decline"]),
+                           [(Vote, _vote(VoteKind.standing_committee, standing, "standing_"))]))
             return None
         if r < 0.07:
             extended = max(self.days.add(cell_on, self.rng.randint(45, 59)), self.gap(last, 1, 3))
@@ -674,9 +678,17 @@ class Walk:
                        sets={"recognition_cell_on": held},
                        records=[(Vote, _vote(VoteKind.removal_cell, vote))]))
         on = self.pace(held, "removal_review")
+        body = self._competent_vote(on, "NQ/BTV-XT")
         self.emit(Step("remove", "removed", on,
-                       {"roster": {"cell_id": self.cell.id, "left_on": on}},
-                       REASONS["remove"], _closed(on, "removal_review", REASONS["remove"])))
+                       body | {"roster": {"cell_id": self.cell.id, "left_on": on}},
+                       REASONS["remove"], _closed(on, "removal_review", REASONS["remove"]),
+                       [(Vote, _vote(VoteKind.removal_decision, body, "committee_"))]))
+
+    def _competent_vote(self, on: date, number: str) -> dict:
+        """The competent body's committee vote at the end of probation (2/3 or more)."""
+        members = self.unit.body_members
+        return vote_data(on, members, members - self.rng.randint(0, members // 4),
+                         prefix="committee_", number=number)
 
     def _recognition(self, held: date, ends: date) -> None:
         """The cell's resolution (13-KNĐ) with the recognition dossier; under a grassroots
@@ -709,15 +721,13 @@ class Walk:
                            {"recognition_decision_extended": True}))
             on = max(on, self.days.add(held, self.rng.randint(31, 55)))
         number = f"QĐ-CT-{self.case['id']:05d}"
-        members = self.unit.body_members
-        body = vote_data(on, members, members - self.rng.randint(0, members // 4),
-                         prefix="committee_", number="NQ/BTV-CT")
-        plain = {k.removeprefix("committee_"): v for k, v in body.items()}
+        body = self._competent_vote(on, "NQ/BTV-CT")
         data = {"decision_no": number, "decision_on": on, "received_on": on} | body
         data["roster"] = {"cell_id": self.cell.id, "status": PartyStatus.official.value}
         self.emit(Step("recognise", "official", on, data,
                        sets={"official_from": ends, "closed_on": on},
-                       records=[(Vote, _vote(VoteKind.recognition_decision, plain)),
+                       records=[(Vote, _vote(VoteKind.recognition_decision, body,
+                                             "committee_")),
                                 (Document, _document("16-KNĐ", on, number))]))
 
 

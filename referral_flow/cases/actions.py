@@ -20,7 +20,7 @@ from ..services.transitions import fire
 from ..workflow.guards import CELL_KINDS, competent_body_of, meets
 from ..workflow.transitions import Transition, routes, spec
 from ..workflow.rulesets import form_name, rule_set_on
-from .forms import AcceptForm, ActionForm, RecogniseForm, VoteForm, form_for
+from .forms import AcceptForm, ActionForm, VoteForm, form_for
 
 # Refusals are recorded by the meeting form of the approval: the vote decides.
 DECIDED_BY_MEETING = frozenset(refuse for _approve, refuse, _t in MEETINGS.values())
@@ -129,7 +129,7 @@ def explain_vote(form: VoteForm, case: Case, filled: bool) -> None:
     threshold = {"union": "union_vote", "cell": "cell_vote", "committee": "committee_vote",
                  "standing": "standing_committee_vote"}
     rule = rule_set_on(clock.today())[threshold[form.BODY]]
-    committee = competent_body_of(case) if isinstance(form, RecogniseForm) else case.party_org
+    committee = competent_body_of(case) if form.COMPETENT else case.party_org
     size = {"union": None, "standing": None,
             "committee": committee.committee_members if committee else None,
             "cell": case.host_cell.official_members if case.host_cell else None}[form.BODY]

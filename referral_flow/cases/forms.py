@@ -78,6 +78,13 @@ VOTERS = {
                  _l("Standing committee members in favour"),
                  _l("Standing committee members against"),
                  _l("All sitting members of the competent committee's standing committee.")),
+    "competent": (_l("Members of the Party committee"), _l("Committee members present"),
+                  _l("Committee members in favour"), _l("Committee members against"),
+                  _l("All sitting members of the competent Party committee.")),
+    "competent_removal": (_l("Members of the Party committee"), _l("Committee members present"),
+                          _l("Committee members in favour of removal"),
+                          _l("Committee members against removal"),
+                          _l("All sitting members of the competent Party committee.")),
 }
 
 
@@ -96,9 +103,12 @@ def vote_fields(body: str, prefix: str = "", blank_ok: bool = False) -> dict:
 
 
 class VoteForm(ActionForm):
-    """A body's vote; ``BODY`` names who votes (see ``VOTERS``)."""
+    """A body's vote; ``BODY`` names the threshold it meets (the cell's, the union's, a
+    committee's or a standing committee's); ``COMPETENT``, that the committee voting is the
+    competent body's rather than the receiving organisation's."""
     BODY = "cell"
     VOTE_PREFIX = ""
+    COMPETENT = False
 
 
 class MeetingForm(VoteForm):
@@ -157,8 +167,16 @@ class AdmitForm(VoteForm, DecisionForm):
     VOTE_PREFIX = "standing_"
 
 
-for _name, _field in vote_fields("standing", "standing_").items():
-    setattr(AdmitForm, _name, _field)
+class DeclineForm(VoteForm, ReasonForm):
+    """The competent body's decision not to admit: its standing committee's vote, short of
+    the threshold, and the reason."""
+    BODY = "standing"
+    VOTE_PREFIX = "standing_"
+
+
+for _form in (AdmitForm, DeclineForm):
+    for _name, _field in vote_fields("standing", "standing_").items():
+        setattr(_form, _name, _field)
 
 
 class CommitteeDecisionForm(CommitteeMeetingForm, DecisionForm):
@@ -181,14 +199,24 @@ class CeremonyForm(ActionForm):
     late_approval = _text(_l("Superior committee's approval (if late)"), 200, blank_ok=True)
 
 
-class RecogniseForm(DecisionForm):
+class RecogniseForm(VoteForm, DecisionForm):
     """The competent body's decision (16-KNĐ), with its committee's vote on it."""
     BODY = "committee"
     VOTE_PREFIX = "committee_"
+    COMPETENT = True
 
 
-for _name, _field in vote_fields("committee", "committee_").items():
-    setattr(RecogniseForm, _name, _field)
+class RemoveForm(VoteForm, ReasonForm):
+    """The competent body's removal from the probationary list: its committee's vote for it
+    and the reason."""
+    BODY = "committee"
+    VOTE_PREFIX = "committee_"
+    COMPETENT = True
+
+
+for _form, _voters in ((RecogniseForm, "competent"), (RemoveForm, "competent_removal")):
+    for _name, _field in vote_fields(_voters, "committee_").items():
+        setattr(_form, _name, _field)
 
 
 class IntroducersForm(ActionForm):
@@ -278,11 +306,13 @@ FORMS: dict[str, type[ActionForm]] = {
     "committee_admit": CommitteeDecisionForm,
     "committee_return": ReturnForm,
     "admit": AdmitForm,
+    "decline": DeclineForm,
     "return_dossier": ReturnForm,
     "hold_ceremony": CeremonyForm,
     "open_recognition": CellVoteForm,
     "recognition_committee_approve": CommitteeVoteForm,
     "recognise": RecogniseForm,
+    "remove": RemoveForm,
     "record_readmission": ReadmissionForm,
     "propose_removal": RemovalVoteForm,
     "record_undecided": UndecidedVoteForm,

@@ -122,6 +122,7 @@ class VoteKind(str, enum.Enum):
     standing_committee = "standing_committee"      # the decision's vote (9-KNĐ)
     removal_cell = "removal_cell"                  # the cell's resolution proposing removal
     undecided_cell = "undecided_cell"              # reached neither 2/3 (29/24 §4.2c)
+    removal_decision = "removal_decision"          # the competent body's, removing
 
 
 class Vote(db.Model):

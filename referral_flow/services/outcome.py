@@ -36,7 +36,9 @@ VOTES = {
     "recognition_committee_approve": ("", "committee_vote"),
     "propose_removal": ("", "cell_vote"),
     "record_undecided": ("", "cell_vote"),
+    "decline": ("standing_", "standing_committee_vote"),
     "recognise": ("committee_", "committee_vote"),
+    "remove": ("committee_", "committee_vote"),
 }
 CLASS_RESULTS = frozenset({"pass_class", "fail_class"})
 VERDICTS = {
@@ -46,6 +48,7 @@ VERDICTS = {
     "committee_approve": _l("the grassroots committee agrees to propose admission"),
     "committee_reject": _l("the grassroots committee does not agree to propose admission"),
     "committee_admit": _l("the authorised grassroots committee admits the candidate"),
+    "decline": _l("the competent body does not admit the candidate"),
     "open_recognition": _l("the cell proposes recognition as an official member"),
     "recognition_committee_approve": _l("the grassroots committee agrees to propose "
                                         "recognition as an official member"),

@@ -187,6 +187,19 @@ def recognise(ctx: StepContext) -> None:
     ctx.data["roster"] = roster.enter_admitted(ctx.case, PartyStatus.official)
 
 
+def decline(ctx: StepContext) -> None:
+    """Not admitted: the standing committee's vote that fell short of the threshold."""
+    ctx.case.votes.append(Vote(kind=VoteKind.standing_committee,
+                               **ctx.parsed["standing_vote"]))
+    close(ctx)
+
+
+def remove(ctx: StepContext) -> None:
+    """Removed from the probationary list by the competent body's committee vote."""
+    ctx.case.votes.append(Vote(kind=VoteKind.removal_decision, **ctx.parsed["removal_vote"]))
+    close(ctx)
+
+
 def close(ctx: StepContext) -> None:
     if "vote" in ctx.parsed:
         kind = {"cell_review": VoteKind.cell, "committee_review": VoteKind.committee}

@@ -648,18 +648,23 @@ def read_decision(ctx: StepContext) -> None:
     ctx.parsed["decision"] = decision
 
 
-def standing_committee_vote(ctx: StepContext) -> None:
-    """The standing committee's vote on the admission decision (9-KNĐ), after
-    ``read_decision``: at least the rule set's share of its members, held between the cell's
-    resolution and the decision."""
+def standing_committee_vote(ctx: StepContext, passing: bool = True) -> None:
+    """The standing committee's vote on the admission: on the decision (9-KNĐ), after
+    ``read_decision``, at least the rule set's share of its members, held between the cell's
+    resolution and the decision; on not admitting (``passing`` false), short of that share,
+    held after the cell's resolution."""
     vote = read_vote(ctx, "standing_")
-    check_vote(vote, ctx.rules["standing_committee_vote"], "standing")
-    if vote["held_on"] > ctx.parsed["decision"]["issued_on"]:
+    check_vote(vote, ctx.rules["standing_committee_vote"], "standing", passing)
+    if passing and vote["held_on"] > ctx.parsed["decision"]["issued_on"]:
         raise InvalidStepData(_l("The standing committee meets before the decision is signed."))
     if vote["held_on"] < (ctx.case.cell_resolution_on or vote["held_on"]):
         raise InvalidStepData(_l("The standing committee cannot meet before the cell's "
                                  "resolution."))
     ctx.parsed["standing_vote"] = vote
+
+
+def standing_committee_vote_failed(ctx: StepContext) -> None:
+    standing_committee_vote(ctx, passing=False)
 
 
 def not_yet_extended(ctx: StepContext) -> None:
@@ -789,16 +794,28 @@ def competent_body_of(case: Case) -> Organisation | None:
     return next((nodes[i] for i in reversed(ids) if nodes[i].competent_body), None)
 
 
-def recognition_decision(ctx: StepContext) -> None:
-    """The competent body's decision (16-KNĐ) and its committee's vote on it, after the
-    resolutions it decides on."""
+def competent_committee_vote(ctx: StepContext) -> dict:
+    """The competent body's committee vote at the end of probation (on recognition, or on
+    removal): all its members counted, at least 2/3 of them for, after the resolutions it
+    decides on (the grassroots committee's, else the cell's)."""
     committee = ctx.case.latest_vote(VoteKind.recognition_committee)
     after = committee.held_on if committee is not None else ctx.case.recognition_cell_on
-    vote = read_committee_vote(ctx, competent_body_of(ctx.case), after, "committee_")
+    return read_committee_vote(ctx, competent_body_of(ctx.case), after, "committee_")
+
+
+def recognition_decision(ctx: StepContext) -> None:
+    """The competent body's decision (16-KNĐ) and its committee's vote on it."""
+    vote = competent_committee_vote(ctx)
     read_decision(ctx)
     if ctx.parsed["decision"]["issued_on"] < vote["held_on"]:
         raise InvalidStepData(_l("The decision cannot precede the committee's vote."))
     ctx.parsed["vote"] = vote
+
+
+def removal_decision(ctx: StepContext) -> None:
+    """The competent body's committee vote removing the probationer from the list: its
+    votes for (removal) reach the threshold of all its members."""
+    ctx.parsed["removal_vote"] = competent_committee_vote(ctx)
 
 
 # The papers a body returning the dossier may list as missing: the dossier's forms and the

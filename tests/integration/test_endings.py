@@ -4,6 +4,7 @@ rule set's number (29/24-QĐ/TW §4.2c), and death, leaving, withdrawal after th
 removal for discipline, each its own state, counted apart in the cohort."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -78,6 +79,36 @@ def test_the_competent_body_removes_or_recognises_after_the_cells_proposal(
         assert left.left_on == later
 
 
+@pytest.mark.parametrize("votes_for, removes", [(10, True), (9, False)])
+def test_the_competent_body_removes_with_two_thirds_of_its_committee(world, db, votes_for,
+                                                                     removes):
+    """The bloc's committee of 15: 10 for removal is exactly 2/3; 9 is one short."""
+    case, on = in_probation(world)
+    step(case, "propose_removal", on, vote(on, 9, 7), "Không hoàn thành nhiệm vụ.")
+    later = on + timedelta(days=10)
+    data = vote(later, 15, votes_for, prefix="committee_")
+    if not removes:
+        assert refused(case, "remove", later, data, "Xóa tên.") == (
+            "The committee vote did not reach 2/3: 9 for of 15 entitled to vote.")
+        return
+    step(case, "remove", later, data, "Xóa tên.")
+    removal = case.latest_vote(VoteKind.removal_decision)
+    assert (case.state, removal.held_on, removal.eligible, removal.votes_for) == (
+        "removed", later, 15, 10)
+
+
+def test_the_removal_vote_counts_the_whole_committee_after_the_cell(world, db):
+    case, on = in_probation(world)
+    step(case, "propose_removal", on, vote(on, 9, 7), "Không hoàn thành nhiệm vụ.")
+    later = on + timedelta(days=10)
+    assert refused(case, "remove", later, vote(later, 9, 9, prefix="committee_"), "Xóa tên.",
+                   error=InvalidStepData) == "The committee has 15 members: count all of them."
+    early = on - timedelta(days=1)
+    assert refused(case, "remove", later, vote(early, 15, 15, prefix="committee_"), "Xóa tên.",
+                   error=InvalidStepData) == (
+        "The committee cannot meet before the cell's resolution.")
+
+
 def test_probation_no_longer_ends_by_one_click(world, db):
     case, on = in_probation(world)
     with pytest.raises(NotAvailable):
@@ -98,7 +129,8 @@ def test_the_third_undecided_vote_sends_the_case_up(world, db):
     assert (case.state, undecided_votes(case), case.recognition_cell_on) == (
         "referred_up", 3, on)
     later = on + timedelta(days=10)
-    step(case, "remove", later, {}, "Cấp trên quyết định xóa tên.")
+    step(case, "remove", later, step_data("remove", case, later, world.cells)[0],
+         "Cấp trên quyết định xóa tên.")
     assert case.state == "removed"
 
 
@@ -215,3 +247,18 @@ def test_the_case_page_counts_the_undecided_votes_and_offers_the_cells_three_vot
                   "Official members in favour of removal", "Official members for recognition",
                   "Record the candidate's death"):
         assert label in page, label
+
+
+def test_the_removal_form_asks_for_the_competent_committees_vote(world, db, auth, client):
+    case, on = in_probation(world)
+    step(case, "propose_removal", on, vote(on, 9, 7), "Không hoàn thành nhiệm vụ.")
+    officer = world.users["competent_officer_a"]
+    officer.locale = "en"
+    db.session.commit()
+    auth.login(officer.username)
+    page = client.get(f"/cases/{case.id}").text
+    for text in ("Committee members in favour of removal",
+                 "At least 2/3 in favour needed: 10 of 15."):
+        assert text in page, text
+    field = re.search(r'<input[^>]*name="remove-committee_eligible"[^>]*>', page).group(0)
+    assert 'value="15"' in field            # the competent body's committee, filled in

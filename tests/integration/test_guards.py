@@ -21,7 +21,7 @@ from referral_flow.workflow.calendar import load_calendar
 from referral_flow.workflow.errors import GuardFailed, InvalidStepData
 from referral_flow.workflow.rulesets import rule_set_on
 
-from referral_flow.demo_steps import MISSING, background_check, earliest_on
+from referral_flow.demo_steps import MISSING, background_check, earliest_on, step_data
 
 from ..factories import TODAY, advance, new_case
 
@@ -270,6 +270,9 @@ def failed_cell_vote(on):
     return vote(on, 9, 5)
 
 
+DEMO = "the demo's data for the step"      # the vote of the case's own bodies
+
+
 @pytest.mark.parametrize("state, trigger, dest, data", [
     ("nominated", "return_to_union", "draft", None),
     ("in_class", "fail_class", "accepted", None),
@@ -278,18 +281,18 @@ def failed_cell_vote(on):
     ("committee_review", "committee_return", "dossier", lambda on: dict(MISSING)),
     ("decision_pending", "return_dossier", "dossier", lambda on: dict(MISSING)),
     ("committee_review", "committee_reject", "rejected", failed_cell_vote),
-    ("decision_pending", "decline", "rejected", None),
+    ("decision_pending", "decline", "rejected", DEMO),
     ("decision_pending", "extend_decision", "decision_pending", None),
     ("accepted", "withdraw", "withdrawn", None),
     ("decision_pending", "withdraw_self", "withdrawn", None),
-    ("removal_review", "remove", "removed", None),
+    ("removal_review", "remove", "removed", DEMO),
     ("probation", "record_leaving", "left", None),
     ("admitted", "record_resignation", "resigned", None),
 ])
 def test_reason_is_mandatory(world, db, state, trigger, dest, data):
     case = case_in(world, state, start=D(2024, 6, 1))
     on = earliest_on(trigger, case, case.state_since)     # a class's last day, probation's end
-    data = data(on) if data else {}
+    data = step_data(trigger, case, on, [])[0] if data == DEMO else data(on) if data else {}
     for blank in ("", "   "):
         assert refused(case, trigger, on, data, blank, error=InvalidStepData) == (
             "Give the reason.")

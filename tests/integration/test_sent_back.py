@@ -13,8 +13,10 @@ from referral_flow.workflow.calendar import load_calendar
 from referral_flow.workflow.errors import GuardFailed, InvalidStepData, NotAvailable
 from referral_flow.workflow.transitions import routes
 
+from ..conftest import csrf_token
 from ..factories import TODAY
 from .test_guards import case_in, last_event, refused, step, vote
+from .test_web import vi
 
 D = date
 
@@ -175,3 +177,52 @@ def test_standing_vote_after_the_decision_refused(world, db):
     data = decision(on) | vote(on + timedelta(days=1), 9, 9, prefix="standing_")
     with pytest.raises((InvalidStepData, GuardFailed)):
         step(case, "admit", on + timedelta(days=1), data)
+
+
+# --- the standing committee's vote on not admitting -----------------------------------------
+
+@pytest.mark.parametrize("votes_for, declined", [(6, False), (5, True)])
+def test_decline_records_the_standing_vote_short_of_two_thirds(world, db, votes_for, declined):
+    """A vote reaching 2/3 admits (6 of 9): the body records the decision, not a refusal;
+    one short (5 of 9), the case closes with the vote."""
+    case = case_in(world, "decision_pending", start=D(2024, 6, 1))
+    on = case.state_since + timedelta(days=5)
+    data = vote(on, 9, votes_for, prefix="standing_")
+    if not declined:
+        assert refused(case, "decline", on, data, "Không đủ phiếu.") == (
+            "The standing committee vote reached 2/3 (6 for of 9): record it as an approval.")
+        return
+    step(case, "decline", on, data, "Không đủ phiếu.")
+    assert (case.state, case.closed_at_state) == ("rejected", "decision_pending")
+    standing = [v for v in case.votes if v.kind == VoteKind.standing_committee]
+    assert [(v.held_on, v.eligible, v.votes_for, v.votes_against) for v in standing] == [
+        (on, 9, 5, 4)]
+
+
+def test_decline_needs_the_vote_after_the_cells_resolution(world, db):
+    case = case_in(world, "decision_pending", start=D(2024, 6, 1))
+    on = case.state_since + timedelta(days=5)
+    with pytest.raises(InvalidStepData):
+        step(case, "decline", on, {}, "Không đủ phiếu.")
+    before = case.cell_resolution_on - timedelta(days=1)
+    assert refused(case, "decline", on, vote(before, 9, 3, prefix="standing_"),
+                   "Không đủ phiếu.", error=InvalidStepData) == (
+        "The standing committee cannot meet before the cell's resolution.")
+
+
+def test_the_decline_form_shows_the_vote_and_its_outcome(world, db, app, auth, client):
+    case = case_in(world, "decision_pending", start=TODAY - timedelta(days=200))
+    db.session.commit()
+    auth.login(world.users["competent_officer_a"].username)
+    page = client.get(f"/cases/{case.id}")
+    assert 'name="decline-standing_votes_for"' in page.text
+    figures = {k: v.isoformat() if isinstance(v, date) else v
+               for k, v in vote(TODAY, 9, 5, prefix="standing_").items()}
+    fields = {"csrf_token": csrf_token(page.text), "version": case.version,
+              "comment": "Không đủ phiếu.", "on": TODAY.isoformat(), **figures}
+    shown = client.post(f"/cases/{case.id}/decline",
+                        data={f"decline-{k}": v for k, v in fields.items()})
+    assert shown.status_code == 200
+    assert vi(app, "%(f)d/%(e)d in favour, below %(ratio)s (%(need)d needed)",
+              f=5, e=9, ratio="2/3", need=6) in shown.text
+    assert vi(app, "the competent body does not admit the candidate") in shown.text

@@ -37,6 +37,7 @@ from referral_flow.services.deadlines import deadlines
 from referral_flow.services.transitions import MAX_COMMENT, fire, step_day
 from referral_flow.workflow.calendar import add_months, load_calendar
 from referral_flow.workflow.errors import Conflict, NotAllowed, NotAvailable, WorkflowError
+from referral_flow.workflow.guards import competent_body_of
 from referral_flow.workflow.states import BEFORE_DECISION, DECIDED, FINAL, OPEN
 from referral_flow.workflow.steps import STEP
 from referral_flow.workflow.verification import records_of
@@ -340,6 +341,17 @@ def check_facts(trigger: str, case: Case, event: AuditEvent, on: date) -> None:
     elif trigger == "remove":
         assert on >= case.probation_ends_on
         assert event.from_state in ("recognition_review", "removal_review", "referred_up")
+        # the competent body's committee, all its members counted: 2/3 of them for removal
+        vote = case.latest_vote(VoteKind.removal_decision)
+        assert vote.eligible == competent_body_of(case).committee_members
+        assert passes(vote.votes_for, vote.eligible, TWO_THIRDS)
+        assert case.recognition_cell_on <= vote.held_on <= on
+    elif trigger == "decline":
+        # the standing committee's vote, short of 2/3, after the cell's resolution
+        vote = case.latest_vote(VoteKind.standing_committee)
+        assert not passes(vote.votes_for, vote.eligible, TWO_THIRDS)
+        assert case.cell_resolution_on <= vote.held_on <= on
+        assert vote.present <= vote.eligible and case.decision_no is None
     elif trigger == "propose_removal":
         vote = case.latest_vote(VoteKind.removal_cell)
         assert on >= case.probation_ends_on and vote.held_on >= case.probation_ends_on
