@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
 
+from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -123,12 +124,23 @@ def build_form(trigger: str, case: Case, formdata=None, data: dict | None = None
     return form
 
 
+def _rules_today():
+    """The rule set in force today, read once per request however many vote forms the page
+    explains (kept in the request's environ: ``g`` may outlive a request in tests)."""
+    if not has_request_context():
+        return rule_set_on(clock.today())
+    key = "referral_flow.rules_today"
+    if key not in request.environ:
+        request.environ[key] = rule_set_on(clock.today())
+    return request.environ[key]
+
+
 def explain_vote(form: VoteForm, case: Case, filled: bool) -> None:
     """Say what the vote needs, from the rule set in force today: "at least 2/3 in favour:
     6 of 9" when the body's size is known (and fill it in on a blank form)."""
     threshold = {"union": "union_vote", "cell": "cell_vote", "committee": "committee_vote",
                  "standing": "standing_committee_vote"}
-    rule = rule_set_on(clock.today())[threshold[form.BODY]]
+    rule = _rules_today()[threshold[form.BODY]]
     committee = competent_body_of(case) if form.COMPETENT else case.party_org
     size = {"union": None, "standing": None,
             "committee": committee.committee_members if committee else None,

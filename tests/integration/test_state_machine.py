@@ -334,7 +334,9 @@ def check_facts(trigger: str, case: Case, event: AuditEvent, on: date) -> None:
         assert case.official_from == case.probation_ends_on
         vote = case.latest_vote(VoteKind.recognition_decision)
         assert passes(vote.votes_for, vote.eligible, TWO_THIRDS) and vote.held_on <= on
-        if not case.host_cell.is_grassroots_cell:
+        # the grassroots committee's 15-KNĐ, where the cell proposed recognition (from
+        # removal_review or referred_up the competent body decides on the cell's votes)
+        if event.from_state == "recognition_review" and not case.host_cell.is_grassroots_cell:
             committee = case.latest_vote(VoteKind.recognition_committee)
             assert passes(committee.votes_for, committee.eligible, TWO_THIRDS)
             assert committee.held_on <= vote.held_on

@@ -10,11 +10,13 @@ import re
 import pytest
 
 from referral_flow.models import Role, TransferKind
+from referral_flow.services.scans import attach
 from referral_flow.services.transfers import request_transfer
 
 from ..conftest import csrf_token
 from ..factories import advance, new_case, user
 from ..integration.test_classes import make_class
+from ..integration.test_scans import pdf_bytes
 
 # The pages that name a record in their path, and which record.
 RECORD_PAGES = {
@@ -30,6 +32,9 @@ RECORD_PAGES = {
     "admin.user": ("user", "/admin/users/{user}"),
     "admin.node": ("node", "/admin/organisations/{node}"),
     "cases.transfer": ("transfer", "/cases/transfers/{transfer}"),
+    "cases.paper": ("case", "/cases/{case}/papers/4a.pdf"),
+    "scans.download": ("scan", "/cases/{case}/scans/{scan}"),
+    "classes.certificates": ("class", "/classes/{class}/certificates.pdf"),
 }
 
 # Who gets each page for side "a"'s record (the case is accepted into cell_a; the class is
@@ -56,6 +61,15 @@ SEES = {
     "cases.transfer": {"administrator", "union_chair_a", "party_officer_a", "class_organiser_a",
                        "cell_secretary_a", "competent_officer_a", "federation_officer_a",
                        "candidate_a", "party_officer_b", "cell_secretary_b"},
+    # The case's printed union resolution and the signed scan of it: whoever sees the case.
+    "cases.paper": {"administrator", "union_chair_a", "party_officer_a", "class_organiser_a",
+                    "cell_secretary_a", "competent_officer_a", "federation_officer_a",
+                    "candidate_a"},
+    "scans.download": {"administrator", "union_chair_a", "party_officer_a",
+                       "class_organiser_a", "cell_secretary_a", "competent_officer_a",
+                       "federation_officer_a", "candidate_a"},
+    # A class's certificates: its organisers.
+    "classes.certificates": {"class_organiser_a"},
 }
 
 
@@ -79,11 +93,13 @@ def records(world, db):
     transfer = request_transfer(case, world.users["party_officer_a"], kind=TransferKind.employer,
                                 reason="Chuyển nơi làm việc", expected_version=case.version,
                                 party_id=world["committee_b"].id, cell_id=world["cell_b"].id)
+    scan = attach(case, case.latest_document("4A-KNĐ").id, world.users["union_chair_a"],
+                  "nghi-quyet-4A.pdf", pdf_bytes())
     db.session.commit()
     ids = {"case": case.id, "other_case": other.id, "member": case.member_id, "class": klass.id,
            "party_member": world.helper("cell_a").id, "cell": world["cell_a"].id,
            "user": world.users["union_chair_a"].id, "node": world["unit_a"].id,
-           "transfer": transfer.id}
+           "transfer": transfer.id, "scan": scan.id}
     return users, ids
 
 
@@ -98,8 +114,8 @@ def _get_as(client, auth, who, url):
 @pytest.mark.parametrize("endpoint", sorted(RECORD_PAGES))
 def test_record_pages_open_only_within_scope(records, client, auth, endpoint):
     users, ids = records
-    kind, pattern = RECORD_PAGES[endpoint]
-    url = pattern.format(**{kind: ids[kind]})
+    _kind, pattern = RECORD_PAGES[endpoint]
+    url = pattern.format(**ids)
     answers = {key: _get_as(client, auth, who, url).status_code
                for key, who in users.items()}
     assert {key for key, status in answers.items() if status == 200} == SEES[endpoint]
