@@ -147,7 +147,7 @@ class Document(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("referral_case.id"), index=True)
-    form_code: Mapped[str] = mapped_column(String(16))
+    form_code: Mapped[str] = mapped_column(String(32))
     number: Mapped[str] = mapped_column(String(40), default="")
     issued_on: Mapped[date] = mapped_column(Date)
     issuer: Mapped[str] = mapped_column(String(200), default="")
