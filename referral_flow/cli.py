@@ -1,5 +1,6 @@
 """Flask commands: demo load, users create, audit verify and anchor, rules show, jobs worker
-and purge, and the PostgreSQL grants of the application's role (`db grant-app-role`)."""
+and purge, tallies check, and the PostgreSQL grants of the application's role
+(`db grant-app-role`)."""
 from __future__ import annotations
 
 import json
@@ -22,6 +23,7 @@ users_cli = AppGroup("users", help="User accounts.")
 audit_cli = AppGroup("audit", help="The audit trail.")
 rules_cli = AppGroup("rules", help="Rule sets.")
 jobs_cli = AppGroup("jobs", help="Background jobs (imports, large exports).")
+tallies_cli = AppGroup("tallies", help="The case counts per organisation and state.")
 
 
 @demo_cli.command("load")
@@ -131,6 +133,25 @@ def audit_anchor():
     click.echo(f"checkpoint written: {line}")
 
 
+@tallies_cli.command("check")
+@click.option("--fix", is_flag=True, help="Rewrite every count from the cases.")
+def tallies_check(fix: bool):
+    """Recompute the counts from the cases and list every one that differs; exit non-zero
+    when any does (with --fix, rewrite them and exit zero)."""
+    from .services import tallies
+    wrong = tallies.differences()
+    for side, node_id, state, kept, fresh in wrong:
+        click.echo(f"{side} node {node_id} {state}: kept {kept}, recomputed {fresh}")
+    if wrong and fix:
+        tallies.rebuild()
+        db.session.commit()
+        click.echo(f"{len(wrong)} counts rewritten")
+    elif wrong:
+        raise click.ClickException(f"{len(wrong)} counts differ (rewrite them with --fix)")
+    else:
+        click.echo("every count agrees with the cases")
+
+
 @rules_cli.command("show")
 def rules_show():
     """Print every rule set with its effective date and parameters; a value not yet
@@ -195,6 +216,6 @@ def jobs_purge(days: int | None):
 
 
 def register(app: Flask) -> None:
-    for group in (demo_cli, users_cli, audit_cli, rules_cli, jobs_cli):
+    for group in (demo_cli, users_cli, audit_cli, rules_cli, jobs_cli, tallies_cli):
         app.cli.add_command(group)
     migrate_cli.add_command(grant_app_role)

@@ -22,7 +22,7 @@ from ..papers.content import offered
 from ..read_log import log_page_read
 from ..security import can, get_case_or_404, scoped_cases
 from ..security.scope import MAX_ID
-from ..services import transfers
+from ..services import tallies, transfers
 from ..security.grants import is_admin, is_staff
 from ..services.deadlines import deadlines
 from ..services.dossier import (checklist, correct_document, document_codes, may_record,
@@ -82,7 +82,10 @@ def _export_statement(user: User, filters: dict, today: date) -> Select:
 @login_required
 def index():
     stmt, state, query = filtered_cases()
-    total = db.session.scalar(stmt.with_only_columns(func.count(Case.id)).order_by(None))
+    tally = None if query else tallies.scope_counts(current_user)
+    total = (db.session.scalar(stmt.with_only_columns(func.count(Case.id)).order_by(None))
+             if tally is None else tally.get(state, 0) if state in STATES
+             else sum(tally.values()))
     paging = pager(total, current_app.config["CASES_PER_PAGE"])
     rows = db.session.scalars(paging.slice(
         stmt.options(joinedload(Case.union_unit), joinedload(Case.party_org))

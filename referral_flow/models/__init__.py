@@ -18,6 +18,7 @@ from .second_factor import RecoveryCode, SecondFactorPolicy, TotpFactor
 from .verification import (Answer, CheckTopic, ExtraCheck, Relation, Relative, ResidenceOpinion,
                            VerificationRequest)
 from .scans import Scan
+from .tally import CaseTally
 
 __all__ = [
     "Organisation", "Tree", "UnionKind", "PartyKind", "EnterpriseKind", "Member", "User",
@@ -30,5 +31,5 @@ __all__ = [
     "RecoveryCode", "SecondFactorPolicy", "TotpFactor",
     "Answer", "CheckTopic", "ExtraCheck", "Relation", "Relative", "ResidenceOpinion",
     "VerificationRequest",
-    "Scan",
+    "Scan", "CaseTally",
 ]

@@ -14,7 +14,7 @@ import json
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -64,6 +64,8 @@ def step_date(to_state: str | None, data: dict) -> date | None:
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
+    # "Handled by me": the cases a user acted on, without reading the whole trail.
+    __table_args__ = (Index("ix_audit_event_actor_case", "actor_id", "case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

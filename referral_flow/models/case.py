@@ -5,8 +5,8 @@ import enum
 from datetime import date, datetime
 from typing import ClassVar
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Enum, ForeignKey, Integer, String, Text,
-                        false)
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Enum, ForeignKey, Index, Integer, String,
+                        Text, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -19,6 +19,8 @@ from .party_member import PartyMember
 
 class Case(db.Model):
     __tablename__ = "referral_case"
+    # Lists show the oldest step first: the index serves ORDER BY state_since, id LIMIT n.
+    __table_args__ = (Index("ix_referral_case_state_since_id", "state_since", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)

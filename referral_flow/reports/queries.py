@@ -17,8 +17,9 @@ from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
 from ..models import AuditEvent, Case, Organisation, TransferRequest, TransferState, User
+from ..models.tally import PARTY
 from ..security.scope import CellOrg, PartyOrg, scoped_cases, under
-from ..services import transfers
+from ..services import tallies, transfers
 from ..services.deadlines import active_deadline
 from ..workflow.calendar import WorkingCalendar
 from ..workflow.steps import CLOCK, STEP
@@ -50,12 +51,16 @@ def union_subtree(node: Organisation | None, period: Period) -> ColumnElement[bo
 
 # --- Party dashboard -------------------------------------------------------------------
 
-def state_counts(user: User, today: date, where: ColumnElement[bool]) -> dict[str, int]:
+def state_counts(user: User, today: date, node: Organisation) -> dict[str, int]:
     """Cases per state in the Party node's jurisdiction, without the union's drafts (not
-    yet sent to the Party)."""
-    stmt = scoped_cases(user, today, select(Case.state, func.count(Case.id))) \
-        .where(where, Case.state != "draft").group_by(Case.state)
-    return {state: n for state, n in db.session.execute(stmt)}
+    yet sent to the Party): the node's tally when the user sees all of it."""
+    if tallies.covers(user, node, PARTY, today):
+        found = tallies.counts(PARTY, node.id)
+    else:
+        found = dict(db.session.execute(
+            scoped_cases(user, today, select(Case.state, func.count(Case.id)))
+            .where(party_subtree(node)).group_by(Case.state)).all())
+    return {state: n for state, n in found.items() if state != "draft"}
 
 
 def _anchor(state: str):

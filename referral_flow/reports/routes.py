@@ -116,7 +116,7 @@ def party_report(limit: int | None) -> PartyReport:
     counts, lists, moving = {}, {}, []
     if node is not None:
         where = q.party_subtree(node)
-        counts = q.state_counts(current_user, today, where)
+        counts = q.state_counts(current_user, today, node)
         calendar, rules_on = load_calendar(), rule_book()
         lists = {state: q.due_list(current_user, today, where, state, calendar, rules_on,
                                    limit)

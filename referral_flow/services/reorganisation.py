@@ -38,7 +38,7 @@ from ..extensions import db
 from ..models import (Case, Member, MoveKind, Organisation, OrganisationMove, PartyMember,
                       RoleGrant, Target, Tree, UnionKind, UnitPlan, User)
 from ..workflow.states import FINAL
-from . import audit
+from . import audit, tallies
 from .party_members import recount
 from .organisations import RANKS, closing_problems, may_hold, node_by_code, open_party_node
 from .placement import KEEP, move_case
@@ -349,12 +349,13 @@ def _reparent(node: Organisation, parent: Organisation, on: date, reason: str, a
     db.session.execute(insert(OrganisationMove), [
         {"node_id": node_id, "moved_on": on, "from_parent_id": parent_id, "from_path": path,
          "reason": reason, "actor_id": actor.id} for node_id, parent_id, path in stood])
-    db.session.execute(
-        update(Organisation).where(in_subtree)
-        .values(path=literal(new).concat(func.substr(Organisation.path, len(old) + 1)))
-        .execution_options(synchronize_session=False))
-    node.parent = parent
-    db.session.flush()
+    with tallies.moving(old, new):
+        db.session.execute(
+            update(Organisation).where(in_subtree)
+            .values(path=literal(new).concat(func.substr(Organisation.path, len(old) + 1)))
+            .execution_options(synchronize_session=False))
+        node.parent = parent
+        db.session.flush()
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, Organisation) and obj.path.startswith(old):
             db.session.expire(obj, ["path"])

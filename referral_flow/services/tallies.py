@@ -1,0 +1,141 @@
+"""The case tallies (models/tally.py): read a scope's counts per state, recompute them, move
+them with a re-parented subtree.
+
+The database's triggers keep ``case_tally`` as cases are written; this module holds the
+same rule as one set-based query (``_CONTRIBUTIONS``), used to recompute every row
+(``rebuild``), to compare the rows with a recomputation (``differences``, behind
+``flask tallies check``) and to take a subtree's cases out and back in around a move of
+paths (``moving``), which no trigger on ``referral_case`` sees.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+from sqlalchemy import select, text
+
+from .. import clock
+from ..extensions import db
+from ..models import CaseTally, Organisation, Role, User
+from ..models.tally import PARTY, UNION
+from ..security.scope import PARTY_SIDE, UNION_SIDE
+
+# The ids on a node's path (``/1/4/17/``: the node and its ancestors), as a joined table
+# ``a`` with the id in its column ``NODE``.
+_ANCESTORS = {
+    "postgresql": "CROSS JOIN LATERAL unnest(string_to_array(trim(both '/' from o.path), '/'))"
+                  " AS a(id)",
+    "sqlite": "JOIN json_each('[' || replace(trim(o.path, '/'), '/', ',') || ']') AS a",
+}
+NODE = {"postgresql": "id", "sqlite": "value"}
+# (side, node, state, cases) of the cases matching ``{where}`` (on ``c``).
+_CONTRIBUTIONS = """
+SELECT '{union}' AS side, CAST(a.{node} AS INTEGER) AS node_id, c.state AS state,
+       count(*) AS n
+FROM referral_case c JOIN organisation o ON o.id = c.union_unit_id {ancestors}
+WHERE {where} GROUP BY CAST(a.{node} AS INTEGER), c.state
+UNION ALL
+SELECT '{party}', p.node_id, p.state, count(*) FROM (
+    SELECT c.id AS case_id, CAST(a.{node} AS INTEGER) AS node_id, c.state AS state
+    FROM referral_case c JOIN organisation o ON o.id = c.party_org_id {ancestors}
+    WHERE {where}
+    UNION
+    SELECT c.id, CAST(a.{node} AS INTEGER), c.state
+    FROM referral_case c JOIN organisation o ON o.id = c.host_cell_id {ancestors}
+    WHERE {where}) AS p
+GROUP BY p.node_id, p.state
+"""
+
+
+def _contributions(where: str) -> str:
+    dialect = db.session.get_bind().dialect.name
+    return _CONTRIBUTIONS.format(union=UNION, party=PARTY, where=where,
+                                 ancestors=_ANCESTORS[dialect], node=NODE[dialect])
+
+
+def _add(where: str, sign: int, params: dict) -> None:
+    """Add (``sign`` 1) or take away (-1) what the matching cases count."""
+    db.session.execute(text(
+        f"INSERT INTO case_tally (side, node_id, state, n) "
+        f"SELECT side, node_id, state, {int(sign)} * n FROM ({_contributions(where)}) AS t "
+        f"WHERE true ON CONFLICT (side, node_id, state) "
+        f"DO UPDATE SET n = case_tally.n + excluded.n"),
+        params)
+
+
+def rebuild() -> None:
+    """Recompute every row from the cases (after a bulk load that bypassed nothing, this is
+    what the triggers would have written). Flushes; never commits."""
+    db.session.flush()
+    db.session.execute(text("DELETE FROM case_tally"))
+    _add("true", 1, {})
+
+
+def differences() -> list[tuple[str, int, str, int, int]]:
+    """(side, node, state, kept, recomputed) for every count that is not what the cases
+    say now; empty when the tallies are right."""
+    db.session.flush()
+    fresh = {(s, n, st): k for s, n, st, k in db.session.execute(text(_contributions("true")))}
+    kept = {(r.side, r.node_id, r.state): r.n for r in db.session.scalars(select(CaseTally))}
+    keys = sorted(set(fresh) | set(kept))
+    return [(*key, kept.get(key, 0), fresh.get(key, 0)) for key in keys
+            if kept.get(key, 0) != fresh.get(key, 0)]
+
+
+@contextmanager
+def moving(old: str, new: str) -> Iterator[None]:
+    """Around a subtree's move from path ``old`` to ``new``: the cases placed in it (unit,
+    Party organisation or host cell) leave the counts of their old ancestors and join those
+    of the new."""
+    where = ("(c.union_unit_id IN (SELECT id FROM organisation WHERE path LIKE :subtree)"
+             " OR c.party_org_id IN (SELECT id FROM organisation WHERE path LIKE :subtree)"
+             " OR c.host_cell_id IN (SELECT id FROM organisation WHERE path LIKE :subtree))")
+    db.session.flush()      # paths are digits and slashes: nothing to escape in LIKE
+    _add(where, -1, {"subtree": old + "%"})
+    yield
+    db.session.flush()
+    _add(where, 1, {"subtree": new + "%"})
+
+
+def counts(side: str, node_id: int) -> dict[str, int]:
+    """Cases per state under one node, as a grant at that node sees them."""
+    rows = db.session.execute(select(CaseTally.state, CaseTally.n).where(
+        CaseTally.side == side, CaseTally.node_id == node_id, CaseTally.n != 0))
+    return {state: n for state, n in rows}
+
+
+def _roots() -> list[int]:
+    return list(db.session.scalars(select(Organisation.id).where(
+        Organisation.parent_id.is_(None), Organisation.tree == "union")))
+
+
+def scope_counts(user: User, day: date | None = None) -> dict[str, int] | None:
+    """Cases per state in ``user``'s whole scope when one tally holds it (an administrator,
+    or staff whose grants are all on one side and nested in one node); None otherwise, for
+    the caller's own GROUP BY (a candidate, a user with grants on both sides)."""
+    grants = user.active_grants(day or clock.today())
+    if any(g.role == Role.administrator for g in grants):
+        total: dict[str, int] = {}
+        for root in _roots():
+            for state, n in counts(UNION, root).items():
+                total[state] = total.get(state, 0) + n
+        return total
+    sides = {UNION if g.role in UNION_SIDE else PARTY if g.role in PARTY_SIDE else None
+             for g in grants}
+    nodes = [g.org for g in grants if g.org is not None]
+    if len(sides) != 1 or None in sides or not nodes or len(nodes) != len(grants):
+        return None
+    top = min(nodes, key=lambda n: len(n.path))
+    if not all(top.contains(n) for n in nodes):
+        return None
+    return counts(sides.pop(), top.id)
+
+
+def covers(user: User, node: Organisation, side: str, day: date | None = None) -> bool:
+    """Whether ``user``'s scope holds every case of ``node``'s ``side`` subtree (so that
+    the scoped count there is the node's tally)."""
+    roles = UNION_SIDE if side == UNION else PARTY_SIDE
+    return any(g.role == Role.administrator or (g.role in roles and g.org is not None
+                                                and g.org.contains(node))
+               for g in user.active_grants(day or clock.today()))
