@@ -25,7 +25,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.config["AUDIT_KEY"] = audit_key(app.config)
     Path(app.instance_path).mkdir(exist_ok=True)
 
-    from . import cli, database, errors, i18n, production, web
+    from . import cli, database, errors, i18n, production, replica, web
+    replica.configure(app)
     database.register(app)
     production.register(app)
     i18n.register(app)

@@ -13,6 +13,8 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE / 'referral_flow.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
+    # A PostgreSQL read replica for the report pages (replica.py); empty: the primary.
+    REPORTS_DATABASE_URL = os.environ.get("REPORTS_DATABASE_URL", "")
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
     RATELIMIT_DEFAULT = "600 per minute"

@@ -28,6 +28,7 @@ from ..security.grants import granted_nodes, is_admin
 from ..security.scope import UNION_SIDE, union_node_in
 from . import achievement as a
 from ..exports import report_export
+from ..replica import from_replica
 from .routes import bp, report_year
 
 SILENT_PER_PAGE = 50
@@ -230,6 +231,7 @@ def holds_demo_data() -> bool:
 
 @bp.get("/achievement")
 @login_required
+@from_replica
 def achievement():
     tops = roots()
     today = clock.today()
@@ -316,6 +318,7 @@ def export_name(node: Organisation, period: a.Period, tops: list[Organisation]) 
 
 @bp.get("/achievement/export")
 @login_required
+@from_replica
 def achievement_export():
     tops = roots()
     if not tops:

@@ -26,6 +26,7 @@ from ..workflow.steps import STEP, STEPS
 from . import queries as q
 from ..exports import report_export
 from ..security.reauth import fresh_authentication_required
+from ..replica import from_replica
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 nav_entry("reports.index", _l("Reports"), is_staff,
@@ -127,6 +128,7 @@ def party_report(limit: int | None) -> PartyReport:
 
 @bp.get("/party")
 @login_required
+@from_replica
 def party():
     report = party_report(q.DUE_LIMIT)
     page = render_template("reports/party.html", nodes=report.nodes, node=report.node,
@@ -161,6 +163,7 @@ def party_tables(report: PartyReport) -> list[Table]:
 @bp.get("/party/export")
 @login_required
 @fresh_authentication_required
+@from_replica
 def party_export():
     report = party_report(None)
     if report.node is None:
@@ -202,6 +205,7 @@ def cohort_report() -> CohortReport:
 
 @bp.get("/cohort")
 @login_required
+@from_replica
 def cohort():
     report = cohort_report()
     admitted = next(r for r in report.rows if r.state == "admitted")
@@ -234,6 +238,7 @@ def cohort_tables(report: CohortReport) -> list[Table]:
 
 @bp.get("/cohort/export")
 @login_required
+@from_replica
 def cohort_export():
     report = cohort_report()
     name = download_name("theo-nam-gioi-thieu", report.year,

@@ -16,6 +16,7 @@ from ..security.grants import is_staff
 from ..services import tallies
 from ..menu import nav_entry
 from ..workflow.states import STATES
+from ..replica import from_replica
 from . import diagram
 
 bp = Blueprint("workflow_view", __name__, url_prefix="/workflow")
@@ -38,6 +39,7 @@ def state_counts(user) -> dict[str, int]:
 
 @bp.get("/")
 @login_required
+@from_replica
 def index():
     if not is_staff(current_user):
         abort(403)
