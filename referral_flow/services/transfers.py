@@ -17,7 +17,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, true
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -45,29 +46,41 @@ RECEIVING_KINDS = (PartyKind.commune.value, PartyKind.grassroots_committee.value
                    PartyKind.grassroots_cell.value)
 
 
-def _open_nodes(tree: Tree, kinds, today: date) -> list[Organisation]:
-    return list(db.session.scalars(
-        select(Organisation).where(Organisation.tree == tree, Organisation.kind.in_(kinds),
-                                   Organisation.opened_on <= today,
-                                   (Organisation.closed_on.is_(None))
-                                   | (Organisation.closed_on > today))
-        .order_by(Organisation.name, Organisation.id)))
+# What each target field of a transfer names: (tree, kinds).
+TARGETS = {"union": (Tree.union, (UnionKind.grassroots.value,)),
+           "party": (Tree.party, RECEIVING_KINDS),
+           "cell": (Tree.party, CELL_KINDS)}
+# Above this many open nodes a field asks for the node's code instead of listing them: a
+# province lists thousands, the nation hundreds of thousands.
+CHOICES_LIMIT = 300
 
 
-def target_choices(case: Case, today: date | None = None) -> dict[str, list[Organisation]]:
-    """The open nodes a case may go to, by field: a draft to another grassroots union
-    (its Party organisation follows that union's); a case with the Party to another union
-    unit, receiving Party organisation or host cell."""
+def _open(field: str, today: date):
+    tree, kinds = TARGETS[field]
+    return (Organisation.tree == tree, Organisation.kind.in_(kinds),
+            Organisation.opened_on <= today,
+            Organisation.closed_on.is_(None) | (Organisation.closed_on > today))
+
+
+def target_choices(case: Case, today: date | None = None
+                   ) -> dict[str, list[Organisation] | None]:
+    """The open nodes a case may go to, by field (None: too many to list, the form asks
+    for a code): a draft to another grassroots union (its Party organisation follows that
+    union's); a case with the Party to another union unit, receiving Party organisation or
+    host cell."""
     today = today or clock.today()
-    units = [u for u in _open_nodes(Tree.union, (UnionKind.grassroots.value,), today)
-             if u.id != case.union_unit_id and u.receiving_party_id is not None]
-    if case.state in UNION_STAGE:
-        return {"union": units}
-    return {"union": units,
-            "party": [p for p in _open_nodes(Tree.party, RECEIVING_KINDS, today)
-                      if p.id != case.party_org_id],
-            "cell": [c for c in _open_nodes(Tree.party, CELL_KINDS, today)
-                     if c.id != case.host_cell_id]}
+    current = {"union": case.union_unit_id, "party": case.party_org_id,
+               "cell": case.host_cell_id}
+    found: dict[str, list[Organisation] | None] = {}
+    for field in ("union",) if case.state in UNION_STAGE else TARGETS:
+        nodes = list(db.session.scalars(
+            select(Organisation).where(
+                *_open(field, today), Organisation.id != (current[field] or 0),
+                Organisation.receiving_party_id.is_not(None) if field == "union" else true())
+            .options(joinedload(Organisation.parent))
+            .order_by(Organisation.name, Organisation.id).limit(CHOICES_LIMIT + 1)))
+        found[field] = nodes if len(nodes) <= CHOICES_LIMIT else None
+    return found
 
 
 def pending_of(case: Case) -> TransferRequest | None:
@@ -84,18 +97,12 @@ def history_of(case: Case) -> list[TransferRequest]:
 def _node(node_id: int | None, field: str, today: date) -> Organisation | None:
     if node_id is None:
         return None
-    allowed = target_field_nodes(field, today)
-    node = db.session.get(Organisation, node_id)
-    if node is None or node.id not in allowed:
-        raise InvalidStepData(_l("Choose the new place from the list."))
+    node = db.session.scalar(select(Organisation).where(Organisation.id == node_id,
+                                                        *_open(field, today)))
+    if node is None:
+        raise InvalidStepData(_l("This organisation cannot be the new place: choose an open "
+                                 "organisation of the kind asked."))
     return node
-
-
-def target_field_nodes(field: str, today: date) -> set[int]:
-    tree, kinds = {"union": (Tree.union, (UnionKind.grassroots.value,)),
-                   "party": (Tree.party, RECEIVING_KINDS),
-                   "cell": (Tree.party, CELL_KINDS)}[field]
-    return {n.id for n in _open_nodes(tree, kinds, today)}
 
 
 def _check_targets(case: Case, union: Organisation | None, party: Organisation | None,

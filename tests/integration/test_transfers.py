@@ -376,3 +376,33 @@ def test_a_probationary_transfer_shows_in_the_due_lists(app, world, db, auth, cl
         auth.logout()
     auth.login(world.users["party_officer_b"].username)
     assert due.strftime("%d/%m/%Y") in client.get("/inbox/").text
+
+
+def test_too_many_places_to_list_are_asked_by_code(app, world, db, auth, client, in_dossier,
+                                                   monkeypatch):
+    """A province has thousands of units and cells: past ``CHOICES_LIMIT`` the form asks
+    for the organisation's code instead of listing every open node of the tree."""
+    monkeypatch.setattr(transfers, "CHOICES_LIMIT", 1)
+    case = in_dossier
+    auth.login(world.users["cell_secretary_a"].username)
+    page_url = f"/cases/{case.id}"
+    page = client.get(page_url).text
+    assert 'name="transfer-cell_code"' in page and 'name="transfer-cell_id"' not in page
+    assert world["cell_b"].name not in page
+    unknown = form_post(client, page_url, f"/cases/{case.id}/transfer", "transfer",
+                        version=case.version, kind="residence", reason="Nhà mới",
+                        party_code=world["committee_b"].code, cell_code="KHONG-CO")
+    assert unknown.status_code == 400
+    assert vi(app, "No organisation has this code.") in unknown.text
+    assert "KHONG-CO" in unknown.text and "Nhà mới" in unknown.text
+    wrong_kind = form_post(client, page_url, f"/cases/{case.id}/transfer", "transfer",
+                           version=case.version, kind="residence", reason="Nhà mới",
+                           cell_code=world["unit_b"].code)
+    assert wrong_kind.status_code == 422
+    sent = form_post(client, page_url, f"/cases/{case.id}/transfer", "transfer",
+                     version=case.version, kind="residence", reason="Chuyển về nơi ở mới",
+                     party_code=world["committee_b"].code, cell_code=world["cell_b"].code)
+    assert sent.status_code == 302
+    transfer = transfers.pending_of(case)
+    assert (transfer.to_party_id, transfer.to_cell_id) == (world["committee_b"].id,
+                                                           world["cell_b"].id)
