@@ -22,18 +22,20 @@ def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 
 
-def wrk(port: int, path: str, cookie: str | None, connections: int, seconds: float) -> dict:
+def wrk(port: int, path: str, cookie: str | None, connections: int, seconds: int) -> dict:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout",
                "60s", "-s", str(STATS_LUA)]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     command.append(f"http://127.0.0.1:{port}{path}")
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return json.loads(out.split("JSON ", 1)[1].splitlines()[0])
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode or "JSON " not in done.stdout:
+        raise RuntimeError(f"{' '.join(command)} failed: {done.stderr or done.stdout}")
+    return json.loads(done.stdout.split("JSON ", 1)[1].splitlines()[0])
 
 
 def python_load(port: int, path: str, cookie: str | None, connections: int,
-                seconds: float) -> dict:
+                seconds: int) -> dict:
     latencies: list[float] = []
     counts = {"bytes": 0, "err_status": 0, "err_sock": 0}
     lock = threading.Lock()
@@ -71,6 +73,6 @@ def python_load(port: int, path: str, cookie: str | None, connections: int,
             **{f"p{q}_ms": percentile(latencies, q) for q in (50, 95, 99)}, **counts}
 
 
-def run(port: int, path: str, cookie: str | None, connections: int, seconds: float) -> dict:
+def run(port: int, path: str, cookie: str | None, connections: int, seconds: int) -> dict:
     load = wrk if have_wrk() else python_load
     return load(port, path, cookie, connections, seconds)

@@ -298,7 +298,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale", default="?", help="label of the scale (1x, 10x, national)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=int, default=10, help="of each load (whole seconds)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--runs", type=int, default=20, help="single requests per page")
     parser.add_argument("--posts", type=int, default=100)
