@@ -72,7 +72,6 @@ class Page:
     user: str | None            # None: anonymous (the hello app)
     path: str
     under_load: bool
-    server: str = "app"
     status: int | None = None
     size: int | None = None
     sql: int | None = None
@@ -106,7 +105,7 @@ def grant_of(conn, username: str) -> dict:
     return dict(row._mapping)
 
 
-def scoped_cases(conn, grant: dict, where: str, limit: int, **params) -> list[int]:
+def scoped_cases(conn, grant: dict, where: str, limit: int) -> list[int]:
     """Ids of the cases in ``grant``'s subtree matching ``where``, newest first for a read
     and oldest first (ids ascending) for the transitions (``limit`` > 1)."""
     column = "union_unit_id" if grant["tree"] == "union" else "party_org_id"
@@ -114,7 +113,7 @@ def scoped_cases(conn, grant: dict, where: str, limit: int, **params) -> list[in
     return list(conn.execute(text(
         f"SELECT c.id FROM referral_case c JOIN organisation o ON o.id = c.{column} "
         f"WHERE o.path LIKE :p AND {where} ORDER BY c.id {order} LIMIT :n"),
-        {"p": grant["path"] + "%", "n": limit, **params}).scalars())
+        {"p": grant["path"] + "%", "n": limit}).scalars())
 
 
 def select_targets(conn, users: dict[str, str], year: int) -> tuple[list[Page], dict | None]:
@@ -294,7 +293,7 @@ def report(result: dict) -> str:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", required=True, help="SQLAlchemy URL of a built bench database")
+    parser.add_argument("--db", required=True, help="URL of a built PostgreSQL bench database")
     parser.add_argument("--scale", default="?", help="label of the scale (1x, 10x, national)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=8)
@@ -333,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         for username in {p.user for p in pages}:
             clients[username] = Client(servers["app"].port)
             clients[username].login(username, PASSWORD)
-        hello = Page(HELLO, None, "/", False, server="hello")
+        hello = Page(HELLO, None, "/", False)
         print(f"single requests: {len(pages) + 1} pages × {args.runs}", flush=True)
         single_requests(pages + [hello], clients, servers, args.runs)
         post = None
