@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -73,13 +73,14 @@ def target_choices(case: Case, today: date | None = None
                "cell": case.host_cell_id}
     found: dict[str, list[Organisation] | None] = {}
     for field in ("union",) if case.state in UNION_STAGE else TARGETS:
-        nodes = list(db.session.scalars(
-            select(Organisation).where(
-                *_open(field, today), Organisation.id != (current[field] or 0),
-                Organisation.receiving_party_id.is_not(None) if field == "union" else true())
-            .options(joinedload(Organisation.parent))
-            .order_by(Organisation.name, Organisation.id).limit(CHOICES_LIMIT + 1)))
-        found[field] = nodes if len(nodes) <= CHOICES_LIMIT else None
+        where = (*_open(field, today), Organisation.id != (current[field] or 0),
+                 Organisation.receiving_party_id.is_not(None) if field == "union" else true())
+        few = db.session.scalar(select(func.count()).select_from(
+            select(Organisation.id).where(*where).limit(CHOICES_LIMIT + 1).subquery())
+        ) <= CHOICES_LIMIT
+        found[field] = list(db.session.scalars(
+            select(Organisation).where(*where).options(joinedload(Organisation.parent))
+            .order_by(Organisation.name, Organisation.id))) if few else None
     return found
 
 
