@@ -1,10 +1,14 @@
-"""Page maths shared by every list: which page to show of how many, and its slice."""
+"""Page maths shared by every list: which page to show of how many, and its slice (by
+OFFSET, or for the long lists by keyset: from the edge of the page before, so that page 900
+of a nation's cases costs what page 1 does)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from flask import request
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select, tuple_
 
 
 @dataclass(frozen=True)
@@ -38,3 +42,47 @@ def pager(total: int, per_page: int, raw=None, name: str = "page") -> Pager:
     OFFSET."""
     pages = max((total + per_page - 1) // per_page, 1)
     return Pager(min(page_arg(raw, name), pages), pages, per_page, total)
+
+
+Edge = tuple[date, int]
+
+
+def edge_arg(name: str) -> Edge | None:
+    """``?after=`` / ``?before=``: a row's sort date and id (``2026-03-02.1234``); None for
+    anything else."""
+    raw = request.args.get(name, "")
+    day, _, ident = raw.partition(".")
+    if not (ident.isascii() and ident.isdigit() and len(ident) <= 10):
+        return None
+    try:
+        return date.fromisoformat(day), int(ident)
+    except ValueError:
+        return None
+
+
+def edge_text(day: date, ident: int) -> str:
+    return f"{day.isoformat()}.{ident}"
+
+
+def keyset_rows(run: Callable[[Select], list], stmt: Select,
+                key: tuple[ColumnElement, ColumnElement], paging: Pager) -> list:
+    """This page's rows of ``stmt`` sorted by ``key`` (a date column, then the id), fetched
+    by ``run``: after the edge ``?after=`` or before ``?before=`` when the link carries one
+    (an index walk from there), else by OFFSET (a page number typed in)."""
+    after, before = edge_arg("after"), edge_arg("before")
+    if after is not None:
+        return run(stmt.where(tuple_(*key) > tuple_(*after)).order_by(*key)
+                   .limit(paging.per_page))
+    if before is not None:
+        return run(stmt.where(tuple_(*key) < tuple_(*before))
+                   .order_by(*(k.desc() for k in key)).limit(paging.per_page))[::-1]
+    return run(paging.slice(stmt.order_by(*key)))
+
+
+def edges(rows: list, paging: Pager, edge_of: Callable[[object], Edge]
+          ) -> tuple[str | None, str | None]:
+    """The edges the pager's links carry: before this page's first row, after its last."""
+    if not rows:
+        return None, None
+    return (edge_text(*edge_of(rows[0])) if paging.page > 1 else None,
+            edge_text(*edge_of(rows[-1])) if paging.page < paging.pages else None)

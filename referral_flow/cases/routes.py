@@ -17,7 +17,7 @@ from ..extensions import db
 from ..forms import query_text
 from ..labels import TRANSFER_KIND_LABELS, TRANSFER_STATE_LABELS, party_age
 from ..models import AuditEvent, Case, Member, Role, TransferKind, TransferRequest, User
-from ..paging import pager
+from ..paging import edges, keyset_rows, pager
 from ..papers.content import offered
 from ..read_log import log_page_read
 from ..security import can, get_case_or_404, scoped_cases
@@ -87,11 +87,12 @@ def index():
              if tally is None else tally.get(state, 0) if state in STATES
              else sum(tally.values()))
     paging = pager(total, current_app.config["CASES_PER_PAGE"])
-    rows = db.session.scalars(paging.slice(
-        stmt.options(joinedload(Case.union_unit), joinedload(Case.party_org))
-        .order_by(Case.state_since, Case.id))).unique().all()
+    rows = keyset_rows(lambda s: db.session.scalars(s).unique().all(),
+                       stmt.options(joinedload(Case.union_unit), joinedload(Case.party_org)),
+                       (Case.state_since, Case.id), paging)
     page = render_template("cases/index.html", cases=rows, total=total, page=paging.page,
                            papers_form=PapersForm(),
+                           edges=edges(rows, paging, lambda c: (c.state_since, c.id)),
                            pages=paging.pages, state=state, q=query, states=STATES,
                            may_intake=intake_nodes(current_user, clock.today()) != [])
     log_page_read(members=[case.member_id for case in rows])

@@ -2,6 +2,7 @@
 folding and hostile query strings (ARCHITECTURE.md §6, §7, §8, §10)."""
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from datetime import timedelta
@@ -304,3 +305,25 @@ def test_case_detail_survives_hostile_paths(world, named_cases, client, auth, pa
     page = client.get(path)
     assert page.status_code == 404
     assert "<script>" not in page.text
+
+
+def test_case_list_pages_follow_the_edges_of_the_page_before(world, app, db, client, auth):
+    """Next and Previous read from the edge of the page shown (keyset), not by OFFSET; a
+    page number typed in still works; a broken edge is ignored."""
+    app.config["CASES_PER_PAGE"] = 3
+    ids = [new_case(world, "a").id for _ in range(8)]
+    db.session.commit()
+    auth.login(world.users["union_chair_a"].username)
+    seen, page, pages = [], client.get("/cases/"), []
+    while True:
+        pages.append(page)
+        seen += sorted(shown_ids(page), key=ids.index)
+        found = re.search(r'href="([^"]*after=[^"]*)"', page.text)
+        if not found:
+            break
+        page = client.get(html.unescape(found.group(1)))
+    assert seen == ids and len(pages) == 3
+    back = re.search(r'href="([^"]*before=[^"]*)"', pages[-1].text).group(1)
+    assert shown_ids(client.get(html.unescape(back))) == shown_ids(pages[1])
+    assert shown_ids(client.get("/cases/?page=2")) == shown_ids(pages[1])
+    assert shown_ids(client.get("/cases/?page=2&after=2026-13-40.x")) == shown_ids(pages[1])
