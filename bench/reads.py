@@ -60,7 +60,7 @@ def prefill(app, views: int) -> float:
 @contextmanager
 def without_read_log():
     with mock.patch.object(read_log.reads, "record", return_value=0), \
-            mock.patch.object(read_log, "_commit_keeping_loaded"):
+            mock.patch.object(read_log, "commit_keeping_loaded"):
         yield
 
 

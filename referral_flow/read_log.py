@@ -1,10 +1,11 @@
 """``log_page_read``: the one call by which a staff page that shows personal data logs that
 it was read (services/reads.py), once per page view whatever the number of rows.
 
-Call it after ``render_template`` (the page is built from loaded rows before the commit
-expires them) and return the page: it commits, the one documented exception to "a GET
-writes nothing". A candidate reading his own case is not a staff read: his page does not
-call it.
+Call it after ``render_template`` and return the page: it commits, the one documented
+exception to "a GET writes nothing". On SQLite the page was read in a snapshot without the
+write lock; the log's rows get a transaction of their own that begins IMMEDIATE (see
+database.py), and if they cannot be written the request fails: no page without its log.
+A candidate reading his own case is not a staff read: his page does not call it.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from flask import request
 from flask_login import current_user
 
-from .extensions import db
+from .database import commit_keeping_loaded
 from .forms.query import MAX_QUERY
 from .services import reads
 
@@ -38,16 +39,4 @@ def log_page_read(*, members: Iterable[int] = (), party_members: Iterable[int] =
                  filters=page_filters(),
                  rows=len(members) + len(party_members) if rows is None else rows,
                  members=members, party_members=party_members)
-    _commit_keeping_loaded()
-
-
-def _commit_keeping_loaded() -> None:
-    """Commit without expiring what the request loaded: the page is already built, and
-    the after-request hooks still read the signed-in user, whose reload would open a new
-    transaction (on SQLite a second write lock) for nothing."""
-    session = db.session()
-    kept, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = kept
+    commit_keeping_loaded()

@@ -9,6 +9,7 @@ from flask_login import current_user, login_url
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .database import begin_writing
 from .extensions import csrf, db, limiter, login_manager
 from .menu import landing_page, shown_to
 from .models import User
@@ -131,6 +132,7 @@ def _sign_in_by_session(app: Flask) -> None:
                 flash(_("Your session has expired. Please log in again."), "info")
             return None
         if first_work and sessions.needs_touch(found.session):
+            begin_writing()         # a GET read the session in its snapshot
             sessions.touch(found.session)
             db.session.commit()
         return found.session.user

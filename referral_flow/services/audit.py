@@ -7,6 +7,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select, text
 
+from ..database import begin_writing
 from ..extensions import db
 from ..models import AuditEvent
 from ..models.audit import GENESIS, step_date, unkeyed_digest
@@ -31,7 +32,10 @@ def json_safe(value):
 
 
 def lock_chain() -> str:
-    """Take the chain (PostgreSQL: until commit) and return the hash the next event links to."""
+    """Take the chain (PostgreSQL: until commit; SQLite: the write lock, taken in a
+    transaction that began IMMEDIATE, ``database.begin_writing`` ending a GET's snapshot
+    first) and return the hash the next event links to."""
+    begin_writing()
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})

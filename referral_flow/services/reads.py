@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, exists, func, insert, or_, select
 
 from .. import clock
+from ..database import begin_writing
 from ..extensions import db
 from ..models import Member, PartyMember, ReadEvent, ReadSubject, User
 from ..models.reads import MEMBER, PARTY_MEMBER
@@ -23,7 +24,9 @@ from ..text import fold
 def record(*, actor_id: int, endpoint: str, filters: dict, rows: int,
            members: Iterable[int] = (), party_members: Iterable[int] = ()) -> int:
     """Log one page view that showed ``members`` and ``party_members`` (ids, repeats
-    allowed); the new event's id. Flushes nothing else and never commits."""
+    allowed); the new event's id. Flushes nothing else and never commits (but during a GET
+    it first ends the read snapshot: ``database.begin_writing``)."""
+    begin_writing()
     event_id = db.session.execute(insert(ReadEvent).values(
         at=clock.now(), actor_id=actor_id, endpoint=endpoint[:60], filters=filters,
         rows=rows).returning(ReadEvent.id)).scalar_one()
