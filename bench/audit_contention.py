@@ -2,14 +2,17 @@
 cases of its own, with the chain's advisory lock and without it.
 
     python bench/audit_contention.py [--db URL] [--procs 1,2,4,8,16] [--readers 0]
-                                     [--seconds 10] [--modes locked,unlocked]
+                                     [--seconds 10] [--rounds 2] [--modes locked,unlocked]
                                      [--units 500] [--years 2] [--cases-per-year 2000]
                                      [--json OUT] [--quick]
 
 Without --db the database is fresh (``rf_audit_bench`` on ``BENCH_PG_URL``, dropped at the
 end), built as bench/reports.py builds its own: the real migrations and a synthetic province.
 With --db a database is reused (built first when it has no cases); the bench changes its
-cases and appends to its chain, and an unlocked run forks that chain for good.
+cases and appends to its chain. The unlocked runs work on a copy of it (``<name>_unlocked``,
+``CREATE DATABASE … TEMPLATE``, dropped at the end), so that both modes interleave, round by
+round and P by P (a shared machine's load drifts), and the chain the locked runs wrote is
+verified alone.
 
 Each configuration starts P transition processes (and R reader processes), each with its
 own app and engine; they connect, wait for one another, then work for --seconds. A
@@ -23,9 +26,10 @@ page does (services.reads.record, 45 members a view, commit): no chain lock.
 timed by cursor events); "hold" runs from its return to the end of the commit: the serial
 section of the chain, whose mean bounds one chain's rate (1000 / hold ms per second).
 "unlocked" rewrites that statement into one of the same round trip without the lock
-(``SELECT abs(k)``): the cost of the lock, and a chain that may fork, which the check after
-the unlocked runs shows. Every locked configuration runs first and the chain is verified
-(services.audit.verify, as ``flask audit verify``) before any unlocked one.
+(``SELECT abs(k)``): the cost of the lock, and a chain that may fork. At the end each
+database's chain is checked with services.audit.verify (as ``flask audit verify``): the
+locked one must pass (the exit status says so); the unlocked one's forks are counted.
+The table gives each figure's median over the rounds.
 """
 from __future__ import annotations
 
@@ -43,10 +47,11 @@ from pathlib import Path
 if __package__ in (None, ""):       # run as a script: the project root is the import root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, func, inspect, select, text, update
+from sqlalchemy import create_engine, event, func, inspect, select, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bench.reports import config, fresh_database, generate
+from bench.reports import PG_URL, config, fresh_database, generate
 from bench.tables import markdown, num, percentile
 from referral_flow import create_app
 from referral_flow.extensions import db
@@ -229,6 +234,25 @@ def pool_of(app) -> list[int]:
 
 
 @contextmanager
+def twin(url: str):
+    """A copy of the database at ``url`` for the unlocked runs (their forks stay out of the
+    chain the locked runs are verified on), dropped afterwards. Nothing may be connected
+    to ``url`` while it is copied."""
+    source, name = make_url(url).database, f"{make_url(url).database}_unlocked"
+    admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
+    drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with admin.connect() as conn:
+        conn.execute(drop)
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(drop)
+        admin.dispose()
+
+
+@contextmanager
 def database(args):
     """The URL of a built database: --db (built when it has no cases) or a fresh one."""
     if args.db:
@@ -253,22 +277,43 @@ def database(args):
                 db.engine.dispose()
 
 
+FIGURES = ("tps", "p50_ms", "p95_ms", "p99_ms", "wait_p50_ms", "wait_p95_ms", "wait_share",
+           "hold_mean_ms", "reads_per_s", "loadavg")
+
+
+def medians(rows: list[dict]) -> list[dict]:
+    """One row per (mode, P, R): each figure's median over the rounds, the errors summed
+    and every round's transitions/s kept."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["mode"], row["procs"], row["readers"]), []).append(row)
+    merged = []
+    for (mode, procs, readers), group in groups.items():
+        merged.append({"mode": mode, "procs": procs, "readers": readers,
+                       "errors": sum(r["errors"] for r in group),
+                       "rounds_tps": [r["tps"] for r in group]} | {
+            k: statistics.median(v) if (v := [r[k] for r in group if r[k] is not None])
+            else None for k in FIGURES})
+    return sorted(merged, key=lambda r: (r["readers"], r["procs"], r["mode"]))
+
+
 def table(rows: list[dict]) -> str:
-    by_mode = {(r["procs"], r["readers"], r["mode"]): r for r in rows}
+    by_key = {(r["procs"], r["readers"], r["mode"]): r for r in rows}
     lines = []
     for r in rows:
-        locked = by_mode.get((r["procs"], r["readers"], LOCKED))
+        locked = by_key.get((r["procs"], r["readers"], LOCKED))
         ratio = (f"{r['tps'] / locked['tps']:.2f}" if locked and locked["tps"] else "–")
         ceiling = 1000 / r["hold_mean_ms"] if r["hold_mean_ms"] else None
         lines.append([
-            r["mode"], r["procs"], r["readers"], num(r["tps"]),
+            r["mode"], r["procs"], r["readers"],
+            f"{num(r['tps'])} ({', '.join(num(x, 0) for x in r['rounds_tps'])})",
             f"{num(r['p50_ms'])} / {num(r['p95_ms'])} / {num(r['p99_ms'])}",
             f"{num(r['wait_p50_ms'], 2)} / {num(r['wait_p95_ms'], 2)}",
             "–" if r["wait_share"] is None else f"{r['wait_share']:.0%}",
             f"{num(r['hold_mean_ms'], 2)} ({num(ceiling, 0)}/s)" if r["mode"] == LOCKED
             else "–", ratio, num(r["reads_per_s"]), num(r["errors"]),
             f"{r['loadavg']:.1f}"])
-    return markdown(["mode", "P", "R", "transitions/s", "p50 / p95 / p99 ms",
+    return markdown(["mode", "P", "R", "transitions/s (each round)", "p50 / p95 / p99 ms",
                      "lock wait p50 / p95 ms", "share of tx in lock wait",
                      "hold mean ms (1 chain ≤)", "tps ÷ locked", "reads/s", "errors",
                      "load 1 min"], lines, [False] + [True] * 11)
@@ -280,6 +325,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--procs", default="1,2,4,8,16", help="transition processes per run")
     parser.add_argument("--readers", type=int, default=0, help="reader processes per run")
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rounds", type=int, default=2, help="each mode and P, interleaved")
     parser.add_argument("--modes", default=f"{LOCKED},{UNLOCKED}")
     parser.add_argument("--units", type=int, default=500)
     parser.add_argument("--years", type=int, default=2)
@@ -288,7 +334,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="P = 1, 2 for 2 s: a smoke run")
     args = parser.parse_args(argv)
     if args.quick:
-        args.procs, args.seconds = "1,2", 2
+        args.procs, args.seconds, args.rounds = "1,2", 2, 1
     args.procs = [int(p) for p in args.procs.split(",")]
     args.modes = [m for m in (LOCKED, UNLOCKED) if m in args.modes.split(",")]
     return args
@@ -306,21 +352,27 @@ def main(argv: list[str] | None = None) -> int:
             settings = {name: db.session.scalar(text(f"SHOW {name}")) for name in
                         ("server_version", "synchronous_commit", "fsync")}
             db.session.rollback()
+            db.engine.dispose()         # nothing connected while the twin is copied
         print(f"{len(pool)} decision_pending cases; PostgreSQL {settings}; {os.cpu_count()} "
               f"CPUs; load average {os.getloadavg()}", flush=True)
-        rows, checks = [], {}
-        for mode in args.modes:
-            for procs in args.procs:
-                row = run(url, pool, procs, args.readers, mode == LOCKED, args.seconds)
-                rows.append(row)
-                print(f"  {mode} P={procs} R={args.readers}: {row['tps']:,.1f} transitions/s, "
-                      f"p95 {num(row['p95_ms'])} ms, lock wait share "
-                      f"{row['wait_share'] or 0:.0%}, errors {row['errors']}, load "
-                      f"{row['loadavg']:.1f}", flush=True)
-            checks[mode] = chain_check(app)
-            print(f"  chain after the {mode} runs: {checks[mode]}", flush=True)
+        with twin(url) as twin_url:
+            urls = {LOCKED: url, UNLOCKED: twin_url}
+            rows = []
+            for round_no in range(1, args.rounds + 1):
+                for procs in args.procs:
+                    for mode in args.modes:
+                        row = run(urls[mode], pool, procs, args.readers, mode == LOCKED,
+                                  args.seconds)
+                        rows.append(row | {"round": round_no})
+                        print(f"  round {round_no} {mode} P={procs} R={args.readers}: "
+                              f"{row['tps']:,.1f} transitions/s, p95 {num(row['p95_ms'])} ms, "
+                              f"lock wait share {row['wait_share'] or 0:.0%}, errors "
+                              f"{row['errors']}, load {row['loadavg']:.1f}", flush=True)
+            checks = {mode: chain_check(create_app(config(urls[mode]))) for mode in args.modes}
+    for mode, check in checks.items():
+        print(f"chain of the {mode} runs: {check}")
     print()
-    print(table(rows))
+    print(table(medians(rows)))
     if args.json:
         args.json.write_text(json.dumps({"settings": settings, "pool": len(pool),
                                          "rows": rows, "checks": checks}, indent=1))
