@@ -106,8 +106,8 @@ def config(url: str) -> dict:
 
 
 @contextmanager
-def fresh_database(kind: str):
-    """A URL to an empty database, removed afterwards."""
+def fresh_database(kind: str, name: str = PG_NAME):
+    """A URL to an empty database, removed afterwards (PostgreSQL: ``name``)."""
     if kind == "sqlite":
         folder = tempfile.mkdtemp(prefix="rf_bench_")
         try:
@@ -116,12 +116,12 @@ def fresh_database(kind: str):
             shutil.rmtree(folder, ignore_errors=True)
         return
     admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
-    drop = text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
+    drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     with admin.connect() as conn:
         conn.execute(drop)
-        conn.execute(text(f'CREATE DATABASE "{PG_NAME}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(PG_URL).set(database=PG_NAME).render_as_string(hide_password=False)
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(drop)

@@ -1,6 +1,8 @@
-"""The measuring scripts' pure helpers: percentiles, tables, the growth table, form parsing."""
+"""The measuring scripts' pure helpers: percentiles, tables, the growth table, form parsing,
+the audit-chain bench's figures."""
 from __future__ import annotations
 
+from bench.audit_contention import medians, summarise
 from bench.growth import growth_table
 from bench.http_client import form_fields
 from bench.tables import markdown, num, percentile, ratio
@@ -39,3 +41,17 @@ def test_form_fields_reads_the_form_of_the_action_as_a_browser_would():
     assert form_fields(page, "/cases/7/extend_decision") == {"t-csrf_token": "a&b",
                                                              "t-comment": "\r\n"}
     assert form_fields(page, "/cases/8/extend_decision") is None
+
+
+def test_audit_contention_figures_sum_processes_and_take_medians_over_rounds():
+    moves = [{"kind": "transitions", "n": n, "errors": 0, "elapsed": 2.0, "ms": [10.0] * n,
+              "wait_ms": [2.5] * n, "hold_ms": [4.0] * n} for n in (10, 30)]
+    views = {"kind": "reads", "n": 50, "errors": 0, "elapsed": 5.0, "ms": [1.0]}
+    row = summarise([*moves, views])
+    assert (row["transitions"], row["tps"], row["wait_share"], row["hold_mean_ms"],
+            row["reads_per_s"]) == (40, 20.0, 0.25, 4.0, 10.0)
+    rounds = [row | {"mode": "locked", "procs": 2, "readers": 1, "loadavg": load, "tps": tps}
+              for load, tps in ((1.0, 20.0), (3.0, 40.0), (2.0, 30.0))]
+    [merged] = medians(rounds)
+    assert (merged["tps"], merged["loadavg"], merged["rounds_tps"]) == (30.0, 2.0,
+                                                                        [20.0, 40.0, 30.0])
