@@ -203,7 +203,8 @@ def app_of(config: dict):
             yield other
         finally:
             _db.session.remove()
-            _db.engine.dispose()
+            for engine in _db.engines.values():     # the replica's bind too
+                engine.dispose()
 
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -40,8 +40,10 @@ def replica_url(app, db, people, database_url, tmp_path):
     if not ON_PG:
         copy = tmp_path / "replica.db"
         source = make_url(database_url).database
-        with create_engine(database_url).connect() as conn:     # fold the WAL in first
+        engine = create_engine(database_url)
+        with engine.connect() as conn:     # fold the WAL in first
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
         shutil.copy(source, copy)
         yield f"sqlite:///{copy}"
         return
