@@ -10,12 +10,16 @@ and recent ones still open.
 """
 from __future__ import annotations
 
+import heapq
+import pickle
 import random
+import tempfile
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from sqlalchemy import bindparam, func, insert, select, text
 
@@ -38,6 +42,8 @@ from .workflow.rulesets import rule_book
 from .workflow.steps import STEP
 
 BATCH = 2000
+CASE_BATCH = 5000              # cases generated between two writes
+EVENT_BATCH = 50_000
 OPENED = date(2015, 1, 1)
 CLASS_CAPACITY = 60
 CLASS_PLACE = "Trường Chính trị tỉnh"     # the provincial political school
@@ -110,12 +116,15 @@ class Days:
 
 class Rows:
     """Rows buffered per table with ids assigned above the current maximum, written in
-    foreign-key order by ``write``; on PostgreSQL the id sequences are moved past them."""
+    foreign-key order by ``write`` (COPY on PostgreSQL, Core executemany on SQLite) and then
+    forgotten, so that memory holds one batch, not the data set; the id sequences are moved
+    past them. A row must be complete when it is written: callers write between cases."""
 
     def __init__(self):
         self.conn = db.session.connection()
         self.next_id = {m: (self.conn.scalar(select(func.max(m.id))) or 0) + 1 for m in TABLES}
         self.rows: dict[type, list[dict]] = defaultdict(list)
+        self.written: dict[type, int] = defaultdict(int)
 
     def add(self, model, **row) -> dict:
         row["id"] = self.next_id[model]
@@ -124,18 +133,96 @@ class Rows:
         return row
 
     def count(self, model) -> int:
-        return len(self.rows[model])
+        return self.written[model] + len(self.rows[model])
 
     def write(self) -> None:
         for model in TABLES:
             rows = self.rows.pop(model, [])
-            for i in range(0, len(rows), BATCH):
-                self.conn.execute(insert(model.__table__), rows[i:i + BATCH])
-            if rows and self.conn.dialect.name == "postgresql":
+            if not rows:
+                continue
+            self.insert(model.__table__, rows)
+            self.written[model] += len(rows)
+            if self.conn.dialect.name == "postgresql":
                 table = model.__tablename__
                 self.conn.execute(text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"))
+
+    def insert(self, table, rows: list[dict]) -> None:
+        if self.conn.dialect.name != "postgresql":
+            for i in range(0, len(rows), BATCH):
+                self.conn.execute(insert(table), rows[i:i + BATCH])
+            return
+        _copy(self.conn, table, rows)
+
+
+def _copy(conn, table, rows: list[dict]) -> None:
+    """``rows`` through PostgreSQL's COPY, each value converted by its column type as an
+    INSERT would (enums, JSON); a column no row names keeps its default."""
+    named = set().union(*(row.keys() for row in rows))
+    columns = [c for c in table.columns if c.name in named]
+    fill = {c.name: _default(c) for c in columns}
+    convert = [(c.name, c.type.bind_processor(conn.dialect)) for c in columns]
+    cursor = conn.connection.driver_connection.cursor()
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    with cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            values = []
+            for name, process in convert:
+                value = row[name] if name in row else fill[name]
+                values.append(process(value) if process and value is not None else value)
+            copy.write_row(values)
+
+
+def _default(column):
+    """The value an INSERT would give a column the row leaves out (its Python default)."""
+    default = column.default
+    if default is None:
+        return None
+    return default.arg(None) if default.is_callable else default.arg
+
+
+class EventRuns:
+    """Audit events spilled to disk in runs sorted by time, merged back in one ordered
+    stream when the chain is written: memory holds one run, not the history."""
+
+    def __init__(self):
+        self.buffer: list[tuple] = []
+        self.files = ExitStack()
+        self.runs: list = []
+
+    def append(self, event: tuple) -> None:
+        self.buffer.append(event)
+
+    def spill(self) -> None:
+        if not self.buffer:
+            return
+        run = self.files.enter_context(tempfile.TemporaryFile(buffering=1 << 20))  # noqa: SIM115
+        for event in sorted(self.buffer, key=_event_order):
+            pickle.dump(event, run, protocol=pickle.HIGHEST_PROTOCOL)
+        run.seek(0)
+        self.runs.append(run)
+        self.buffer = []
+
+    def ordered(self) -> Iterator[tuple]:
+        """Every event by (time, case, step), the runs closed at the end."""
+        with self.files:
+            streams = [_read_run(run) for run in self.runs]
+            streams.append(iter(sorted(self.buffer, key=_event_order)))
+            yield from heapq.merge(*streams, key=_event_order)
+        self.runs, self.buffer = [], []
+
+
+def _event_order(event: tuple) -> tuple:
+    return event[0], event[1], event[2]
+
+
+def _read_run(run) -> Iterator[tuple]:
+    while True:
+        try:
+            yield pickle.load(run)
+        except EOFError:
+            return
 
 
 # --- organisation trees --------------------------------------------------------------------
@@ -240,10 +327,11 @@ def _grassroots_party(rows: Rows, rng: random.Random, bloc: Node, name: str,
 
 
 def build_province(rows: Rows, rng: random.Random, *, code: str, name: str, units: int,
-                   uppers: int) -> tuple[Node, Node]:
+                   uppers: int, nation: Node | None = None) -> tuple[Node, Node]:
     """Both trees of a province: the provincial Party committee with two blocs and one
     commune committee (with three neighbourhood cells) per upper union; the federation
-    with an industrial-zone union, a public-servants' union and commune unions."""
+    (under ``nation``, the national union, if given) with an industrial-zone union, a
+    public-servants' union and commune unions."""
     top = org(rows, f"TU-{code}", Tree.party, PartyKind.provincial.value, f"Tỉnh ủy {name}",
               None, competent_body=True)
     blocs = {key: org(rows, f"DUK-{key.upper()[:2]}-{code}", Tree.party, PartyKind.bloc.value,
@@ -251,7 +339,7 @@ def build_province(rows: Rows, rng: random.Random, *, code: str, name: str, unit
              for key, title in (("enterprise", "Đảng ủy Khối Doanh nghiệp tỉnh"),
                                 ("public", "Đảng ủy Khối các cơ quan tỉnh"))}
     fed = org(rows, f"LDLD-{code}", Tree.union, UnionKind.federation.value,
-              f"Liên đoàn Lao động tỉnh {name}", None)
+              f"Liên đoàn Lao động tỉnh {name}", nation)
     ups = []
     for i in range(uppers):
         place = PLACES[i % len(PLACES)] + (f" {i // len(PLACES) + 1}" if i >= len(PLACES) else "")
@@ -354,6 +442,7 @@ def _runner(party: dict, node_id: int) -> Node:
 class ClassSlot:
     row: dict
     taken: int = 0
+    written_seq: int | None = None        # certificate_seq as last written
 
 
 @dataclass(frozen=True)
@@ -379,6 +468,7 @@ class Classes:
         self.rows, self.days = rows, days
         self.open: dict[tuple[int, date], ClassSlot] = {}
         self.count: dict[tuple[int, date], int] = defaultdict(int)
+        self.live: list[ClassSlot] = []       # classes whose certificates may still change
 
     def session_after(self, day: date) -> tuple[date, date]:
         """(starts_on, ends_on) of the first session starting after ``day``."""
@@ -406,15 +496,35 @@ class Classes:
                 place=CLASS_PLACE, capacity=CLASS_CAPACITY,
                 certificate_prefix=f"GCN-{runner.id}-{starts:%y%m}-{n}-", certificate_seq=0,
                 created_at=now))
+            self.live.append(slot)
         slot.taken += 1
         return slot
 
+    def written(self, day: date) -> None:
+        """After ``Rows.write``: bring the certificate counters of classes written before
+        up to date, and forget the classes that start before ``day`` (the next nomination):
+        nobody nominated from then on can sit them."""
+        table = AwarenessClass.__table__
+        changed = [{"class_id": s.row["id"], "seq": s.row["certificate_seq"]}
+                   for s in self.live
+                   if s.written_seq is not None and s.written_seq != s.row["certificate_seq"]]
+        if changed:
+            self.rows.conn.execute(table.update().where(table.c.id == bindparam("class_id"))
+                                   .values(certificate_seq=bindparam("seq")), changed)
+        for slot in self.live:
+            slot.written_seq = slot.row["certificate_seq"]
+        self.live = [s for s in self.live if s.row["starts_on"] >= day]
+        self.open = {k: v for k, v in self.open.items() if k[1] >= day}
+        self.count = defaultdict(int, {k: n for k, n in self.count.items() if k[1] >= day})
+
     def joint(self, spec: JointClass, now: datetime) -> ClassSlot:
-        return ClassSlot(self.rows.add(
+        slot = ClassSlot(self.rows.add(
             AwarenessClass, name=spec.name, organiser_id=spec.organiser_id,
             co_organiser=spec.co_organiser, starts_on=spec.starts_on, ends_on=spec.ends_on,
             place=spec.place, capacity=spec.size, certificate_prefix=spec.certificate_prefix,
             certificate_seq=0, created_at=now))
+        self.live.append(slot)
+        return slot
 
 
 # --- one case's walk ---------------------------------------------------------------------------
@@ -777,7 +887,7 @@ class Generator:
         self.days = Days(date(first_year - 1, 1, 1), date(today.year + 4, 12, 31))
         self.classes = Classes(rows, self.days)
         self.citizen_ids = set(db.session.scalars(select(Member.citizen_id)))
-        self.events: list[tuple] = []
+        self.events = EventRuns()
         self.on_roster: dict[int, dict] = {}                      # member id -> roster row
         self.recognised: dict[int, int] = defaultdict(int)        # cell id -> new officials
 
@@ -892,22 +1002,38 @@ class Generator:
                 .values(official_members=organisation.c.official_members + bindparam("n")),
                 [{"cell": cell_id, "n": n} for cell_id, n in self.recognised.items()])
 
+    def flush(self, day: date) -> None:
+        """Write what the cases so far made (the next case is nominated on ``day``) and
+        spill their events: memory then holds one batch of cases, whatever the data set."""
+        self.rows.write()
+        self.classes.written(day)
+        self.events.spill()
+        self.on_roster.clear()
+
     def write_events(self) -> int:
         """Events in date order continue the chain from its current last hash."""
         prev, key = lock_chain(), audit_key()
-        self.events.sort(key=lambda e: (e[0], e[1], e[2]))
-        for at, case_id, _i, trigger, source, dest, comment, data, rule_set in self.events:
+        n, batch = 0, []
+        for at, case_id, _i, trigger, source, dest, comment, data, rule_set in \
+                self.events.ordered():
             step_on = step_date(dest, data)
             data = json_safe(data)
             digest_of = digest(canonical(at, None, case_id, "case", trigger, source, dest,
                                          comment, data, rule_set, prev), key)
-            self.rows.add(AuditEvent, at=at, actor_id=None, case_id=case_id, subject="case",
-                          trigger=trigger, from_state=source, to_state=dest, comment=comment,
-                          data=data, rule_set=rule_set, step_on=step_on, prev_hash=prev,
-                          hash=digest_of)
+            batch.append(dict(
+                id=self.rows.next_id[AuditEvent], at=at, actor_id=None, case_id=case_id,
+                subject="case", trigger=trigger, from_state=source, to_state=dest,
+                comment=comment, data=data, rule_set=rule_set, step_on=step_on,
+                prev_hash=prev, hash=digest_of))
+            self.rows.next_id[AuditEvent] += 1
             prev = digest_of
-        n = len(self.events)
-        self.events = []
+            n += 1
+            if len(batch) == EVENT_BATCH:
+                self.rows.rows[AuditEvent] = batch
+                self.rows.write()
+                batch = []
+        self.rows.rows[AuditEvent] = batch
+        self.rows.write()
         return n
 
 
@@ -947,6 +1073,8 @@ def generate_cases(units: list[Unit], per_year: dict[int, int], *, today: date |
     for year, how_many in sorted(per_year.items()):
         spec = joint[1] if joint and joint[0] == year else None
         for unit, on, slot in _plan_year(gen, units, weights, year, how_many, spec, referring):
+            if len(rows.rows[Case]) >= CASE_BATCH:
+                gen.flush(on)
             gen.case(unit, year, on, slot)
             if slot is not None:
                 counts.joint_class_id = slot.row["id"]
@@ -954,8 +1082,8 @@ def generate_cases(units: list[Unit], per_year: dict[int, int], *, today: date |
             _write_targets(rows, units, weights, year, target_totals[year], counts)
     counts.cases, counts.members = rows.count(Case), rows.count(Member)
     counts.classes, counts.enrolments = rows.count(AwarenessClass), rows.count(Enrolment)
+    gen.flush(date.max)
     counts.events = gen.write_events()
-    rows.write()
     gen.recount()
     return counts
 
@@ -1022,3 +1150,29 @@ def generate_province(*, units: int = 3500, uppers: int = 30, years: Iterable[in
     counts = generate_cases(found, {y: cases_per_year for y in years}, today=today,
                             seed=seed + 1, target_totals=dict.fromkeys(years))
     return Province(fed.id, top.id, len(found), counts)
+
+
+def generate_nation(*, provinces: int = 34, units: int = 3650, uppers: int = 30,
+                    years: Iterable[int] | None = None, cases_per_year: int = 160_000,
+                    today: date | None = None, seed: int = 1) -> Province:
+    """The federation's national tier: ``provinces`` provinces of ``units`` CĐCS each
+    (each province's Party committee a root of its own), ``cases_per_year`` cases over the
+    nation in each of ``years`` (default: the ten years up to ``today``'s); written a
+    province at a time; never commits. ``federation_id`` is the national union."""
+    today = today or clock.today()
+    years = list(years or range(today.year - 9, today.year + 1))
+    rng = random.Random(seed)
+    rows = Rows()
+    nation = org(rows, "TLD-BENCH", Tree.union, UnionKind.national.value,
+                 "Tổng Liên đoàn Lao động (hư cấu)", None)
+    first_party = None
+    for i in range(provinces):
+        place = f"{PLACES[i % len(PLACES)]} {i + 1}"
+        _fed, top = build_province(rows, rng, code=f"P{i + 1:02d}", name=place, units=units,
+                                   uppers=uppers, nation=nation)
+        first_party = first_party or top
+        rows.write()
+    found = load_units(nation.id)
+    counts = generate_cases(found, dict.fromkeys(years, cases_per_year), today=today,
+                            seed=seed + 1, target_totals=dict.fromkeys(years))
+    return Province(nation.id, first_party.id, len(found), counts)

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from referral_flow import demo
+from referral_flow import demo, synthetic
 from referral_flow.demo_province import BLOC_CODE, CUTOVER
 from referral_flow.papers import render
 from referral_flow.papers.content import PAPERS, class_paper
@@ -53,8 +53,12 @@ COMPARED = ["state", "version", "host_cell_id", "nominated_on", "accepted_on", "
             "closed_at_state", "close_reason"]
 
 
-@pytest.fixture
-def province(db):
+@pytest.fixture(params=[None, 25], ids=["one-batch", "batches-of-25"])
+def province(db, request, monkeypatch):
+    """The province written at the end, or every 25 cases (many writes, class counters
+    updated after their rows were written, events merged back from many spilled runs)."""
+    if request.param:
+        monkeypatch.setattr(synthetic, "CASE_BATCH", request.param)
     made = generate_province(units=40, uppers=4, years=YEARS, cases_per_year=PER_YEAR,
                              today=TODAY, seed=7)
     db.session.commit()
