@@ -35,6 +35,7 @@ from .models import (Answer, AuditEvent, AwarenessClass, Case, CaseHelper, Docum
 from .models.audit import audit_key, canonical, digest, step_date
 from .models.classes import certificate_number
 from .models.member import Education, Gender
+from .services import tallies
 from .services.audit import json_safe, lock_chain
 from .text import fold, normalise_name
 from .workflow.calendar import add_months, load_calendar
@@ -44,6 +45,7 @@ from .workflow.steps import STEP
 BATCH = 2000
 CASE_BATCH = 5000              # cases generated between two writes
 EVENT_BATCH = 50_000
+SPILL_CHUNK = 1000               # events per pickle in a spilled run
 OPENED = date(2015, 1, 1)
 CLASS_CAPACITY = 60
 CLASS_PLACE = "Trường Chính trị tỉnh"     # the provincial political school
@@ -198,8 +200,9 @@ class EventRuns:
         if not self.buffer:
             return
         run = self.files.enter_context(tempfile.TemporaryFile(buffering=1 << 20))  # noqa: SIM115
-        for event in sorted(self.buffer, key=_event_order):
-            pickle.dump(event, run, protocol=pickle.HIGHEST_PROTOCOL)
+        ordered = sorted(self.buffer, key=_event_order)
+        for i in range(0, len(ordered), SPILL_CHUNK):
+            pickle.dump(ordered[i:i + SPILL_CHUNK], run, protocol=pickle.HIGHEST_PROTOCOL)
         run.seek(0)
         self.runs.append(run)
         self.buffer = []
@@ -220,9 +223,10 @@ def _event_order(event: tuple) -> tuple:
 def _read_run(run) -> Iterator[tuple]:
     while True:
         try:
-            yield pickle.load(run)
+            chunk = pickle.load(run)
         except EOFError:
             return
+        yield from chunk
 
 
 # --- organisation trees --------------------------------------------------------------------
@@ -1070,19 +1074,21 @@ def generate_cases(units: list[Unit], per_year: dict[int, int], *, today: date |
     gen = Generator(rows, rng, today, min(per_year))
     weights = _weights(rng, units)
     counts = Counts()
-    for year, how_many in sorted(per_year.items()):
-        spec = joint[1] if joint and joint[0] == year else None
-        for unit, on, slot in _plan_year(gen, units, weights, year, how_many, spec, referring):
-            if len(rows.rows[Case]) >= CASE_BATCH:
-                gen.flush(on)
-            gen.case(unit, year, on, slot)
-            if slot is not None:
-                counts.joint_class_id = slot.row["id"]
-        if target_totals is not None and year in target_totals:
-            _write_targets(rows, units, weights, year, target_totals[year], counts)
-    counts.cases, counts.members = rows.count(Case), rows.count(Member)
-    counts.classes, counts.enrolments = rows.count(AwarenessClass), rows.count(Enrolment)
-    gen.flush(date.max)
+    with tallies.counting_in_bulk():
+        for year, how_many in sorted(per_year.items()):
+            spec = joint[1] if joint and joint[0] == year else None
+            for unit, on, slot in _plan_year(gen, units, weights, year, how_many, spec,
+                                             referring):
+                if len(rows.rows[Case]) >= CASE_BATCH:
+                    gen.flush(on)
+                gen.case(unit, year, on, slot)
+                if slot is not None:
+                    counts.joint_class_id = slot.row["id"]
+            if target_totals is not None and year in target_totals:
+                _write_targets(rows, units, weights, year, target_totals[year], counts)
+        counts.cases, counts.members = rows.count(Case), rows.count(Member)
+        counts.classes, counts.enrolments = rows.count(AwarenessClass), rows.count(Enrolment)
+        gen.flush(date.max)
     counts.events = gen.write_events()
     gen.recount()
     return counts

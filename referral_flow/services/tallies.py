@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from .. import clock
 from ..extensions import db
-from ..models import CaseTally, Organisation, Role, User
+from ..models import Case, CaseTally, Organisation, Role, User
 from ..models.tally import PARTY, UNION
 from ..security.scope import PARTY_SIDE, UNION_SIDE
 
@@ -81,6 +81,23 @@ def differences() -> list[tuple[str, int, str, int, int]]:
     keys = sorted(set(fresh) | set(kept))
     return [(*key, kept.get(key, 0), fresh.get(key, 0)) for key in keys
             if kept.get(key, 0) != fresh.get(key, 0)]
+
+
+@contextmanager
+def counting_in_bulk() -> Iterator[None]:
+    """Around a bulk insert of cases (the synthetic generator): on PostgreSQL the row
+    trigger is off inside (``ALTER TABLE`` locks ``referral_case`` until commit, and rolls
+    back with the transaction) and the new cases are counted once, set-based, at the end; a
+    row-by-row count cost 0.7 ms a case, 20 minutes for the national set."""
+    db.session.flush()
+    if db.session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    first = (db.session.scalar(select(func.max(Case.id))) or 0) + 1
+    db.session.execute(text("ALTER TABLE referral_case DISABLE TRIGGER case_tally_write"))
+    yield
+    db.session.execute(text("ALTER TABLE referral_case ENABLE TRIGGER case_tally_write"))
+    _add("c.id >= :first", 1, {"first": first})
 
 
 @contextmanager
