@@ -6,16 +6,17 @@ is one aggregate query joining on the materialised path.
 """
 from __future__ import annotations
 
+import posixpath
+
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import (Integer, and_, cast, exists, func, insert, literal, or_, select,
+from sqlalchemy import (Integer, and_, cast, exists, insert, literal, or_, select,
                         update)
-from sqlalchemy.orm import aliased
 
 from .. import clock
 from ..extensions import db
-from ..models import Organisation, Target, Tree, UnionKind, UnitPlan
+from ..models import Organisation, OrganisationMove, Target, Tree, UnionKind, UnitPlan
 from ..models.base import utcnow
 from ..models.targets import MAX_TARGET
 from ..security.scope import MAX_ID
@@ -144,21 +145,35 @@ def set_targets(year: int, values: dict[int, int], *, actor_id: int | None) -> i
 
 def rollup(node_ids: list[int], year: int, day: date) -> dict[int, tuple[int, int, int]]:
     """For each node: (sum of the targets of the CĐCS open and strictly below it on ``day``,
-    in the tree of that day, how many there are, how many of them have a target). One
-    aggregate query."""
+    in the tree of that day, how many there are, how many of them have a target); only the
+    nodes with some CĐCS below. One statement reads each CĐCS under the nodes' common
+    ancestor once (its path on ``day`` lists its ancestors then), and the sums are made
+    here: a join of nodes to CĐCS on path prefixes costed nodes × CĐCS correlated
+    subqueries (23 s for 300 upper unions at ten times a province)."""
     if not node_ids:
         return {}
-    anc, leaf = aliased(Organisation), aliased(Organisation)
-    rows = db.session.execute(
-        select(anc.id, func.coalesce(func.sum(Target.target), 0), func.count(leaf.id),
-               func.count(Target.id)).select_from(anc)
-        .join(leaf, and_(path_on(leaf, day).like(path_on(anc, day) + "%"), leaf.id != anc.id,
-                         leaf.tree == Tree.union, leaf.kind == GRASSROOTS, open_on(leaf, day)))
-        .outerjoin(Target, and_(Target.node_id == leaf.id, Target.year == year))
-        .where(anc.id.in_(node_ids))
-        .group_by(anc.id))
-    return {node_id: (int(total), int(units), int(with_target))
-            for node_id, total, units, with_target in rows}
+    paths = list(db.session.scalars(select(path_on(Organisation, day))
+                                    .where(Organisation.id.in_(node_ids))))
+    if not paths:
+        return {}
+    common = posixpath.commonpath(paths).rstrip("/") + "/"
+    moved = select(OrganisationMove.node_id).where(OrganisationMove.moved_on > day)
+    wanted = set(node_ids)
+    sums: dict[int, list[int]] = {}
+    for path, target in db.session.execute(
+            select(path_on(Organisation, day), Target.target).select_from(Organisation)
+            .outerjoin(Target, and_(Target.node_id == Organisation.id, Target.year == year))
+            .where(Organisation.tree == Tree.union, Organisation.kind == GRASSROOTS,
+                   open_on(Organisation, day),
+                   or_(Organisation.path.startswith(common, autoescape=True),
+                       Organisation.id.in_(moved)))):
+        for above in path.strip("/").split("/")[:-1]:
+            if int(above) in wanted:
+                row = sums.setdefault(int(above), [0, 0, 0])
+                row[0] += target or 0
+                row[1] += 1
+                row[2] += target is not None
+    return {node_id: tuple(row) for node_id, row in sums.items()}
 
 
 def target_of(node_id: int, year: int) -> int | None:
