@@ -410,10 +410,10 @@ def load_units(federation_id: int, exclude: Iterable[int] = ()) -> list[Unit]:
     cells = defaultdict(list)
     for r in party.values():
         if r.kind in CELL_KINDS and (r.official_members or 0) >= minimum and helpers[r.id]:
+            one = Cell(r.id, r.official_members, r.kind == PartyKind.grassroots_cell.value,
+                       tuple(helpers.pop(r.id)))
             for ancestor in _ids(r.path):
-                cells[ancestor].append(Cell(r.id, r.official_members,
-                                            r.kind == PartyKind.grassroots_cell.value,
-                                            tuple(helpers[r.id])))
+                cells[ancestor].append(one)
     skip = set(exclude)
     return [Unit(u.id, u.name, u.enterprise_kind, bool(u.has_party_org), u.receiving_party_id,
                  party[u.receiving_party_id].committee_members or 9,
