@@ -199,7 +199,7 @@ class EventRuns:
     def spill(self) -> None:
         if not self.buffer:
             return
-        run = self.files.enter_context(tempfile.TemporaryFile(buffering=1 << 20))  # noqa: SIM115
+        run = self.files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
         ordered = sorted(self.buffer, key=_event_order)
         for i in range(0, len(ordered), SPILL_CHUNK):
             pickle.dump(ordered[i:i + SPILL_CHUNK], run, protocol=pickle.HIGHEST_PROTOCOL)
