@@ -45,7 +45,7 @@ from .workflow.steps import STEP
 BATCH = 2000
 CASE_BATCH = 5000              # cases generated between two writes
 EVENT_BATCH = 50_000
-SPILL_CHUNK = 1000               # events per pickle in a spilled run
+SPILL_CHUNK = 200                # events per pickle in a spilled run (the merge holds one per run)
 OPENED = date(2015, 1, 1)
 CLASS_CAPACITY = 60
 CLASS_PLACE = "Trường Chính trị tỉnh"     # the provincial political school
