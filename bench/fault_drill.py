@@ -47,6 +47,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import create_engine, func, select, text, update
 
+from bench.http_client import csrf_token
 from referral_flow import create_app
 from referral_flow.config import ProductionConfig
 from referral_flow.extensions import db
@@ -307,9 +308,8 @@ class Browser:
         location = "/login"
         for fields in ({"username": username, "password": password}, {"code": code()}):
             _, _, page, _ = self.request("GET", location)
-            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
             status, location, _, _ = self.request("POST", location, urlencode(
-                {"csrf_token": token, **fields}))
+                {"csrf_token": csrf_token(page), **fields}))
             if status not in (302, 303):
                 raise RuntimeError(f"login refused ({status})")
             if not location.startswith("/login"):

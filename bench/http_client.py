@@ -65,13 +65,18 @@ class Client:
 
     def login(self, username: str, password: str) -> None:
         page = self.request("GET", "/login").body.decode()
-        found = CSRF.search(page)
-        if not found:
-            raise RuntimeError("no csrf_token on /login")
         answer = self.request("POST", "/login", {"username": username, "password": password,
-                                                 "csrf_token": found.group(1) or found.group(2)})
+                                                 "csrf_token": csrf_token(page)})
         if answer.status != 302 or "/login" in (answer.location or ""):
             raise RuntimeError(f"login of {username} failed: {answer.status} {answer.location}")
+
+
+def csrf_token(page: str) -> str:
+    """The page's form CSRF token (either attribute order)."""
+    found = CSRF.search(page)
+    if not found:
+        raise RuntimeError("no csrf_token on the page")
+    return found.group(1) or found.group(2)
 
 
 def form_fields(page: str, action: str) -> dict[str, str] | None:

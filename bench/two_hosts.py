@@ -35,7 +35,6 @@ import argparse
 import http.client
 import os
 import random
-import re
 import secrets
 import shutil
 import subprocess
@@ -54,10 +53,10 @@ from flask import Flask
 from bench.fault_drill import (
     FIELD, REPO, Browser, Gunicorn, Tally, build_world, free_port, production_env, take_back,
     totp_code, wait_for_port)
+from bench.http_client import csrf_token
 from bench.reports import fresh_database
 from bench.worker import REDIS_URL, drop_queue
 
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 NGINX_CONF = """\
 {user}worker_processes 1;
 pid {folder}/nginx.pid;
@@ -110,9 +109,8 @@ class From(Browser):
 
     def post_form(self, path: str, fields: dict) -> tuple[int, str, str]:
         _, _, page, _ = self.request("GET", path)
-        token = CSRF.search(page)
         status, location, page, _ = self.request(
-            "POST", path, urlencode({"csrf_token": token.group(1) if token else "", **fields}))
+            "POST", path, urlencode({"csrf_token": csrf_token(page), **fields}))
         return status, location, page
 
 

@@ -1017,26 +1017,21 @@ class Generator:
     def write_events(self) -> int:
         """Events in date order continue the chain from its current last hash."""
         prev, key = lock_chain(), audit_key()
-        n, batch = 0, []
+        n = 0
         for at, case_id, _i, trigger, source, dest, comment, data, rule_set in \
                 self.events.ordered():
             step_on = step_date(dest, data)
             data = json_safe(data)
             digest_of = digest(canonical(at, None, case_id, "case", trigger, source, dest,
                                          comment, data, rule_set, prev), key)
-            batch.append(dict(
-                id=self.rows.next_id[AuditEvent], at=at, actor_id=None, case_id=case_id,
-                subject="case", trigger=trigger, from_state=source, to_state=dest,
-                comment=comment, data=data, rule_set=rule_set, step_on=step_on,
-                prev_hash=prev, hash=digest_of))
-            self.rows.next_id[AuditEvent] += 1
+            self.rows.add(AuditEvent, at=at, actor_id=None, case_id=case_id, subject="case",
+                          trigger=trigger, from_state=source, to_state=dest, comment=comment,
+                          data=data, rule_set=rule_set, step_on=step_on, prev_hash=prev,
+                          hash=digest_of)
             prev = digest_of
             n += 1
-            if len(batch) == EVENT_BATCH:
-                self.rows.rows[AuditEvent] = batch
+            if n % EVENT_BATCH == 0:
                 self.rows.write()
-                batch = []
-        self.rows.rows[AuditEvent] = batch
         self.rows.write()
         return n
 

@@ -2,12 +2,11 @@
 
 Nothing here commits (the views do). Bulk assignment is two set-based statements (update,
 then insert-select), never a query per unit; the roll-up of CĐCS targets to their ancestors
-is one aggregate query joining on the materialised path.
+reads each CĐCS once and adds it to the ancestors its materialised path names.
 """
 from __future__ import annotations
 
 import posixpath
-
 from dataclasses import dataclass
 from datetime import date
 
