@@ -26,8 +26,10 @@ def create_app(config: type | dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(exist_ok=True)
 
     from . import cli, database, errors, i18n, production, replica, web
+    from .services import kept_facts
     replica.configure(app)
     database.register(app)
+    kept_facts.install()
     production.register(app)
     i18n.register(app)
     web.register(app)

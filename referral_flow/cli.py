@@ -23,7 +23,8 @@ users_cli = AppGroup("users", help="User accounts.")
 audit_cli = AppGroup("audit", help="The audit trail.")
 rules_cli = AppGroup("rules", help="Rule sets.")
 jobs_cli = AppGroup("jobs", help="Background jobs (imports, large exports).")
-tallies_cli = AppGroup("tallies", help="The case counts per organisation and state.")
+tallies_cli = AppGroup("tallies", help="The case counts per organisation and state, and the "
+                                           "achievement figures per period.")
 
 
 @demo_cli.command("load")
@@ -136,14 +137,18 @@ def audit_anchor():
 @tallies_cli.command("check")
 @click.option("--fix", is_flag=True, help="Rewrite every count from the cases.")
 def tallies_check(fix: bool):
-    """Recompute the counts from the cases and list every one that differs; exit non-zero
-    when any does (with --fix, rewrite them and exit zero)."""
-    from .services import tallies
-    wrong = tallies.differences()
-    for side, node_id, state, kept, fresh in wrong:
-        click.echo(f"{side} node {node_id} {state}: kept {kept}, recomputed {fresh}")
+    """Recompute the counts per state and the achievement figures per period from the
+    cases and list every one that differs; exit non-zero when any does (with --fix,
+    rewrite them and exit zero)."""
+    from .services import kept_facts, tallies
+    wrong = [f"{side} node {node_id} {state}: kept {kept}, recomputed {fresh}"
+             for side, node_id, state, kept, fresh in tallies.differences()]
+    wrong += kept_facts.differences(db.session.connection())
+    for line in wrong:
+        click.echo(line)
     if wrong and fix:
         tallies.rebuild()
+        kept_facts.rebuild(db.session.connection())
         db.session.commit()
         click.echo(f"{len(wrong)} counts rewritten")
     elif wrong:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from collections.abc import Callable, Iterable, Iterator
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import bindparam, func, select, text
 
 from . import clock
 from .demo_people import GIVEN_F, GIVEN_M, JOBS, MIDDLE_F, MIDDLE_M, SURNAMES, roster_person
@@ -35,14 +35,14 @@ from .models import (Answer, AuditEvent, AwarenessClass, Case, CaseHelper, Docum
 from .models.audit import audit_key, canonical, digest, step_date
 from .models.classes import certificate_number
 from .models.member import Education, Gender
-from .services import tallies
+from .models.bulk import insert_rows
+from .services import kept_facts, tallies
 from .services.audit import json_safe, lock_chain
 from .text import fold, normalise_name
 from .workflow.calendar import add_months, load_calendar
 from .workflow.rulesets import rule_book
 from .workflow.steps import STEP
 
-BATCH = 2000
 CASE_BATCH = 5000              # cases generated between two writes
 EVENT_BATCH = 50_000
 SPILL_CHUNK = 200                # events per pickle in a spilled run (the merge holds one per run)
@@ -151,37 +151,7 @@ class Rows:
                     f"(SELECT max(id) FROM {table}))"))
 
     def insert(self, table, rows: list[dict]) -> None:
-        if self.conn.dialect.name != "postgresql":
-            for i in range(0, len(rows), BATCH):
-                self.conn.execute(insert(table), rows[i:i + BATCH])
-            return
-        _copy(self.conn, table, rows)
-
-
-def _copy(conn, table, rows: list[dict]) -> None:
-    """``rows`` through PostgreSQL's COPY, each value converted by its column type as an
-    INSERT would (enums, JSON); a column no row names keeps its default."""
-    named = set().union(*(row.keys() for row in rows))
-    columns = [c for c in table.columns if c.name in named]
-    fill = {c.name: _default(c) for c in columns}
-    convert = [(c.name, c.type.bind_processor(conn.dialect)) for c in columns]
-    cursor = conn.connection.driver_connection.cursor()
-    names = ", ".join(f'"{c.name}"' for c in columns)
-    with cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            values = []
-            for name, process in convert:
-                value = row[name] if name in row else fill[name]
-                values.append(process(value) if process and value is not None else value)
-            copy.write_row(values)
-
-
-def _default(column):
-    """The value an INSERT would give a column the row leaves out (its Python default)."""
-    default = column.default
-    if default is None:
-        return None
-    return default.arg(None) if default.is_callable else default.arg
+        insert_rows(self.conn, table, rows)
 
 
 class EventRuns:
@@ -1069,6 +1039,7 @@ def generate_cases(units: list[Unit], per_year: dict[int, int], *, today: date |
     gen = Generator(rows, rng, today, min(per_year))
     weights = _weights(rng, units)
     counts = Counts()
+    first = (db.session.scalar(select(func.max(Case.id))) or 0) + 1
     with tallies.counting_in_bulk():
         for year, how_many in sorted(per_year.items()):
             spec = joint[1] if joint and joint[0] == year else None
@@ -1086,6 +1057,7 @@ def generate_cases(units: list[Unit], per_year: dict[int, int], *, today: date |
         gen.flush(date.max)
     counts.events = gen.write_events()
     gen.recount()
+    kept_facts.count_new(db.session.connection(), first)
     return counts
 
 

@@ -19,6 +19,7 @@ from .verification import (Answer, CheckTopic, ExtraCheck, Relation, Relative, R
                            VerificationRequest)
 from .scans import Scan
 from .tally import CaseTally
+from .period_tally import CaseFact, CohortFact, CohortTally, PeriodTally
 
 __all__ = [
     "Organisation", "Tree", "UnionKind", "PartyKind", "EnterpriseKind", "Member", "User",
@@ -31,5 +32,5 @@ __all__ = [
     "RecoveryCode", "SecondFactorPolicy", "TotpFactor",
     "Answer", "CheckTopic", "ExtraCheck", "Relation", "Relative", "ResidenceOpinion",
     "VerificationRequest",
-    "Scan", "CaseTally",
+    "Scan", "CaseTally", "CaseFact", "CohortFact", "CohortTally", "PeriodTally",
 ]

@@ -31,7 +31,7 @@ class AwarenessClass(db.Model):
     organiser_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     # ... and, free text, a body that runs it jointly (e.g. the provincial labour federation).
     co_organiser: Mapped[str] = mapped_column(String(200), default="")
-    starts_on: Mapped[date] = mapped_column(Date)
+    starts_on: Mapped[date] = mapped_column(Date, index=True)
     ends_on: Mapped[date] = mapped_column(Date, index=True)
     place: Mapped[str] = mapped_column(String(200), default="")
     capacity: Mapped[int] = mapped_column(Integer)

@@ -33,7 +33,7 @@ class CaseMove(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("referral_case.id"), index=True)
     # The first day at the new place: the case was at the ``from_*`` nodes before it.
-    moved_on: Mapped[date] = mapped_column(Date)
+    moved_on: Mapped[date] = mapped_column(Date, index=True)
     kind: Mapped[MoveKind] = mapped_column(Enum(MoveKind, native_enum=False, length=16))
     from_union_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     to_union_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
@@ -56,7 +56,7 @@ class OrganisationMove(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     node_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     # The first day at the new place: the node stood at ``from_path`` before it.
-    moved_on: Mapped[date] = mapped_column(Date)
+    moved_on: Mapped[date] = mapped_column(Date, index=True)
     from_parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     from_path: Mapped[str] = mapped_column(String(400))
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -14,14 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import g, has_request_context
 from sqlalchemy import (ColumnElement, Integer, and_, case, cast, extract, func,
                         literal, or_, select)
 
 from ..extensions import db
 from ..models import (AwarenessClass, Case, EnrolmentResult, Enrolment, Member, Organisation,
                       OrganisationMove, Target, Tree, UnionKind, User)
-from ..security.scope import UnionOrg, scoped_cases, under
+from ..models import Role
+from ..security.scope import UNION_SIDE, UnionOrg, scoped_cases, under
 from ..security.tree_on import node_path_on, parent_on, path_on, under_on
+from ..services import period_tallies as kept
 from ..services.placement import party_org_on, union_unit_on
 from ..services.targets import open_on, rollup
 
@@ -47,6 +50,12 @@ class Period:
 
     def holds(self, column) -> ColumnElement[bool]:
         return and_(column >= self.start, column <= self.end)
+
+    @property
+    def key(self) -> str:
+        """The period's key in the kept figures (services.period_tallies)."""
+        return (kept.quarter_key(self.year, self.quarter) if self.quarter
+                else kept.year_key(self.year))
 
 
 def placed_at_end(period: Period) -> dict:
@@ -103,6 +112,34 @@ def period_figures(user: User, today: date, where, period: Period, *group_by):
     return db.session.execute(stmt.group_by(*group_by) if group_by else stmt).all()
 
 
+def answered_by_kept(user: User, today: date, node: Organisation, period: Period) -> bool:
+    """Whether the kept figures (services.period_tallies) are what ``user`` would count:
+    an administrator, or a union-side grant whose subtree held ``node`` at the period's end
+    (the scope ``placed_at_end`` applies). Others, whose scope cuts through the node, are
+    counted from their scoped cases. Asked by every table of a page: answered once per
+    request."""
+    memo = g.setdefault("answered_by_kept", {}) if has_request_context() else {}
+    key = (user.id, node.id, period, today)
+    if key not in memo:
+        grants = user.active_grants(today)
+        root = None if any(grant.role == Role.administrator for grant in grants) \
+            else node_path_on(node, period.end)
+        memo[key] = root is None or any(
+            grant.role in UNION_SIDE and grant.org is not None
+            and root.startswith(node_path_on(grant.org, period.end)) for grant in grants)
+    return memo[key]
+
+
+def kept_figures(rows) -> Figures:
+    """Figures from kept rows of (measure, worker, n)."""
+    out = Figures()
+    for measure, worker, n in rows:
+        setattr(out, measure, getattr(out, measure) + int(n))
+        if worker and measure != "in_class":
+            setattr(out, f"{measure}_dp", getattr(out, f"{measure}_dp") + int(n))
+    return out
+
+
 def as_figures(values) -> Figures:
     return Figures(**{name: int(v or 0) for name, v in zip(MEASURES, values, strict=True)})
 
@@ -122,6 +159,16 @@ def by_child(user: User, today: date, node: Organisation, period: Period,
     CĐCS itself: those cases are under ``node``'s own id."""
     wanted = {c.id for c in children} | {node.id}
     out: dict[int, Figures] = {}
+    if answered_by_kept(user, today, node, period):
+        rows: dict[int, list] = {}
+        for child_id, *row in kept.kept_rows(period.key, "node_id",
+                                             node_ids=[c.id for c in children]):
+            rows.setdefault(child_id, []).append(row)
+        out = {child_id: kept_figures(r) for child_id, r in rows.items()}
+        direct = kept.direct_rows(period.key, node.id)
+        if direct:
+            out[node.id] = kept_figures(direct)
+        return out
     root = node_path_on(node, period.end)
     for path, *values in period_figures(user, today, within(node, period), period,
                                         path_on(UnionOrg, period.end)):
@@ -135,6 +182,13 @@ def by_enterprise(user: User, today: date, node: Organisation,
                   period: Period) -> dict[tuple[str | None, bool | None], Figures]:
     """Figures per (enterprise kind, has a Party organisation) of the introducing CĐCS;
     their sum is the node's total."""
+    if answered_by_kept(user, today, node, period):
+        grouped: dict[tuple, list] = {}
+        for kind, party, *row in kept.kept_rows(period.key, "kind", "party",
+                                                node_ids=[node.id]):
+            key = (kind or None, {"y": True, "n": False}.get(party))
+            grouped.setdefault(key, []).append(row)
+        return {key: kept_figures(rows) for key, rows in grouped.items()}
     rows = period_figures(user, today, within(node, period), period,
                           UnionOrg.enterprise_kind, UnionOrg.has_party_org)
     out = {}
@@ -148,6 +202,15 @@ def by_month(user: User, today: date, node: Organisation, year: int) -> dict[str
     """Introduced, sent to a class and admitted in each month of ``year`` (three GROUP BYs)."""
     whole = Period(year)
     out = {}
+    if answered_by_kept(user, today, node, whole):
+        months = {kept.month_key(year, m): m for m in range(1, 13)}
+        counts: dict[tuple[int, str], int] = {}
+        for period, measure, _worker, n in kept.kept_rows(list(months), "period",
+                                                          node_ids=[node.id]):
+            key = (months[period], measure)
+            counts[key] = counts.get(key, 0) + int(n)
+        return {name: [counts.get((m, name), 0) for m in range(1, 13)]
+                for name in ("introduced", "in_class", "admitted")}
     for name, column, extra in (("introduced", Case.nominated_on, None),
                                 ("in_class", Enrolment.enrolled_on, Enrolment),
                                 ("admitted", Case.decision_on, None)):
@@ -226,19 +289,24 @@ def classes_without_party(user: User, today: date, node: Organisation,
     """Classes of the period holding members of enterprises without a Party organisation
     (the joint classes a provincial report names), one GROUP BY."""
     no_party = UnionOrg.has_party_org.is_(False)
+    # The period's enrolments first (read once: a join from the scoped cases was planned
+    # as a scan of every case, each placed at the period's end).
+    enrolled = (select(Enrolment.id, Enrolment.class_id, Enrolment.case_id, Enrolment.result)
+                .join(AwarenessClass, AwarenessClass.id == Enrolment.class_id)
+                .where(period.holds(AwarenessClass.starts_on))
+                .cte("period_enrolments").prefix_with("MATERIALIZED", dialect="postgresql"))
 
     def count(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
     rows = db.session.execute(
         scoped_cases(user, today, select(
-            Enrolment.class_id, func.count(Enrolment.id), count(no_party),
+            enrolled.c.class_id, func.count(enrolled.c.id), count(no_party),
             count(and_(no_party, UnionOrg.enterprise_kind == "non_state")),
-            count(and_(no_party, Enrolment.result == EnrolmentResult.passed)))
-            .select_from(Case), **placed_at_end(period))
-        .join(Enrolment, Enrolment.case_id == Case.id)
-        .join(AwarenessClass, AwarenessClass.id == Enrolment.class_id)
-        .where(within(node, period), period.holds(AwarenessClass.starts_on))
-        .group_by(Enrolment.class_id)
+            count(and_(no_party, enrolled.c.result == EnrolmentResult.passed)))
+            .select_from(enrolled).join(Case, Case.id == enrolled.c.case_id),
+            **placed_at_end(period))
+        .where(within(node, period))
+        .group_by(enrolled.c.class_id)
         .having(count(no_party) > 0)).all()
     if not rows:
         return []

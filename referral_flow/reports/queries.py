@@ -19,22 +19,19 @@ from ..extensions import db
 from ..models import AuditEvent, Case, Organisation, TransferRequest, TransferState, User
 from ..models.tally import PARTY
 from ..security.scope import CellOrg, PartyOrg, scoped_cases, under
-from ..services import tallies, transfers
+from ..services import cohort_tallies, period_tallies, tallies, transfers
+from ..services.cohort_tallies import ENDS, SKIPPED_BY, STEPS
 from ..services.deadlines import active_deadline
 from ..workflow.calendar import WorkingCalendar
 from ..workflow.steps import CLOCK, STEP
 from ..workflow.steps import STEPS as SPEC
-from .achievement import Period, as_figures, period_figures, placed_at_end, within
+from .achievement import (Period, answered_by_kept, as_figures, kept_figures, period_figures,
+                          placed_at_end, within)
 
-# The steps of the cohort table, in order (draft excluded: a cohort is the cases the union
-# introduced), the ends counted apart, the period counts, the Party dashboard's due lists
-# and the steps some cases go on without, each with the transition (from, to) that
-# bypasses it: all from the step specification.
-STEPS = tuple(s.id for s in SPEC if s.funnel)
-ENDS = tuple(s.id for s in SPEC if s.end and not s.funnel)
+# The period counts and the Party dashboard's due lists, from the step specification
+# (the cohort's steps, ends and bypasses: services.cohort_tallies).
 PERIOD_STEPS = tuple(s.id for s in SPEC if s.period)
 DUE_LISTS = tuple(s.id for s in SPEC if s.due_list)
-SKIPPED_BY = {s.id: s.bypass for s in SPEC if s.bypass}
 DUE_LIMIT = 50
 
 
@@ -76,15 +73,19 @@ def due_list(user: User, today: date, where: ColumnElement[bool], state: str,
     The due date grows with the key date it runs from, so the first ``limit`` by key
     date (separately for extended decisions, whose due date is later) hold the first
     ``limit`` by due date: two bounded queries at most, never the whole state."""
-    base = (scoped_cases(user, today).where(where, Case.state == state)
-            .options(joinedload(Case.union_unit), joinedload(Case.party_org)))
+    base = scoped_cases(user, today, select(Case.id)).where(where, Case.state == state)
     extended = CLOCK[STEP[state].deadline].extended_column
     groups = ([getattr(Case, extended).is_(False), getattr(Case, extended).is_(True)]
               if extended else [true()])
     cases = []
     for group in groups:
-        cases += db.session.scalars(base.where(group).order_by(_anchor(state), Case.id)
-                                    .limit(limit)).unique().all()
+        # The first ``limit`` ids, then their cases with the member and the organisations
+        # named: joined before the LIMIT, those were read for every case of the state.
+        first = base.where(group).order_by(_anchor(state), Case.id).limit(limit).subquery()
+        cases += db.session.scalars(
+            select(Case).join(first, first.c.id == Case.id)
+            .options(joinedload(Case.union_unit), joinedload(Case.party_org))
+            .order_by(_anchor(state), Case.id)).unique().all()
     rows = [(case, active_deadline(case, calendar, today, rules_on)) for case in cases]
     rows = [(c, d) for c, d in rows if d is not None]
     rows.sort(key=lambda r: (0 if r[1].overdue_by else 1, r[1].due, r[0].id))
@@ -257,9 +258,26 @@ def percentile_summary(values: list[int]) -> tuple[float | None, float | None]:
     return float(median), float(p90)
 
 
-def cohort_table(user: User, today: date, year: int, where, calendar: WorkingCalendar):
-    size = cohort_size(user, today, year, where)
-    reached, histogram, skipped = cohort_steps(user, today, year, where, calendar)
+def kept_node(user: User, today: date, node: Organisation | None,
+              period: Period) -> Organisation | None:
+    """The node whose kept figures are what ``user`` counts in ``node``'s subtree (in their
+    whole scope when ``node`` is None), or None when the scope cuts through it."""
+    node = node if node is not None else tallies.union_scope_node(user, today)
+    return node if node is not None and answered_by_kept(user, today, node, period) else None
+
+
+def cohort_table(user: User, today: date, year: int, node: Organisation | None,
+                 calendar: WorkingCalendar):
+    """The cohort of ``year`` in ``node``'s subtree (the user's scope without one): its
+    size, a StepRow per step, the cases per end. From the kept cohort table when it answers
+    for the user, else from the scoped cases' events."""
+    kept = kept_node(user, today, node, Period(year))
+    if kept is not None:
+        size, reached, histogram, skipped = cohort_tallies.kept_cohort(kept.id, year)
+    else:
+        where = union_subtree(node, Period(year))
+        size = cohort_size(user, today, year, where)
+        reached, histogram, skipped = cohort_steps(user, today, year, where, calendar)
     rows = []
     for state in STEPS:
         values = sorted(d for d, n in histogram.get(state, []) for _ in range(n))
@@ -271,10 +289,18 @@ def cohort_table(user: User, today: date, year: int, where, calendar: WorkingCal
     return size, rows, ends
 
 
-def period_counts(user: User, today: date, year: int, where) -> dict[str, int]:
-    """Steps taken during calendar year ``year``, whatever the cases' cohort, on the same
-    key dates as the achievement dashboard: introduced on ``nominated_on``, sent to a class
-    on the enrolment's date, admitted on the decision's date."""
-    figures = as_figures(period_figures(user, today, where, Period(year))[0])
+def period_counts(user: User, today: date, year: int, node: Organisation | None
+                  ) -> dict[str, int]:
+    """Steps taken during calendar year ``year`` in ``node``'s subtree (everywhere the user
+    sees without one), whatever the cases' cohort, on the same key dates and from the same
+    kept figures as the achievement dashboard: introduced on ``nominated_on``, sent to a
+    class on the enrolment's date, admitted on the decision's date."""
+    period = Period(year)
+    kept = kept_node(user, today, node, period)
+    if kept is not None:
+        figures = kept_figures(period_tallies.kept_rows(period.key, node_ids=[kept.id]))
+    else:
+        figures = as_figures(period_figures(user, today, union_subtree(node, period),
+                                            period)[0])
     return dict(zip(PERIOD_STEPS, (figures.introduced, figures.in_class, figures.admitted),
                     strict=True))

@@ -197,9 +197,8 @@ def cohort_report() -> CohortReport:
     nodes = _nodes(Tree.union, UNION_SIDE)
     nodes = [n for n in nodes if n.kind != "grassroots"] if len(nodes) > 50 else nodes
     node = _chosen(nodes, Tree.union, UNION_SIDE)
-    where = q.union_subtree(node, q.Period(year))
-    size, rows, ends = q.cohort_table(current_user, today, year, where, load_calendar())
-    period = q.period_counts(current_user, today, year, where)
+    size, rows, ends = q.cohort_table(current_user, today, year, node, load_calendar())
+    period = q.period_counts(current_user, today, year, node)
     return CohortReport(year, nodes, node, size, rows, ends, period)
 
 

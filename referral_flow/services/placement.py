@@ -14,6 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
 from ..models import Case, CaseMove, MoveKind, Organisation
+from ..security.tree_on import moved_after
 from . import audit
 
 KEEP = object()     # "leave this placement as it is" (None is a valid host cell: none)
@@ -52,7 +53,10 @@ def move_case(case: Case, *, on: date, kind: MoveKind, actor_id: int | None, rea
 def _placed_on(day: date | ColumnElement, before: InstrumentedAttribute,
                now: InstrumentedAttribute) -> ColumnElement:
     """The node (``before`` column of the first later move, else the case's ``now`` column)
-    where a case was on ``day``: a correlated subquery, usable in any report's SELECT."""
+    where a case was on ``day``: a correlated subquery, usable in any report's SELECT; the
+    ``now`` column itself when no case has moved after ``day``."""
+    if isinstance(day, date) and not moved_after(CaseMove, day):
+        return now
     first_later = (select(before).where(CaseMove.case_id == Case.id, CaseMove.moved_on > day)
                    .order_by(CaseMove.moved_on, CaseMove.seq).limit(1).scalar_subquery())
     return func.coalesce(first_later, now)

@@ -21,12 +21,12 @@ from ..models import Case, CaseTally, Organisation, Role, User
 from ..models.tally import PARTY, UNION
 from ..security.scope import PARTY_SIDE, UNION_SIDE
 
-# The ids on a node's path (``/1/4/17/``: the node and its ancestors), as a joined table
-# ``a`` with the id in its column ``NODE``.
+# The ids on a path (``/1/4/17/``: a node and its ancestors) in column ``{path}``, as a
+# joined table ``a`` with the id in its column ``NODE``.
 _ANCESTORS = {
-    "postgresql": "CROSS JOIN LATERAL unnest(string_to_array(trim(both '/' from o.path), '/'))"
+    "postgresql": "CROSS JOIN LATERAL unnest(string_to_array(trim(both '/' from {path}), '/'))"
                   " AS a(id)",
-    "sqlite": "JOIN json_each('[' || replace(trim(o.path, '/'), '/', ',') || ']') AS a",
+    "sqlite": "JOIN json_each('[' || replace(trim({path}, '/'), '/', ',') || ']') AS a",
 }
 NODE = {"postgresql": "id", "sqlite": "value"}
 # (side, node, state, cases) of the cases matching ``{where}`` (on ``c``).
@@ -48,10 +48,15 @@ GROUP BY p.node_id, p.state
 """
 
 
+def ancestors(dialect: str, path: str) -> str:
+    """The join that repeats each row once per id on the path in column ``path``."""
+    return _ANCESTORS[dialect].format(path=path)
+
+
 def _contributions(where: str) -> str:
     dialect = db.session.get_bind().dialect.name
     return _CONTRIBUTIONS.format(union=UNION, party=PARTY, where=where,
-                                 ancestors=_ANCESTORS[dialect], node=NODE[dialect])
+                                 ancestors=ancestors(dialect, "o.path"), node=NODE[dialect])
 
 
 def _add(where: str, sign: int, params: dict) -> None:
@@ -127,17 +132,14 @@ def _roots() -> list[int]:
         Organisation.parent_id.is_(None), Organisation.tree == "union")))
 
 
-def scope_counts(user: User, day: date | None = None) -> dict[str, int] | None:
-    """Cases per state in ``user``'s whole scope when one tally holds it (an administrator,
-    or staff whose grants are all on one side and nested in one node); None otherwise, for
-    the caller's own GROUP BY (a candidate, a user with grants on both sides)."""
-    grants = user.active_grants(day or clock.today())
+def _single_scope(user: User, day: date) -> tuple[str, Organisation | None] | None:
+    """(side, node) when one node's subtree on one side holds ``user``'s whole scope: an
+    administrator's is ``(UNION, None)`` (every tree), staff whose grants are all on one
+    side and nested in one node have that node's; None otherwise (a candidate, a user with
+    grants on both sides or in two subtrees)."""
+    grants = user.active_grants(day)
     if any(g.role == Role.administrator for g in grants):
-        total: dict[str, int] = {}
-        for root in _roots():
-            for state, n in counts(UNION, root).items():
-                total[state] = total.get(state, 0) + n
-        return total
+        return UNION, None
     sides = {UNION if g.role in UNION_SIDE else PARTY if g.role in PARTY_SIDE else None
              for g in grants}
     nodes = [g.org for g in grants if g.org is not None]
@@ -146,7 +148,35 @@ def scope_counts(user: User, day: date | None = None) -> dict[str, int] | None:
     top = min(nodes, key=lambda n: len(n.path))
     if not all(top.contains(n) for n in nodes):
         return None
-    return counts(sides.pop(), top.id)
+    return sides.pop(), top
+
+
+def scope_counts(user: User, day: date | None = None) -> dict[str, int] | None:
+    """Cases per state in ``user``'s whole scope when one tally holds it (an administrator's
+    summed over the trees); None otherwise, for the caller's own GROUP BY."""
+    single = _single_scope(user, day or clock.today())
+    if single is None:
+        return None
+    side, node = single
+    if node is not None:
+        return counts(side, node.id)
+    total: dict[str, int] = {}
+    for root in _roots():
+        for state, n in counts(UNION, root).items():
+            total[state] = total.get(state, 0) + n
+    return total
+
+
+def union_scope_node(user: User, day: date | None = None) -> Organisation | None:
+    """The union node whose subtree is ``user``'s whole scope (an administrator's when the
+    union tree has one root), or None."""
+    single = _single_scope(user, day or clock.today())
+    if single is None or single[0] != UNION:
+        return None
+    if single[1] is not None:
+        return single[1]
+    roots = _roots()
+    return db.session.get(Organisation, roots[0]) if len(roots) == 1 else None
 
 
 def covers(user: User, node: Organisation, side: str, day: date | None = None) -> bool:

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from referral_flow.demo import PATHS
 from referral_flow.demo_steps import earliest_on, step_data
 from referral_flow.models import PartyMember, VoteKind
-from referral_flow.reports.achievement import Period
-from referral_flow.reports.queries import ENDS, cohort_table, union_subtree
+from referral_flow.reports.queries import ENDS, cohort_table
 from referral_flow.workflow.calendar import load_calendar
 from referral_flow.workflow.errors import InvalidStepData, NotAvailable, WorkflowError
 from referral_flow.workflow.guards import undecided_votes
@@ -219,8 +218,7 @@ def test_the_cohort_counts_each_ending_apart(world, db):
     advance(new_case(world, start=START), world, "deceased")
     db.session.commit()
     officer = world.users["federation_officer_a"]
-    _size, _rows, ends = cohort_table(officer, TODAY, START.year,
-                                      union_subtree(world["federation"], Period(START.year)),
+    _size, _rows, ends = cohort_table(officer, TODAY, START.year, world["federation"],
                                       load_calendar())
     assert {s: ends[s] for s in ("deceased", "left", "resigned", "disciplined", "removed",
                                  "withdrawn")} == {

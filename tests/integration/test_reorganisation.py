@@ -15,7 +15,7 @@ from referral_flow.models import (AuditEvent, Case, CaseMove, Organisation, Orga
                                   PartyMember, RoleGrant, Target, Tree, UnitPlan)
 from referral_flow.reports.achievement import (Period, as_figures, by_child, children_of,
                                                period_figures, within)
-from referral_flow.reports.queries import cohort_table, period_counts, union_subtree
+from referral_flow.reports.queries import cohort_table, period_counts
 from referral_flow.security import scoped_cases
 from referral_flow.security.tree_on import node_path_on
 from referral_flow.services import organisations, reorganisation
@@ -59,11 +59,10 @@ def report(world, year: int, node="federation") -> dict:
 
 def cohort(world, year: int, node="federation"):
     """The cohort page's figures for ``year`` (size, steps reached, the period counts)."""
-    officer, where = world.users["federation_officer_a"], union_subtree(world[node],
-                                                                        Period(year))
-    size, rows, ends = cohort_table(officer, TODAY, year, where, load_calendar())
+    officer = world.users["federation_officer_a"]
+    size, rows, ends = cohort_table(officer, TODAY, year, world[node], load_calendar())
     return size, [(r.state, r.reached) for r in rows], ends, period_counts(officer, TODAY,
-                                                                            year, where)
+                                                                            year, world[node])
 
 
 def new_commune(world, code="XA-MOI", kind="upper", parent="LDLD", tree=Tree.union):
