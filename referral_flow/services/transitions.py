@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import MachineError
 
@@ -68,6 +69,9 @@ def fire(case: Case, trigger: str, user: User | None, *, expected_version: int,
         if not moved:       # only routing conditions can refuse silently
             raise NotAvailable(_l("This action is not available in the case's current state."))
         case.state_since = on
+        # Every step is one compare-and-set of the version, even one that leaves the row as
+        # it was (a self-loop on the same day, e.g. an undecided vote recorded).
+        flag_modified(case, "state_since")
         try:
             db.session.flush()
         except StaleDataError:

@@ -225,3 +225,25 @@ def test_a_stale_form_gets_conflict_without_touching_the_database(app, db, world
     assert (case.state, case.version, case.state_since, case_events(db, case.id)) == before
     assert case.host_cell is None and not case.helpers
     assert_chain_ok(db)
+
+
+def test_a_step_that_leaves_the_row_as_it_was_still_moves_the_version(db, world):
+    """A second undecided recognition vote on the day of the first keeps the case where it
+    was, state and date alike: it is still one compare-and-set, so a page showing the old
+    version cannot take a step on top of it."""
+    case = advance(new_case(world), world, "probation")
+    on = case.probation_ends_on
+    data, comment = step_data("record_undecided", case, on, world.cells)
+    fire(case, "record_undecided", None, expected_version=case.version, data=data,
+         comment=comment, on=on, today=TODAY, check_permission=False)
+    db.session.commit()
+    before = case.version
+    data, comment = step_data("record_undecided", case, on, world.cells)
+    fire(case, "record_undecided", None, expected_version=before, data=data, comment=comment,
+         on=on, today=TODAY, check_permission=False)
+    db.session.commit()
+    assert (case.state, case.state_since) == ("probation", on)
+    assert case.version == before + 1
+    with pytest.raises(Conflict):
+        fire(case, "record_undecided", None, expected_version=before, data=data,
+             comment=comment, on=on, today=TODAY, check_permission=False)
