@@ -36,6 +36,7 @@ SILENT_PER_PAGE = 50
 DIRECT = _l("Introduced directly (enterprises without a CĐCS)")
 CHILDREN_CHARTED = 40
 NAMED_CLASSES = 3          # the summary names the dedicated classes, up to this many
+CLASSES_SHOWN = 50         # dedicated classes listed on the page (the export lists them all)
 SORTS = ("name", "achievement")
 
 
@@ -256,7 +257,7 @@ def achievement():
         "reports/achievement.html", report=report, summary=summary(report), node=node,
         period=period, children=children, direct=report.direct, direct_label=DIRECT, sort=sort,
         silent=silent, page=page, pages=pages, trend=trend, bars=bars, months=months,
-        charted=CHILDREN_CHARTED,
+        charted=CHILDREN_CHARTED, classes_shown=CLASSES_SHOWN,
         years=range(today.year + 1, 2014, -1), tops=tops, demo=holds_demo_data())
 
 

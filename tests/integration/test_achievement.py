@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from referral_flow.charts import column_chart, nice_step, percent_bars
+from referral_flow.reports import achievement_view
 from referral_flow.reports.achievement import Period
 from referral_flow.services import targets
 
@@ -307,6 +308,24 @@ def test_a_class_held_for_enterprises_without_a_party_organisation(year_2025, db
     classes = re.search(r'id="classes">(.*?)</section>', page, re.S).group(1)
     # the header and the Q3 class (the Q1 class holds only unit_a's members)
     assert classes.count("<tr>") == 2
+
+
+def test_a_long_list_of_dedicated_classes_is_cut_with_its_total(year_2025, db, auth, client,
+                                                               monkeypatch):
+    """Past the rows the page lists, one row counts the other dedicated classes and adds up
+    their members (the export lists every class)."""
+    w = year_2025
+    for start in (date(2025, 8, 4), date(2025, 9, 1)):
+        advance(new_case(w, unit="gunit", start=start), w, "certified", gap=7)
+    db.session.commit()
+    monkeypatch.setattr(achievement_view, "CLASSES_SHOWN", 1)
+    auth.login(english(w, db, "federation_officer_a"))
+    page = client.get("/reports/achievement?year=2025").text
+    classes = re.search(r'id="classes">(.*?)</section>', page, re.S).group(1)
+    assert classes.count("<tr>") == 2
+    more = re.search(r'<tr class="mixed">(.*?)</tr>', classes, re.S).group(1)
+    assert "1 more classes held only for members of enterprises without a Party" in more
+    assert re.findall(r'<td class="num">(\d+)</td>', more) == ["1", "1", "1", "1"]
 
 
 @pytest.mark.parametrize("key, lands", [("federation_officer_a", "/reports/achievement"),
