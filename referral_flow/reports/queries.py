@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import statistics
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import (ColumnElement, Date, Integer, and_, case, func, literal, or_,
                         select, true, union_all)
@@ -142,18 +142,6 @@ def cohort_size(user: User, today: date, year: int, where) -> int:
                              .where(where, cohort_filter(year))) or 0
 
 
-def working_day_index(calendar: WorkingCalendar, first: date, last: date) -> dict[date, int]:
-    """date -> working days in (first, date]: the working days between two dates of the
-    range are a subtraction."""
-    index, n, day = {}, 0, first
-    while day <= last:
-        if day > first and calendar.is_working_day(day):
-            n += 1
-        index[day] = n
-        day += timedelta(days=1)
-    return index
-
-
 def calendar_rows(index: dict[date, int]):
     """The cumulative working-day index as a CTE of (day, n), sent as one or two bound
     values (arrays on PostgreSQL, a JSON array on SQLite), not as a VALUES list of
@@ -196,7 +184,7 @@ def cohort_steps(user: User, today: date, year: int, where, calendar: WorkingCal
       case and step, then per number of days, so what comes back is bounded by the steps
       and the spread of durations, not by the number of cases."""
     first, last = date(year - 1, 1, 1), max(today, date(year, 12, 31))
-    cal = calendar_rows(working_day_index(calendar, first, last))
+    cal = calendar_rows(calendar.index(first, last))
     entered, left = cal.alias("cal_in"), cal.alias("cal_out")
     events = (scoped_cases(user, today, select(
         AuditEvent.case_id.label("case_id"), AuditEvent.id.label("event_id"),

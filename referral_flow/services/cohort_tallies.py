@@ -13,13 +13,13 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import Connection, func, select
 
 from ..extensions import db
-from ..models import AuditEvent, Case, CohortFact, CohortTally, HolidayOverride
-from ..workflow.calendar import WorkingCalendar
+from ..models import AuditEvent, Case, CohortFact, CohortTally
+from ..workflow.calendar import load_calendar
 from ..workflow.steps import STEPS as SPEC
 from . import kept_facts
 from .period_tallies import Placer
@@ -31,26 +31,6 @@ STEPS = tuple(s.id for s in SPEC if s.funnel)
 ENDS = tuple(s.id for s in SPEC if s.end and not s.funnel)
 SKIPPED_BY = {s.id: s.bypass for s in SPEC if s.bypass}
 SIZE = ""       # the state of a case's membership row
-
-
-def _calendar(conn: Connection) -> WorkingCalendar:
-    rows = conn.execute(select(HolidayOverride.day, HolidayOverride.day_off)).all()
-    return WorkingCalendar({d for d, off in rows if off}, {d for d, off in rows if not off})
-
-
-def _index(calendar: WorkingCalendar, days: set[date]) -> dict[date, int]:
-    """date -> working days from the first of ``days`` to it (exclusive, inclusive): the
-    working days between two of them are a subtraction."""
-    if not days:
-        return {}
-    first, last = min(days), max(days)
-    index, n, day = {}, 0, first
-    while day <= last:
-        if day > first and calendar.is_working_day(day):
-            n += 1
-        index[day] = n
-        day += timedelta(days=1)
-    return index
 
 
 def _standing_events(conn: Connection, ids: list[int]) -> dict[int, list]:
@@ -78,8 +58,8 @@ def _facts(conn: Connection, ids: list[int]) -> dict[tuple, tuple]:
         return {}
     events = _standing_events(conn, [row[0] for row in cases])
     placer = Placer(conn, {row[0]: row[1] for row in cases})
-    index = _index(_calendar(conn), {on for evs in events.values() for *_s, on in evs
-                                     if on is not None})
+    days = {on for evs in events.values() for *_s, on in evs if on is not None}
+    index = load_calendar(conn).index(min(days), max(days)) if days else {}
     out: dict[tuple, tuple] = {}
     for case_id, _unit, nominated in cases:
         year = nominated.year

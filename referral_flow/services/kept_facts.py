@@ -110,10 +110,9 @@ def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[start:start + BATCH]
 
 
-def refresh(conn: Connection, case_ids: Iterable[int], only: list[Kept] | None = None) -> int:
+def refresh(conn: Connection, case_ids: Iterable[int], only: list[Kept] | None = None) -> None:
     """Recompute the facts of ``case_ids`` (of every kind, or of ``only``) and move the sums
-    by what changed; returns the number of (kind, case) whose facts changed."""
-    changed = 0
+    by what changed."""
     for ids in _batches(case_ids):
         for kind in kinds() if only is None else only:
             old, new = kind.stored(conn, ids), kind.compute(conn, ids)
@@ -121,7 +120,6 @@ def refresh(conn: Connection, case_ids: Iterable[int], only: list[Kept] | None =
                 continue
             moved = ({key[0] for key in old.keys() ^ new.keys()}
                      | {key[0] for key in old.keys() & new.keys() if old[key] != new[key]})
-            changed += len(moved)
             delta: Counter = Counter()
             kind.sums({k: v for k, v in old.items() if k[0] in moved}, -1, delta)
             kind.sums({k: v for k, v in new.items() if k[0] in moved}, 1, delta)
@@ -130,7 +128,6 @@ def refresh(conn: Connection, case_ids: Iterable[int], only: list[Kept] | None =
             if rows:
                 insert_rows(conn, kind.fact.__table__, rows)
             kind.upsert(conn, delta)
-    return changed
 
 
 def count_new(conn: Connection, first: int) -> None:

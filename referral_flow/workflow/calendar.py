@@ -51,8 +51,22 @@ class WorkingCalendar:
                    if self.is_working_day(start + timedelta(days=i)))
 
 
-def load_calendar() -> WorkingCalendar:
-    rows = db.session.execute(select(HolidayOverride.day, HolidayOverride.day_off)).all()
+    def index(self, first: date, last: date) -> dict[date, int]:
+        """date -> working days in (first, date] for every date of [first, last]: the
+        working days between two dates of the range are a subtraction."""
+        index, n, day = {}, 0, first
+        while day <= last:
+            if day > first and self.is_working_day(day):
+                n += 1
+            index[day] = n
+            day += timedelta(days=1)
+        return index
+
+
+def load_calendar(conn=None) -> WorkingCalendar:
+    """The calendar with its overrides, read on ``conn`` when given (else the session)."""
+    rows = (conn or db.session).execute(
+        select(HolidayOverride.day, HolidayOverride.day_off)).all()
     return WorkingCalendar({d for d, off in rows if off}, {d for d, off in rows if not off})
 
 

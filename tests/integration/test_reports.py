@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from referral_flow.models import Role
-from referral_flow.reports.queries import percentile_summary, working_day_index
+from referral_flow.reports.queries import percentile_summary
 from referral_flow.workflow.calendar import WorkingCalendar
 
 from ..conftest import counting
@@ -101,7 +101,7 @@ def test_hand_checked_durations():
     spans the 30/4 and 1/5 holidays and the 2/5 swap day: 29/4 and 5/5 only."""
     assert expected_days(7)["nominated"] == 5
     cal = WorkingCalendar()
-    index = working_day_index(cal, date(2025, 4, 20), date(2025, 5, 10))
+    index = cal.index(date(2025, 4, 20), date(2025, 5, 10))
     assert index[date(2025, 5, 5)] - index[date(2025, 4, 28)] == 2
     assert percentile_summary([]) == (None, None)
     assert percentile_summary([7]) == (7.0, 7.0)
